@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/fetch"
+	"github.com/dsbuild/dsbuild/internal/graph"
+)
+
+// commonOptions are the flags shared by the commands that load a recipe.
+type commonOptions struct {
+	vars     varFlag
+	mirrors  []string
+	cacheDir string
+	project  string
+}
+
+func (o *commonOptions) AddFlags(fs *flag.FlagSet) {
+	o.vars = varFlag{}
+	fs.Var(o.vars, "var", "set a recipe variable, NAME=VALUE (repeatable)")
+	fs.Func("mirror", "directory searched for pinned inputs by file name (repeatable; also $DSBUILD_MIRROR)", func(s string) error {
+		o.mirrors = append(o.mirrors, s)
+		return nil
+	})
+	fs.StringVar(&o.cacheDir, "cache", "", "store directory (default $DSBUILD_CACHE, else $XDG_CACHE_HOME/dsbuild)")
+	fs.StringVar(&o.project, "project", "", "project directory (default: found from the recipe: the folder holding lockfiles/ or .git)")
+}
+
+func (o *commonOptions) openStore(g *globals) (*cache.Store, error) {
+	dir := o.cacheDir
+	if dir == "" {
+		var err error
+		if dir, err = cache.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return cache.Open(dir)
+}
+
+func (o *commonOptions) fetcher(g *globals, p *graph.Plan) *fetch.Fetcher {
+	mirrors := append([]string(nil), o.mirrors...)
+	mirrors = append(mirrors, fetch.SplitMirrorList(g.getenv("DSBUILD_MIRROR"))...)
+	return &fetch.Fetcher{Mirrors: mirrors, BaseDir: p.Recipe.Dir}
+}
+
+// load reads the recipe and prints its diagnostics with source snippets.
+func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
+	var debug io.Writer
+	if strings.Contains(g.getenv("DSBUILD_DEBUG"), "keys") {
+		debug = g.stderr
+	}
+	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, DebugKeys: debug})
+	if len(diags) > 0 {
+		printDiags(g, p, diags)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return p, nil
+}
+
+func printDiags(g *globals, p *graph.Plan, diags hcl.Diagnostics) {
+	if p != nil && p.Recipe != nil {
+		w := p.Recipe.Writer(g.stderr, 100, false)
+		w.WriteDiagnostics(diags)
+		return
+	}
+	for _, d := range diags {
+		fmt.Fprintln(g.stderr, d.Error())
+	}
+}
+
+type buildOptions struct {
+	commonOptions
+	jobs      int
+	locked    bool
+	json      bool
+	batchSize int
+}
+
+func (o *buildOptions) AddFlags(fs *flag.FlagSet) {
+	o.commonOptions.AddFlags(fs)
+	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "nodes run in parallel")
+	fs.BoolVar(&o.locked, "locked", false, "fail (exit 3) if anything would change the lock")
+	fs.BoolVar(&o.json, "json", false, "print machine-readable events (JSON lines) instead of progress")
+	fs.IntVar(&o.batchSize, "batch-size", 0, "rows per batch inside ops (does not change any digest)")
+}
+
+func newFlagSet(g *globals, name, args, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(g.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(g.stderr, "usage: dsbuild %s [flags] %s\n\n%s\n\nFLAGS\n", name, args, help)
+		fs.PrintDefaults()
+		fmt.Fprint(g.stderr, exitStatusHelp)
+	}
+	return fs
+}
+
+func runBuildCmd(ctx context.Context, g *globals, args []string) error {
+	var o buildOptions
+	fs := newFlagSet(g, "build", "RECIPE", "Build every node of RECIPE that is not cached, then write lockfiles/<recipe>.lock.")
+	o.AddFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"build needs exactly one RECIPE (e.g. dsbuild build recipes/drift.hcl)"}
+	}
+	return runBuild(ctx, g, &o, pos[0])
+}
+
+func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) error {
+	p, err := o.load(g, path)
+	if err != nil {
+		return err
+	}
+	if o.locked {
+		if problems := p.CheckRecipe(); len(problems) > 0 {
+			return lockError{"--locked: the lock would change:\n  " + strings.Join(problems, "\n  ") + "\nRun dsbuild build without --locked to update it."}
+		}
+	}
+	store, err := o.openStore(g)
+	if err != nil {
+		return err
+	}
+	ev := newEvents(g, o.json)
+	defer ev.Close()
+	err = p.Execute(ctx, graph.ExecOptions{
+		Store: store, Fetcher: o.fetcher(g, p), Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
+		DebugKeys: debugKeys(g),
+	})
+	if err != nil {
+		ev.Failed(err)
+		return err
+	}
+	lock, err := p.NewLock()
+	if err != nil {
+		return err
+	}
+	ev.Summary(p)
+	if p.Lock != nil {
+		if diff := graph.Diff(p.Lock, lock); len(diff) == 0 {
+			return nil
+		} else if o.locked {
+			return lockError{"--locked: the lock would change:\n  " + strings.Join(diff, "\n  ")}
+		}
+	} else if o.locked {
+		return lockError{"--locked: there is no lock at " + p.LockPath}
+	}
+	if err := graph.WriteLock(p.LockPath, lock); err != nil {
+		return err
+	}
+	ev.Logf("wrote %s", relToCwd(p.LockPath))
+	return nil
+}
+
+func debugKeys(g *globals) io.Writer {
+	if strings.Contains(g.getenv("DSBUILD_DEBUG"), "keys") {
+		return g.stderr
+	}
+	return nil
+}
+
+func relToCwd(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := relPath(wd, path); err == nil {
+		return rel
+	}
+	return path
+}

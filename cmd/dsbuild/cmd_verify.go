@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/graph"
+)
+
+type verifyOptions struct {
+	commonOptions
+	jobs int
+	keep bool
+}
+
+func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
+	var o verifyOptions
+	fs := newFlagSet(g, "verify", "RECIPE", "Rebuild every node from the pinned inputs into a fresh temporary store and compare\nevery digest with lockfiles/<recipe>.lock. Exit 3 on any mismatch.")
+	o.AddFlags(fs)
+	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "nodes run in parallel")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary store and outputs (their paths are printed)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"verify needs exactly one RECIPE"}
+	}
+	p, err := o.load(g, pos[0])
+	if err != nil {
+		return err
+	}
+	if p.Lock == nil {
+		return lockError{"verify: there is no lock at " + p.LockPath + "; run dsbuild build first"}
+	}
+	if problems := p.CheckRecipe(); len(problems) > 0 {
+		return lockError{"verify: the recipe no longer matches its lock:\n  " + strings.Join(problems, "\n  ")}
+	}
+	tmp, err := os.MkdirTemp("", "dsbuild-verify-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintf(g.stderr, "verify: working in %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	fresh, err := cache.Open(tmp + "/store")
+	if err != nil {
+		return err
+	}
+	// The user's store is only read: for nondeterministic nodes (whose
+	// pinned output cannot be recomputed) and to show where data differs.
+	var local *cache.Store
+	if s, err := o.openStore(g); err == nil {
+		local = s
+	}
+	ev := newEvents(g, false)
+	err = p.Execute(ctx, graph.ExecOptions{
+		Store: fresh, Fetcher: o.fetcher(g, p), Jobs: o.jobs, Events: ev,
+		OutputDir: tmp + "/outputs", Reuse: local, DebugKeys: debugKeys(g),
+	})
+	ev.Close()
+	if err != nil {
+		return err
+	}
+	lock, err := p.NewLock()
+	if err != nil {
+		return err
+	}
+	diff := graph.Diff(p.Lock, lock)
+	if len(diff) == 0 {
+		fmt.Fprintf(g.stdout, "verify: ok: %d nodes, %d fetches, %d outputs match %s\n",
+			len(lock.Nodes), len(lock.Fetches), len(lock.Outputs), relToCwd(p.LockPath))
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "verify: %d mismatches with %s:\n", len(diff), relToCwd(p.LockPath))
+	for _, d := range diff {
+		fmt.Fprintf(&b, "  %s\n", d)
+	}
+	if local != nil {
+		for _, d := range graph.DataDiffs(p, local, fresh, lock) {
+			fmt.Fprintf(&b, "  %s\n", d)
+		}
+	}
+	return lockError{strings.TrimRight(b.String(), "\n")}
+}

@@ -1,0 +1,201 @@
+// Command dsbuild builds datasets reproducibly from HCL recipes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/dsbuild/dsbuild/internal/graph"
+)
+
+// Exit codes, decided only here.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitPin         = 3
+	exitInterrupted = 130
+)
+
+const exitStatusHelp = `
+EXIT STATUS
+  0    success
+  1    the build failed (an op or a download failed)
+  2    usage error or invalid recipe (diagnostics are printed with file:line:col)
+  3    a pin does not hold: a fetched digest differs from its pin, the lock
+       would change under --locked, or verify found a mismatch
+  130  interrupted (Ctrl-C); the cache is left consistent
+`
+
+// usageError marks errors that exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// lockError marks "the lock would change" and verify mismatches (exit 3).
+type lockError struct{ msg string }
+
+func (e lockError) Error() string { return e.msg }
+
+type command struct {
+	name  string
+	short string
+	run   func(ctx context.Context, g *globals, args []string) error
+}
+
+var commands = []command{
+	{"build", "build a recipe's nodes and write its lock", runBuildCmd},
+	{"plan", "show which nodes are cached and why the others would run", runPlanCmd},
+	{"verify", "rebuild everything from pinned inputs in a fresh store and compare with the lock", runVerifyCmd},
+	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
+	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
+	{"version", "print the version", runVersionCmd},
+}
+
+// globals are the streams every command writes to; tests replace them.
+type globals struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(run(ctx, g, os.Args[1:]))
+}
+
+func run(ctx context.Context, g *globals, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(g.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return exitCode(g, c.run(ctx, g, args[1:]), ctx)
+		}
+	}
+	fmt.Fprintf(g.stderr, "dsbuild: unknown command %q\n", args[0])
+	usage(g.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: dsbuild COMMAND [flags] RECIPE")
+	fmt.Fprintln(w, "\nCOMMANDS")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(w, "\nRun 'dsbuild COMMAND --help' for a command's flags.")
+	fmt.Fprint(w, exitStatusHelp)
+}
+
+// exitCode prints err once and maps it to the exit status.
+func exitCode(g *globals, err error, ctx context.Context) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var diags hcl.Diagnostics
+	var ue usageError
+	var le lockError
+	var ne *graph.NodeError
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintln(g.stderr, "dsbuild: interrupted; the cache is consistent")
+		return exitInterrupted
+	case errors.As(err, &diags):
+		// Already printed by the command with source snippets.
+		return exitUsage
+	case errors.As(err, &ue):
+		fmt.Fprintln(g.stderr, "dsbuild:", ue.msg)
+		return exitUsage
+	case errors.Is(err, graph.ErrPin):
+		fmt.Fprintln(g.stderr, "dsbuild: a pin does not hold:", err)
+		return exitPin
+	case errors.As(err, &le):
+		fmt.Fprintln(g.stderr, "dsbuild:", le.msg)
+		return exitPin
+	case errors.As(err, &ne) && ne.Diags.HasErrors():
+		return exitUsage
+	default:
+		fmt.Fprintln(g.stderr, "dsbuild:", err)
+		return exitFailed
+	}
+}
+
+// parseFlags parses flags that may appear before or after the positional
+// arguments (dsbuild build recipes/drift.hcl --jobs 4).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // let fs.Parse report it
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err.Error()}
+	}
+	return pos, nil
+}
+
+// varFlag collects -var NAME=VALUE.
+type varFlag map[string]string
+
+func (v varFlag) String() string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k+"="+v[k])
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+func (v varFlag) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("-var wants NAME=VALUE, got %q", s)
+	}
+	v[k] = val
+	return nil
+}

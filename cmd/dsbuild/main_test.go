@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/graph"
+)
+
+const (
+	failedPin  = "sha256:d21bad5409d88ecbca18abfee26a8c188d09c34b03962cb53a4c30d8de95b279"
+	historyPin = "sha256:3513ae2fe489d12b18dbe01ab6706fb2b2610c9128ecd0a7b10e4f7fc513711b"
+)
+
+// sharedData finds ../shared/data from the repository root.
+func sharedData(t testing.TB) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			p := filepath.Join(d, "..", "shared", "data")
+			if _, err := os.Stat(p); err != nil {
+				t.Skipf("shared data not present at %s", p)
+			}
+			return p
+		}
+		if filepath.Dir(d) == d {
+			t.Skip("repository root not found")
+		}
+	}
+}
+
+// project lays out a throwaway project with the test recipe and a mirror
+// holding copies of the real ESConv files it fetches.
+type project struct {
+	dir, mirror, cache string
+}
+
+func newProject(t *testing.T) *project {
+	t.Helper()
+	data := sharedData(t)
+	p := &project{dir: t.TempDir(), mirror: t.TempDir(), cache: t.TempDir()}
+	must(t, os.MkdirAll(filepath.Join(p.dir, "recipes"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
+	src, err := os.ReadFile("testdata/esconv.hcl")
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(p.dir, "recipes", "esconv.hcl"), src, 0o644))
+	copyFile(t, filepath.Join(data, "esconv", "FailedESConv.json"), filepath.Join(p.mirror, "FailedESConv.json"))
+	copyFile(t, filepath.Join(data, "esconv", "hf_splits", "test.json"), filepath.Join(p.mirror, "nested", "test.json"))
+	return p
+}
+
+func (p *project) recipe() string { return filepath.Join(p.dir, "recipes", "esconv.hcl") }
+func (p *project) lock() string   { return filepath.Join(p.dir, "lockfiles", "esconv.lock") }
+
+// dsbuild runs the CLI in-process.
+func (p *project) dsbuild(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if k == "DSBUILD_CACHE" {
+			return p.cache
+		}
+		return ""
+	}}
+	args = append(args, "--cache", p.cache, "--mirror", p.mirror)
+	code := run(context.Background(), g, args)
+	return code, out.String(), errb.String()
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	must(t, err)
+	must(t, os.MkdirAll(filepath.Dir(to), 0o755))
+	must(t, os.WriteFile(to, b, 0o644))
+}
+
+func TestBuildTwiceSecondRunsNothing(t *testing.T) {
+	p := newProject(t)
+	code, _, stderr := p.dsbuild(t, "build", p.recipe(), "--jobs", "2")
+	if code != 0 {
+		t.Fatalf("first build: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "ran ") {
+		t.Fatalf("first build ran nothing:\n%s", stderr)
+	}
+	lock1, err := os.ReadFile(p.lock())
+	must(t, err)
+	code, _, stderr = p.dsbuild(t, "build", p.recipe())
+	if code != 0 {
+		t.Fatalf("second build: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "ran ") || !strings.Contains(stderr, "nothing to do") {
+		t.Fatalf("second build executed nodes:\n%s", stderr)
+	}
+	lock2, err := os.ReadFile(p.lock())
+	must(t, err)
+	if !bytes.Equal(lock1, lock2) {
+		t.Fatalf("lock changed on a no-op rebuild")
+	}
+	// The truth numbers of ../shared/data/esconv/SOURCE.md.
+	l, err := graph.ReadLock(p.lock())
+	must(t, err)
+	for id, rows := range map[string]int64{
+		"fetch.failed": 196, "filter.low_empathy": 78, "fetch.test_split": 195, "flatten.utterances": 6039,
+	} {
+		if got := l.Nodes[id].Rows; got != rows {
+			t.Errorf("%s rows = %d, want %d", id, got, rows)
+		}
+	}
+	// Deleting an output restores it from the cache without running anything.
+	must(t, os.Remove(filepath.Join(p.dir, "out", "low_empathy.parquet")))
+	code, _, stderr = p.dsbuild(t, "build", p.recipe())
+	if code != 0 || !strings.Contains(stderr, "restored") || strings.Contains(stderr, "ran ") {
+		t.Fatalf("rebuild after deleting an output: exit %d\n%s", code, stderr)
+	}
+	if code, out, stderr := p.dsbuild(t, "verify", p.recipe()); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+func TestLockIdenticalAcrossJobsAndCaches(t *testing.T) {
+	var locks [][]byte
+	for _, jobs := range []string{"1", "8"} {
+		p := newProject(t)
+		code, _, stderr := p.dsbuild(t, "build", p.recipe(), "--jobs", jobs, "--batch-size", map[string]string{"1": "7", "8": "4096"}[jobs])
+		if code != 0 {
+			t.Fatalf("build --jobs %s: exit %d\n%s", jobs, code, stderr)
+		}
+		b, err := os.ReadFile(p.lock())
+		must(t, err)
+		locks = append(locks, b)
+	}
+	if !bytes.Equal(locks[0], locks[1]) {
+		t.Fatalf("locks differ between --jobs 1 and --jobs 8 with fresh caches:\n%s\n---\n%s", locks[0], locks[1])
+	}
+}
+
+func TestChangedUpstreamFailsThePin(t *testing.T) {
+	p := newProject(t)
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	// Upstream replaced the file in place: the mirror now has the superseded
+	// version under the same name, and nothing else can serve the URL.
+	copyFile(t, filepath.Join(sharedData(t), "esconv", "history", "FailedESConv.591fb8e.json"), filepath.Join(p.mirror, "FailedESConv.json"))
+	p.cache = t.TempDir() // a fresh machine: nothing cached
+	for _, cmd := range [][]string{{"build", p.recipe(), "--locked"}, {"verify", p.recipe()}} {
+		code, _, stderr := p.dsbuild(t, cmd...)
+		if code != exitPin {
+			t.Fatalf("%s: exit %d, want %d\n%s", cmd[0], code, exitPin, stderr)
+		}
+		for _, want := range []string{"fetch.failed", failedPin, historyPin} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: message does not name %s:\n%s", cmd[0], want, stderr)
+			}
+		}
+	}
+	assertStoreIntact(t, p.cache)
+}
+
+func TestInvalidRecipeReportsEverything(t *testing.T) {
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code := run(context.Background(), g, []string{"plan", "testdata/invalid.hcl", "--cache", t.TempDir()})
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, errb.String())
+	}
+	msg := errb.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?s)cycle.*filter\.x.*filter\.y.*filter\.x`),
+		regexp.MustCompile(`(?s)fetch\.b`),
+		regexp.MustCompile(`(?is)duplicate.*filter\.x|filter "x".*already`),
+		regexp.MustCompile(`invalid\.hcl:\d+`),
+	} {
+		if !want.MatchString(msg) {
+			t.Errorf("diagnostics do not match %s:\n%s", want, msg)
+		}
+	}
+}
+
+func TestFormattingDoesNotChangeKeys(t *testing.T) {
+	p := newProject(t)
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	src, err := os.ReadFile(p.recipe())
+	must(t, err)
+	reformatted := strings.ReplaceAll(string(src), "tonumber(survey_score.seeker.empathy) < var.threshold",
+		"(  tonumber( survey_score.seeker.empathy )\n     <   var.threshold )  # same condition")
+	must(t, os.WriteFile(p.recipe(), []byte(reformatted), 0o644))
+	code, out, stderr := p.dsbuild(t, "plan", p.recipe())
+	if code != 0 || !strings.Contains(out, "0 of 6 nodes will run") {
+		t.Fatalf("plan after reformatting: exit %d\n%s%s", code, out, stderr)
+	}
+	// A real change says why.
+	must(t, os.WriteFile(p.recipe(), []byte(strings.Replace(reformatted, "default = 3", "default = 4", 1)), 0o644))
+	code, out, _ = p.dsbuild(t, "plan", p.recipe())
+	if code != 0 || !strings.Contains(out, "will run  filter.low_empathy: param var.threshold changed") {
+		t.Fatalf("plan after changing a variable:\n%s", out)
+	}
+}
+
+// assertStoreIntact checks that every blob's content matches its name and
+// every key names a manifest.
+func assertStoreIntact(t *testing.T, dir string) {
+	t.Helper()
+	s, err := cache.Open(dir)
+	must(t, err)
+	blobs, err := s.Blobs()
+	must(t, err)
+	for _, b := range blobs {
+		path, err := s.Path(b.Digest)
+		must(t, err)
+		f, err := os.Open(path)
+		must(t, err)
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		must(t, err)
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != string(b.Digest) {
+			t.Errorf("blob %s holds content %s", b.Digest, got)
+		}
+	}
+}
+
+// TestKillDuringBuild kills a building child process at random moments;
+// the store never holds a blob whose content differs from its name, and the
+// next build succeeds.
+func TestKillDuringBuild(t *testing.T) {
+	if os.Getenv("DSBUILD_TEST_CHILD") != "" {
+		return
+	}
+	p := newProject(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 5; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestChildBuild$")
+		cmd.Env = append(os.Environ(), "DSBUILD_TEST_CHILD=1", "CHILD_PROJECT="+p.dir, "CHILD_MIRROR="+p.mirror, "CHILD_CACHE="+p.cache)
+		must(t, cmd.Start())
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		assertStoreIntact(t, p.cache)
+	}
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("build after kills: exit %d\n%s", code, stderr)
+	}
+	assertStoreIntact(t, p.cache)
+}
+
+func TestChildBuild(t *testing.T) {
+	if os.Getenv("DSBUILD_TEST_CHILD") == "" {
+		t.Skip("helper process for TestKillDuringBuild")
+	}
+	p := &project{dir: os.Getenv("CHILD_PROJECT"), mirror: os.Getenv("CHILD_MIRROR"), cache: os.Getenv("CHILD_CACHE")}
+	p.dsbuild(t, "build", p.recipe())
+}

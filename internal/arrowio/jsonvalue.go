@@ -1,0 +1,208 @@
+package arrowio
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// appendJSONValue appends slot i of arr as JSON: nested values as JSON
+// arrays and objects, floats in shortest round-trip form (NaN and ±Inf,
+// which JSON cannot express, as null), binary as base64, dates and
+// timestamps as ISO 8601 strings, decimals as strings (to keep precision).
+func appendJSONValue(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+	if arr.IsNull(i) {
+		return append(dst, "null"...), nil
+	}
+	switch a := arr.(type) {
+	case *array.Null:
+		return append(dst, "null"...), nil
+	case *array.Boolean:
+		return strconv.AppendBool(dst, a.Value(i)), nil
+	case *array.Int8:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10), nil
+	case *array.Int16:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10), nil
+	case *array.Int32:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10), nil
+	case *array.Int64:
+		return strconv.AppendInt(dst, a.Value(i), 10), nil
+	case *array.Uint8:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10), nil
+	case *array.Uint16:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10), nil
+	case *array.Uint32:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10), nil
+	case *array.Uint64:
+		return strconv.AppendUint(dst, a.Value(i), 10), nil
+	case *array.Float16:
+		return appendFloat(dst, float64(a.Value(i).Float32()), 32), nil
+	case *array.Float32:
+		return appendFloat(dst, float64(a.Value(i)), 32), nil
+	case *array.Float64:
+		return appendFloat(dst, a.Value(i), 64), nil
+	case *array.String:
+		return appendJSONString(dst, []byte(a.Value(i))), nil
+	case *array.LargeString:
+		return appendJSONString(dst, []byte(a.Value(i))), nil
+	case *array.StringView:
+		return appendJSONString(dst, []byte(a.Value(i))), nil
+	case *array.Binary:
+		return appendBase64(dst, a.Value(i)), nil
+	case *array.LargeBinary:
+		return appendBase64(dst, a.Value(i)), nil
+	case *array.BinaryView:
+		return appendBase64(dst, a.Value(i)), nil
+	case *array.FixedSizeBinary:
+		return appendBase64(dst, a.Value(i)), nil
+	case *array.Date32:
+		return appendQuoted(dst, a.Value(i).ToTime().Format(time.DateOnly)), nil
+	case *array.Date64:
+		return appendQuoted(dst, a.Value(i).ToTime().Format(time.DateOnly)), nil
+	case *array.Timestamp:
+		tt := a.DataType().(*arrow.TimestampType)
+		toTime, err := tt.GetToTimeFunc()
+		if err != nil {
+			return dst, err
+		}
+		return appendQuoted(dst, toTime(a.Value(i)).Format(time.RFC3339Nano)), nil
+	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256,
+		*array.Time32, *array.Time64, *array.Duration,
+		*array.MonthInterval, *array.DayTimeInterval, *array.MonthDayNanoInterval:
+		return appendQuoted(dst, arr.ValueStr(i)), nil
+	case *array.List:
+		s, e := a.ValueOffsets(i)
+		return appendJSONArray(dst, a.ListValues(), s, e)
+	case *array.LargeList:
+		s, e := a.ValueOffsets(i)
+		return appendJSONArray(dst, a.ListValues(), s, e)
+	case *array.FixedSizeList:
+		s, e := a.ValueOffsets(i)
+		return appendJSONArray(dst, a.ListValues(), s, e)
+	case *array.Map:
+		return appendJSONMap(dst, a, i)
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		dst = append(dst, '{')
+		for j, f := range st.Fields() {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, []byte(f.Name))
+			dst = append(dst, ':')
+			var err error
+			if dst, err = appendJSONValue(dst, a.Field(j), i); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
+	case *array.Dictionary:
+		return appendJSONValue(dst, a.Dictionary(), a.GetValueIndex(i))
+	}
+	return dst, fmt.Errorf("type %s cannot be written as JSON", arr.DataType())
+}
+
+func appendFloat(dst []byte, v float64, bits int) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendFloat(dst, v, 'g', -1, bits)
+}
+
+func appendQuoted(dst []byte, s string) []byte { return appendJSONString(dst, []byte(s)) }
+
+func appendBase64(dst, v []byte) []byte {
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, v)
+	return append(dst, '"')
+}
+
+func appendJSONArray(dst []byte, child arrow.Array, start, end int64) ([]byte, error) {
+	dst = append(dst, '[')
+	for k := start; k < end; k++ {
+		if k > start {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = appendJSONValue(dst, child, int(k)); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+// appendJSONMap writes a map with string keys as an object (entries in
+// stored order) and any other map as an array of [key, value] pairs.
+func appendJSONMap(dst []byte, a *array.Map, i int) ([]byte, error) {
+	start, end := a.ValueOffsets(i)
+	entries := a.ListValues().(*array.Struct)
+	keys, items := entries.Field(0), entries.Field(1)
+	_, strKeys := keys.(*array.String)
+	var err error
+	if strKeys {
+		dst = append(dst, '{')
+	} else {
+		dst = append(dst, '[')
+	}
+	for k := start; k < end; k++ {
+		if k > start {
+			dst = append(dst, ',')
+		}
+		if strKeys {
+			dst = appendJSONString(dst, []byte(keys.(*array.String).Value(int(k))))
+			dst = append(dst, ':')
+		} else {
+			dst = append(dst, '[')
+			if dst, err = appendJSONValue(dst, keys, int(k)); err != nil {
+				return dst, err
+			}
+			dst = append(dst, ',')
+		}
+		if dst, err = appendJSONValue(dst, items, int(k)); err != nil {
+			return dst, err
+		}
+		if !strKeys {
+			dst = append(dst, ']')
+		}
+	}
+	if strKeys {
+		return append(dst, '}'), nil
+	}
+	return append(dst, ']'), nil
+}
+
+// cellText is the CSV text of slot i: strings as they are, null as "",
+// other scalars as their JSON text without quotes, nested values as JSON.
+func cellText(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+	if arr.IsNull(i) {
+		return dst, nil
+	}
+	switch a := arr.(type) {
+	case *array.String:
+		return append(dst, a.Value(i)...), nil
+	case *array.LargeString:
+		return append(dst, a.Value(i)...), nil
+	case *array.StringView:
+		return append(dst, a.Value(i)...), nil
+	case *array.Dictionary:
+		return cellText(dst, a.Dictionary(), a.GetValueIndex(i))
+	case *array.Date32, *array.Date64, *array.Timestamp, *array.Binary, *array.LargeBinary,
+		*array.BinaryView, *array.FixedSizeBinary, *array.Decimal32, *array.Decimal64,
+		*array.Decimal128, *array.Decimal256, *array.Time32, *array.Time64, *array.Duration,
+		*array.MonthInterval, *array.DayTimeInterval, *array.MonthDayNanoInterval:
+		// These encode as JSON strings without escapes; drop the quotes.
+		n := len(dst)
+		out, err := appendJSONValue(dst, arr, i)
+		if err != nil {
+			return dst, err
+		}
+		body := append([]byte(nil), out[n+1:len(out)-1]...)
+		return append(out[:n], body...), nil
+	}
+	return appendJSONValue(dst, arr, i)
+}

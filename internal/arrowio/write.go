@@ -1,0 +1,316 @@
+package arrowio
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Writer writes batches of one schema to a file format.
+type Writer interface {
+	Write(rec arrow.RecordBatch) error
+	// Close flushes; it does not close the underlying io.Writer.
+	Close() error
+}
+
+// ParquetRowGroupRows is the number of rows per Parquet row group. Row
+// groups are cut by row count, never by the caller's batches, so the bytes
+// do not depend on how the input was batched.
+const ParquetRowGroupRows = 64 << 10
+
+// ParquetCreatedBy is written as the Parquet created_by, instead of the
+// library's version string, so output bytes do not change with upgrades.
+const ParquetCreatedBy = "dsbuild"
+
+// NewWriter writes batches of schema to w as Parquet, an Arrow IPC stream,
+// JSON Lines or CSV. Output is deterministic: the same rows give the same
+// bytes whatever the batching.
+func NewWriter(w io.Writer, format Format, schema *arrow.Schema, mem memory.Allocator) (Writer, error) {
+	switch format {
+	case Parquet:
+		return newParquetWriter(w, schema, mem)
+	case Arrow:
+		// No compression: codec output is not promised stable across
+		// library versions, and the store compresses nothing either.
+		iw := ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+		return &ipcWriter{w: iw, schema: schema}, nil
+	case JSONL, JSON:
+		return &jsonlWriter{w: bufio.NewWriterSize(w, 64<<10), schema: schema}, nil
+	case CSV, TSV:
+		cw := csv.NewWriter(w)
+		if format == TSV {
+			cw.Comma = '\t'
+		}
+		return &csvWriter{w: cw, schema: schema}, nil
+	}
+	return nil, fmt.Errorf("arrowio: cannot write format %q", format)
+}
+
+// checkSchema accepts a batch whose columns have the writer's names and types
+// (metadata aside).
+func checkSchema(want *arrow.Schema, rec arrow.RecordBatch) error {
+	got := rec.Schema()
+	if got == want {
+		return nil
+	}
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("arrowio: batch has %d columns, writer has %d", got.NumFields(), want.NumFields())
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			return fmt.Errorf("arrowio: batch column %d is %s %s, writer has %s %s", i, g.Name, g.Type, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+// withSchema returns rec under schema s (retained; the caller releases).
+func withSchema(s *arrow.Schema, rec arrow.RecordBatch) arrow.RecordBatch {
+	if rec.Schema() == s {
+		rec.Retain()
+		return rec
+	}
+	return array.NewRecordBatch(s, rec.Columns(), rec.NumRows())
+}
+
+type ipcWriter struct {
+	w      *ipc.Writer
+	schema *arrow.Schema
+}
+
+func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
+	if err := checkSchema(w.schema, rec); err != nil {
+		return err
+	}
+	r := withSchema(w.schema, rec)
+	defer r.Release()
+	return w.w.Write(r)
+}
+
+func (w *ipcWriter) Close() error { return w.w.Close() }
+
+type jsonlWriter struct {
+	w      *bufio.Writer
+	schema *arrow.Schema
+	line   []byte
+	keys   [][]byte
+}
+
+func (w *jsonlWriter) Write(rec arrow.RecordBatch) error {
+	if err := checkSchema(w.schema, rec); err != nil {
+		return err
+	}
+	if w.keys == nil {
+		for _, f := range w.schema.Fields() {
+			k := appendJSONString(nil, []byte(f.Name))
+			w.keys = append(w.keys, append(k, ':'))
+		}
+	}
+	cols := rec.Columns()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		line := append(w.line[:0], '{')
+		var err error
+		for j, c := range cols {
+			if j > 0 {
+				line = append(line, ',')
+			}
+			line = append(line, w.keys[j]...)
+			if line, err = appendJSONValue(line, c, i); err != nil {
+				return fmt.Errorf("column %q: %w", w.schema.Field(j).Name, err)
+			}
+		}
+		line = append(line, '}', '\n')
+		w.line = line
+		if _, err := w.w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *jsonlWriter) Close() error { return w.w.Flush() }
+
+type csvWriter struct {
+	w      *csv.Writer
+	schema *arrow.Schema
+	header bool
+	rec    []string
+	cell   []byte
+}
+
+func (w *csvWriter) Write(rec arrow.RecordBatch) error {
+	if err := checkSchema(w.schema, rec); err != nil {
+		return err
+	}
+	if err := w.writeHeader(); err != nil {
+		return err
+	}
+	cols := rec.Columns()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		for j, c := range cols {
+			var err error
+			if w.cell, err = cellText(w.cell[:0], c, i); err != nil {
+				return fmt.Errorf("column %q: %w", w.schema.Field(j).Name, err)
+			}
+			w.rec[j] = string(w.cell)
+		}
+		if err := w.w.Write(w.rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *csvWriter) writeHeader() error {
+	if w.header {
+		return nil
+	}
+	w.header = true
+	w.rec = make([]string, w.schema.NumFields())
+	for i, f := range w.schema.Fields() {
+		w.rec[i] = f.Name
+	}
+	return w.w.Write(w.rec)
+}
+
+func (w *csvWriter) Close() error {
+	if err := w.writeHeader(); err != nil {
+		return err
+	}
+	w.w.Flush()
+	return w.w.Error()
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// parquetWriter buffers rows into row groups of exactly ParquetRowGroupRows.
+type parquetWriter struct {
+	fw      *pqarrow.FileWriter
+	schema  *arrow.Schema
+	mem     memory.Allocator
+	pending []arrow.RecordBatch
+	rows    int64
+	closed  bool
+}
+
+func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator) (*parquetWriter, error) {
+	// Metadata may carry anything (timestamps, hosts); keep it out of the file.
+	fs := make([]arrow.Field, schema.NumFields())
+	for i, f := range schema.Fields() {
+		fs[i] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: f.Nullable}
+	}
+	clean := arrow.NewSchema(fs, nil)
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(mem),
+		parquet.WithCreatedBy(ParquetCreatedBy),
+		parquet.WithVersion(parquet.V2_6),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(3),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+		parquet.WithDataPageSize(1<<20),
+		parquet.WithBatchSize(1024),
+	)
+	// The stored Arrow schema keeps large_utf8, dictionaries and time zones
+	// across a round trip; it is deterministic because metadata is gone.
+	fw, err := pqarrow.NewFileWriter(clean, nopCloser{w}, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	if err != nil {
+		return nil, fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	return &parquetWriter{fw: fw, schema: clean, mem: mem}, nil
+}
+
+func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
+	if err := checkSchema(w.schema, rec); err != nil {
+		return err
+	}
+	n := rec.NumRows()
+	for off := int64(0); off < n; {
+		take := min(ParquetRowGroupRows-w.rows, n-off)
+		w.pending = append(w.pending, rec.NewSlice(off, off+take))
+		w.rows += take
+		off += take
+		if w.rows == ParquetRowGroupRows {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the buffered rows as one row group from contiguous arrays,
+// so that page boundaries depend only on the rows.
+func (w *parquetWriter) flush() error {
+	if w.rows == 0 {
+		return nil
+	}
+	defer func() {
+		releaseAll(w.pending)
+		w.pending, w.rows = w.pending[:0], 0
+	}()
+	cols := make([]arrow.Array, w.schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(w.pending))
+	for j := range cols {
+		for k, p := range w.pending {
+			parts[k] = p.Column(j)
+		}
+		c, err := array.Concatenate(parts, w.mem)
+		if err != nil {
+			return fmt.Errorf("arrowio: parquet writer: column %q: %w", w.schema.Field(j).Name, err)
+		}
+		cols[j] = c
+	}
+	for j, c := range cols {
+		if c.DataType().ID() == arrow.FIXED_SIZE_LIST && c.NullN() > 0 {
+			// pqarrow rejects these (with a message that names no column).
+			return fmt.Errorf("arrowio: parquet writer: column %q: fixed_size_list with null entries is not supported by the Parquet writer", w.schema.Field(j).Name)
+		}
+	}
+	rec := array.NewRecordBatch(w.schema, cols, w.rows)
+	defer rec.Release()
+	if err := w.fw.Write(rec); err != nil {
+		return fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	return nil
+}
+
+func (w *parquetWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.flush()
+	if cerr := w.fw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func releaseAll(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
+}

@@ -1,0 +1,337 @@
+package cache
+
+import (
+	// sha256 must be linked in for digest.SHA256.Available to report true.
+	_ "crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+var (
+	// ErrNotFound reports a blob or key that is not in the store.
+	ErrNotFound = errors.New("not found")
+	// ErrCorrupt reports an entry whose content does not match its name; the
+	// entry has been removed by the time the error is returned.
+	ErrCorrupt = errors.New("corrupt")
+	// ErrDigestMismatch reports a write whose content differs from the digest
+	// the caller expected; see DigestMismatchError.
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrInvalidDigest reports a digest string that is malformed or not
+	// sha256. It is returned before any path is derived from the digest.
+	ErrInvalidDigest = errors.New("invalid digest")
+)
+
+// DigestMismatchError is returned, wrapping ErrDigestMismatch, by
+// Writer.Commit and Store.Put when the written content does not hash to the
+// expected digest. Size is the number of bytes actually written.
+type DigestMismatchError struct {
+	Expected, Actual digest.Digest
+	Size             int64
+}
+
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("%v: expected %s, got %s (%d bytes)", ErrDigestMismatch, e.Expected, e.Actual, e.Size)
+}
+
+func (e *DigestMismatchError) Unwrap() error { return ErrDigestMismatch }
+
+// Descriptor names a blob by content and length.
+type Descriptor struct {
+	Digest digest.Digest
+	Size   int64
+}
+
+// Store is a content-addressed store rooted at one directory. Its methods are
+// safe for concurrent use by multiple goroutines and multiple processes
+// sharing the same root.
+type Store struct {
+	root   string
+	blobs  string
+	keys   string
+	ingest string
+}
+
+const (
+	blobMode = 0o444
+	keyMode  = 0o644
+	dirMode  = 0o755
+)
+
+// DefaultDir returns the store root used when none is configured:
+// $DSBUILD_CACHE, else $XDG_CACHE_HOME/dsbuild, else os.UserCacheDir()/dsbuild.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("DSBUILD_CACHE"); d != "" {
+		return d, nil
+	}
+	// A relative $XDG_CACHE_HOME is invalid per the XDG spec; leaving it to
+	// os.UserCacheDir gets its error message rather than a cwd-relative store.
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "dsbuild"), nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cache: no cache directory (set DSBUILD_CACHE): %w", err)
+	}
+	return filepath.Join(d, "dsbuild"), nil
+}
+
+// Open opens the store at root, creating root/blobs/sha256, root/keys/sha256
+// and root/ingest as needed.
+func Open(root string) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("cache: empty store root")
+	}
+	// An absolute root keeps Path results valid if the process later chdirs.
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("cache: store root %s: %w", root, err)
+	}
+	s := &Store{
+		root:   abs,
+		blobs:  filepath.Join(abs, "blobs", "sha256"),
+		keys:   filepath.Join(abs, "keys", "sha256"),
+		ingest: filepath.Join(abs, "ingest"),
+	}
+	for _, d := range []string{s.blobs, s.keys, s.ingest} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fmt.Errorf("cache: open store %s: %w", abs, err)
+		}
+	}
+	return s, nil
+}
+
+// Root returns the absolute store root.
+func (s *Store) Root() string { return s.root }
+
+// validate rejects anything but a well-formed lowercase sha256 digest. It
+// must run before a digest becomes part of a path: the hex is what keeps
+// "sha256:../../x" from escaping the store.
+func validate(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("%w %q: %v", ErrInvalidDigest, string(d), err)
+	}
+	// Validate accepts any linked-in algorithm (sha384/sha512 if some other
+	// package imports crypto/sha512); the layout only has sha256.
+	if d.Algorithm() != digest.SHA256 {
+		return fmt.Errorf("%w %q: algorithm %s is not supported, only sha256", ErrInvalidDigest, string(d), d.Algorithm())
+	}
+	return nil
+}
+
+func (s *Store) blobPath(d digest.Digest) (string, error) {
+	if err := validate(d); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.blobs, d.Encoded()), nil
+}
+
+func (s *Store) keyPath(k digest.Digest) (string, error) {
+	if err := validate(k); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.keys, k.Encoded()), nil
+}
+
+// Has reports whether the blob d is present with exactly size bytes; a
+// negative size accepts any size. It only stats the file: a same-size
+// corruption is caught by Open or Verify, not here.
+func (s *Store) Has(d digest.Digest, size int64) bool {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	return size < 0 || fi.Size() == size
+}
+
+// Path returns the path of blob d for trusted readers that need to mmap or
+// open it themselves; such readers bypass the verification that Open does.
+func (s *Store) Path(d digest.Digest) (string, error) {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", notFound("blob", d, p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("cache: blob %s: %s is not a regular file", d, p)
+	}
+	return p, nil
+}
+
+func notFound(what string, d digest.Digest, path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache: %s %s: %w", what, d, ErrNotFound)
+	}
+	return fmt.Errorf("cache: %s %s: %w", what, d, err)
+}
+
+// Open returns a reader of blob d that re-hashes what it reads. When the
+// last byte has been read (or at EOF) it compares the hash and length with
+// the blob's name; on a mismatch it withholds that final chunk, removes the
+// blob and returns an error wrapping ErrCorrupt, so a consumer that needs the
+// whole blob can never act on corrupt content.
+func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFound("blob", d, p, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cache: blob %s: %w", d, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("cache: blob %s: %s is not a regular file", d, p)
+	}
+	return &verifyingReader{s: s, d: d, path: p, f: f, fi: fi, size: fi.Size(), h: digest.SHA256.Hash()}, nil
+}
+
+// Verify re-hashes blob d in full. A mismatch removes the blob and returns
+// an error wrapping ErrCorrupt.
+func (s *Store) Verify(d digest.Digest) error {
+	rc, err := s.Open(d)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	_, err = io.CopyBuffer(io.Discard, onlyReader{rc}, *bp)
+	return err
+}
+
+// onlyReader hides WriterTo/ReaderFrom so io.CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+// removeIfSame removes path only if it is still the file described by fi.
+// Another writer may have renamed a good copy over a corrupt one since we
+// opened it; deleting that copy would only cost a rebuild, but is avoidable.
+func removeIfSame(path string, fi os.FileInfo) error {
+	cur, err := os.Lstat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if !os.SameFile(cur, fi) {
+		return nil
+	}
+	return removeFile(path)
+}
+
+// removeFile removes a possibly read-only file. Unix only needs write
+// permission on the directory; Windows refuses to delete read-only files.
+func removeFile(path string) error {
+	err := os.Remove(path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if os.Chmod(path, keyMode) == nil {
+		return os.Remove(path)
+	}
+	return err
+}
+
+// Delete removes blob d. Deleting a missing blob returns ErrNotFound.
+func (s *Store) Delete(d digest.Digest) error {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return err
+	}
+	if err := removeFile(p); err != nil {
+		return notFound("delete blob", d, p, err)
+	}
+	return nil
+}
+
+// Blobs lists the blobs in the store, sorted by digest. Entries whose name
+// is not a sha256 hex string are skipped: they cannot be addressed anyway.
+func (s *Store) Blobs() ([]Descriptor, error) {
+	ents, err := os.ReadDir(s.blobs)
+	if err != nil {
+		return nil, fmt.Errorf("cache: list blobs in %s: %w", s.blobs, err)
+	}
+	out := make([]Descriptor, 0, len(ents))
+	// os.ReadDir sorts by name, and "sha256:"+hex sorts like hex.
+	for _, e := range ents {
+		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
+		if validate(d) != nil || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted since ReadDir
+			}
+			return nil, fmt.Errorf("cache: list blobs: %s: %w", e.Name(), err)
+		}
+		out = append(out, Descriptor{Digest: d, Size: fi.Size()})
+	}
+	return out, nil
+}
+
+// CleanIngest removes files in ingest/ whose modification time is older than
+// olderThan. Writers still in progress keep touching their temp file, so an
+// age well above the longest expected write (hours) only removes leftovers of
+// killed processes; olderThan <= 0 removes everything, including the temp
+// files of writers running right now, whose Commit will then fail.
+func (s *Store) CleanIngest(olderThan time.Duration) error {
+	ents, err := os.ReadDir(s.ingest)
+	if err != nil {
+		return fmt.Errorf("cache: clean ingest %s: %w", s.ingest, err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	var errs []error
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("cache: clean ingest: %s: %w", e.Name(), err))
+			}
+			continue
+		}
+		if olderThan > 0 && !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := removeFile(filepath.Join(s.ingest, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("cache: clean ingest: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncDir makes a rename into dir durable: without it a crash can lose the
+// directory entry even though the file's data was fsynced.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,323 @@
+// Package fetch resolves the URL of a recipe input (http, https, file, a
+// local path, or hf://) to a byte stream, preferring a local mirror file
+// when one holds the pinned digest.
+//
+// It owns URL schemes, mirror lookup, retries and the HuggingFace mapping.
+// It must never write to the cache store, verify the streamed bytes against
+// the pin (the caller hashes while storing, and only that check counts), know
+// anything of Arrow or HCL, keep package-level state, or let the HuggingFace
+// token reach an error, a log line or an Info.
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// ErrPinMismatch is wrapped by *PinError.
+var ErrPinMismatch = errors.New("pinned digest does not match")
+
+// ErrNotFound is wrapped, with the URL, for HTTP 404/410 and for missing
+// local files.
+var ErrNotFound = errors.New("not found")
+
+// PinError reports that the only thing able to serve a pinned URL was a
+// mirror file whose digest differs from the pin: the pin does not hold.
+type PinError struct {
+	URL    string
+	Want   digest.Digest
+	Got    digest.Digest
+	Source string // "mirror:/abs/path" of the mismatching candidate
+	// Err is why the URL itself could not be fetched. It is kept out of
+	// Unwrap so that errors.Is(err, ErrNotFound) cannot hide the pin problem.
+	Err error
+}
+
+func (e *PinError) Error() string {
+	msg := fmt.Sprintf("fetch %s: pinned %s but %s has %s", e.URL, e.Want, e.Source, e.Got)
+	if e.Err != nil {
+		msg += " (and the URL itself failed: " + e.Err.Error() + ")"
+	}
+	return msg
+}
+
+func (e *PinError) Unwrap() error { return ErrPinMismatch }
+
+// Info describes what served a fetch; the lock records it.
+type Info struct {
+	URL      string // as requested
+	Source   string // "mirror:/abs/path", the final URL after redirects, or "file:/abs/path"
+	Revision string // resolved revision when the protocol reveals it (HuggingFace); "" otherwise
+	Size     int64  // Content-Length or file size; -1 if unknown
+}
+
+// Fetcher opens recipe inputs. The zero value is usable; a Fetcher must not
+// be copied after its first Open, and Open is safe for concurrent use. The
+// fields other than Logf are read once, at the first Open (Mirrors at the
+// first pinned one), and later changes to them have no effect.
+type Fetcher struct {
+	// Client is used for http(s) and hf:// fetches. nil means a client of
+	// this Fetcher's own with connect (10s) and response-header (30s)
+	// timeouts but no overall timeout, since bodies may be large.
+	Client *http.Client
+	// Mirrors are directories searched recursively for a file with the
+	// URL's base name whose digest equals the pin. They are consulted only
+	// for pinned fetches: an unpinned fetch must reach the real source.
+	Mirrors []string
+	// Retries is how many times a transient failure (connection error,
+	// timeout, 429, 5xx) is retried: 0 means 3, a negative value means none.
+	Retries int
+	// Backoff is the base of the exponential backoff between retries
+	// (0 means 500ms). A Retry-After header overrides it.
+	Backoff time.Duration
+	// HFEndpoint is the HuggingFace Hub base URL: "" means $HF_ENDPOINT,
+	// else https://huggingface.co.
+	HFEndpoint string
+	// HFToken is sent as "Authorization: Bearer" on hf:// requests only;
+	// "" means $HF_TOKEN. It never appears in errors, logs or Info.
+	HFToken string
+	// BaseDir is the directory relative local paths are resolved against
+	// (the recipe's directory); "" means the working directory.
+	BaseDir string
+	// Logf, when set, receives progress notes (mirror hits, retries).
+	Logf func(format string, args ...any)
+
+	initOnce sync.Once
+	cfg      config
+
+	mirrorOnce sync.Once
+	mirrors    *mirrorIndex
+}
+
+// config is the Fetcher's fields with defaults applied, fixed at first use
+// so that concurrent Opens all see the same settings.
+type config struct {
+	client     *http.Client
+	retries    int
+	backoff    time.Duration
+	hfEndpoint string
+	hfToken    string
+	baseDir    string
+}
+
+const (
+	defaultRetries = 3
+	defaultBackoff = 500 * time.Millisecond
+	defaultHF      = "https://huggingface.co"
+)
+
+func (f *Fetcher) config() *config {
+	f.initOnce.Do(func() {
+		c := config{
+			client:     f.Client,
+			retries:    f.Retries,
+			backoff:    f.Backoff,
+			hfEndpoint: f.HFEndpoint,
+			hfToken:    f.HFToken,
+			baseDir:    f.BaseDir,
+		}
+		if c.client == nil {
+			c.client = newDefaultClient()
+		}
+		switch {
+		case c.retries == 0:
+			c.retries = defaultRetries
+		case c.retries < 0:
+			c.retries = 0
+		}
+		if c.backoff <= 0 {
+			c.backoff = defaultBackoff
+		}
+		if c.hfEndpoint == "" {
+			c.hfEndpoint = os.Getenv("HF_ENDPOINT")
+		}
+		if c.hfEndpoint == "" {
+			c.hfEndpoint = defaultHF
+		}
+		c.hfEndpoint = strings.TrimRight(c.hfEndpoint, "/")
+		if c.hfToken == "" {
+			c.hfToken = os.Getenv("HF_TOKEN")
+		}
+		f.cfg = c
+	})
+	return &f.cfg
+}
+
+func newDefaultClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+func (f *Fetcher) logf(format string, args ...any) {
+	if f.Logf != nil {
+		f.Logf(format, args...)
+	}
+}
+
+// Open returns the body of url. If pin != "" and a mirror has a file with
+// the URL's base name whose digest equals pin, that file is served without
+// touching the network. Mirror candidates whose digest differs are
+// remembered: if the URL itself then cannot be fetched, Open returns a
+// *PinError for the first of them. Open never checks the bytes it serves
+// against pin; the caller must.
+func (f *Fetcher) Open(ctx context.Context, url string, pin digest.Digest) (io.ReadCloser, Info, error) {
+	info := Info{URL: url, Size: -1}
+	if err := ctx.Err(); err != nil {
+		return nil, info, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	if pin != "" {
+		if err := pin.Validate(); err != nil {
+			return nil, info, fmt.Errorf("fetch %s: invalid pin %q: %w", url, pin, err)
+		}
+	}
+	cfg := f.config()
+	src, err := resolve(url, cfg)
+	if err != nil {
+		return nil, info, err
+	}
+	info.Revision = src.revision
+
+	var mismatch *PinError
+	if pin != "" && src.base != "" && len(f.Mirrors) > 0 {
+		rc, minfo, pe, err := f.openMirror(ctx, src, pin, info)
+		if err != nil {
+			return nil, info, err
+		}
+		if rc != nil {
+			return rc, minfo, nil
+		}
+		mismatch = pe
+	}
+
+	var rc io.ReadCloser
+	if src.local != "" {
+		rc, info, err = openLocal(ctx, src, info)
+	} else {
+		rc, info, err = f.openHTTP(ctx, cfg, src, info)
+	}
+	if err != nil {
+		if mismatch != nil && ctx.Err() == nil {
+			mismatch.Err = err
+			return nil, info, mismatch
+		}
+		return nil, info, err
+	}
+	return rc, info, nil
+}
+
+// openMirror returns an open mirror file whose digest equals pin, or the
+// first mismatching candidate as a *PinError (nil if there was none).
+func (f *Fetcher) openMirror(ctx context.Context, src source, pin digest.Digest, info Info) (io.ReadCloser, Info, *PinError, error) {
+	f.mirrorOnce.Do(func() { f.mirrors = buildMirrorIndex(f.Mirrors, f.logf) })
+	var mismatch *PinError
+	for _, p := range f.mirrors.candidates(src.base) {
+		got, err := f.mirrors.digestOf(ctx, p, pin.Algorithm())
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, info, nil, fmt.Errorf("fetch %s: %w", src.display, ctxErr)
+			}
+			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			continue
+		}
+		if got != pin {
+			if mismatch == nil {
+				mismatch = &PinError{URL: src.display, Want: pin, Got: got, Source: "mirror:" + p}
+			}
+			continue
+		}
+		file, err := os.Open(p)
+		if err != nil {
+			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			continue
+		}
+		st, err := file.Stat()
+		if err != nil {
+			file.Close()
+			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			continue
+		}
+		info.Source = "mirror:" + p
+		info.Size = st.Size()
+		f.logf("fetch %s: served by %s", src.display, info.Source)
+		return &body{ctx: ctx, rc: file, display: src.display, source: info.Source}, info, nil, nil
+	}
+	return nil, info, mismatch, nil
+}
+
+func openLocal(ctx context.Context, src source, info Info) (io.ReadCloser, Info, error) {
+	file, err := os.Open(src.local)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, info, fmt.Errorf("fetch %s: %s: %w", src.display, src.local, ErrNotFound)
+		}
+		return nil, info, fmt.Errorf("fetch %s: %w", src.display, err)
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, info, fmt.Errorf("fetch %s: %w", src.display, err)
+	}
+	if !st.Mode().IsRegular() {
+		file.Close()
+		return nil, info, fmt.Errorf("fetch %s: %s is not a regular file (%s)", src.display, src.local, st.Mode().Type())
+	}
+	info.Source = "file:" + src.local
+	info.Size = st.Size()
+	return &body{ctx: ctx, rc: file, display: src.display, source: info.Source}, info, nil
+}
+
+// body names the URL and byte offset in read errors and stops reading once
+// ctx is done, so a cancelled build does not keep streaming a local file.
+type body struct {
+	ctx     context.Context
+	rc      io.ReadCloser
+	display string
+	source  string
+	off     int64
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("fetch %s: reading %s at byte %d: %w", b.display, b.source, b.off, err)
+	}
+	n, err := b.rc.Read(p)
+	b.off += int64(n)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("fetch %s: reading %s at byte %d: %w", b.display, b.source, b.off, err)
+	}
+	return n, err
+}
+
+func (b *body) Close() error { return b.rc.Close() }
+
+// SplitMirrorList splits a DSBUILD_MIRROR value (colon-separated, like
+// PATH) into directories, dropping empty elements.
+func SplitMirrorList(list string) []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(list) {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}

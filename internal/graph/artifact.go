@@ -1,0 +1,298 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/cache"
+)
+
+// MediaTypeArrowStream is the media type of every node artifact.
+const MediaTypeArrowStream = "application/vnd.apache.arrow.stream"
+
+// manifestVersion is bumped when the manifest's meaning changes; older
+// manifests then read as misses.
+const manifestVersion = 1
+
+// Manifest is what a node key maps to in the store.
+type Manifest struct {
+	Version   int           `json:"version"`
+	Op        string        `json:"op"`
+	Preimage  Preimage      `json:"preimage"`
+	Blob      digest.Digest `json:"blob"`
+	Size      int64         `json:"size"`
+	MediaType string        `json:"mediaType"`
+	Rows      int64         `json:"rows"`
+	Schema    []string      `json:"schema"`
+	Logical   digest.Digest `json:"logical"`
+	// Nondeterministic marks outputs that cannot be reproduced by re-running
+	// the op (an LLM backend); verify checks them from the store instead.
+	Nondeterministic bool `json:"nondeterministic,omitempty"`
+}
+
+func (m *Manifest) encode() []byte {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		panic(err) // plain struct of strings and numbers
+	}
+	return append(b, '\n')
+}
+
+// getManifest reads a manifest; anything unreadable, from another version,
+// or pointing at a missing or wrongly sized blob is a miss, never an error.
+func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+	b, err := s.GetKey(key)
+	if err != nil {
+		return nil, false
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil || m.Version != manifestVersion || m.Blob.Validate() != nil {
+		return nil, false
+	}
+	if !s.Has(m.Blob, m.Size) {
+		return nil, false
+	}
+	return &m, true
+}
+
+// artifactWriter streams an op's output batches into one Arrow IPC stream
+// blob. Batches are re-cut to a fixed number of rows first, so the blob's
+// bytes depend only on the data, not on the batch size the op happened to
+// use; the logical digest is taken over the same batches in the same pass.
+type artifactWriter struct {
+	mem    memory.Allocator
+	schema *arrow.Schema
+	blob   *cache.Writer
+	ipc    *ipc.Writer
+	hash   *arrowio.LogicalHasher
+	chunk  *rechunker
+	rows   int64
+	bytes  int64
+}
+
+// artifactRows is the row count of every batch in a stored artifact but the last.
+const artifactRows = 64 * 1024
+
+func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema) (*artifactWriter, error) {
+	h, err := arrowio.NewLogicalHasher(schema)
+	if err != nil {
+		return nil, err
+	}
+	bw, err := s.NewWriter()
+	if err != nil {
+		return nil, err
+	}
+	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: h}
+	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+	w.chunk = newRechunker(mem, schema, artifactRows, w.writeChunk)
+	return w, nil
+}
+
+// Write takes a borrowed batch.
+func (w *artifactWriter) Write(rec arrow.RecordBatch) error {
+	if !rec.Schema().Equal(w.schema) {
+		// Field names or nullability drifting between batches would make the
+		// stream unreadable; ops must emit their declared schema.
+		rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
+		defer rec.Release()
+		if err := checkColumns(w.schema, rec); err != nil {
+			return err
+		}
+	}
+	return w.chunk.Add(rec)
+}
+
+func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
+	for i, f := range s.Fields() {
+		if !arrow.TypeEqual(f.Type, rec.Column(i).DataType()) {
+			return fmt.Errorf("column %q: op produced %s, declared %s", f.Name, rec.Column(i).DataType(), f.Type)
+		}
+	}
+	return nil
+}
+
+func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
+	if err := w.hash.Write(rec); err != nil {
+		return err
+	}
+	w.rows += rec.NumRows()
+	return w.ipc.Write(rec)
+}
+
+// Commit finishes the stream and moves the blob into the store.
+func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error) {
+	if err := w.chunk.Flush(); err != nil {
+		w.Abort()
+		return cache.Descriptor{}, "", 0, err
+	}
+	if err := w.ipc.Close(); err != nil {
+		w.Abort()
+		return cache.Descriptor{}, "", 0, err
+	}
+	desc, err := w.blob.Commit("")
+	if err != nil {
+		return cache.Descriptor{}, "", 0, err
+	}
+	return desc, w.hash.Sum(), w.rows, nil
+}
+
+func (w *artifactWriter) Abort() {
+	w.chunk.Release()
+	w.blob.Abort()
+}
+
+// rechunker regroups a stream of batches into batches of exactly n rows
+// (the last may be shorter). Batches that already line up pass through
+// without a copy.
+type rechunker struct {
+	mem     memory.Allocator
+	schema  *arrow.Schema
+	n       int64
+	pending []arrow.RecordBatch
+	rows    int64
+	emit    func(arrow.RecordBatch) error
+}
+
+func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func(arrow.RecordBatch) error) *rechunker {
+	return &rechunker{mem: mem, schema: schema, n: n, emit: emit}
+}
+
+func (r *rechunker) Add(rec arrow.RecordBatch) error {
+	for off := int64(0); off < rec.NumRows(); {
+		take := min(r.n-r.rows, rec.NumRows()-off)
+		if r.rows == 0 && take == r.n && off == 0 && rec.NumRows() == r.n {
+			if err := r.emit(rec); err != nil {
+				return err
+			}
+			return nil
+		}
+		part := rec.NewSlice(off, off+take)
+		r.pending = append(r.pending, part)
+		r.rows += take
+		off += take
+		if r.rows == r.n {
+			if err := r.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush emits whatever is pending as one batch.
+func (r *rechunker) Flush() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	defer r.Release()
+	if len(r.pending) == 1 {
+		return r.emit(r.pending[0])
+	}
+	cols := make([]arrow.Array, r.schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(r.pending))
+	for i := range cols {
+		for j, p := range r.pending {
+			parts[j] = p.Column(i)
+		}
+		c, err := array.Concatenate(parts, r.mem)
+		if err != nil {
+			return fmt.Errorf("column %q: %w", r.schema.Field(i).Name, err)
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(r.schema, cols, r.rows)
+	defer rec.Release()
+	return r.emit(rec)
+}
+
+func (r *rechunker) Release() {
+	for _, p := range r.pending {
+		p.Release()
+	}
+	r.pending = r.pending[:0]
+	r.rows = 0
+}
+
+// openArtifact opens a stored artifact as a record reader. The store's
+// reader re-hashes the blob while it is read; the reader below drains the
+// blob to its end so that a corrupt blob always surfaces as an error, even
+// though the IPC reader stops at the end-of-stream marker.
+func openArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	rc, err := s.Open(blob)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := ipc.NewReader(rc, ipc.WithAllocator(mem))
+	if err != nil {
+		rc.Close()
+		if errors.Is(err, cache.ErrCorrupt) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("artifact %s: %w", blob, err)
+	}
+	return &artifactReader{Reader: rd, body: rc}, nil
+}
+
+type artifactReader struct {
+	*ipc.Reader
+	body io.ReadCloser
+	err  error
+	done bool
+}
+
+func (r *artifactReader) Next() bool {
+	if r.done {
+		return false
+	}
+	if r.Reader.Next() {
+		return true
+	}
+	r.done = true
+	if err := r.Reader.Err(); err != nil {
+		r.err = err
+	} else if _, err := io.Copy(io.Discard, r.body); err != nil {
+		r.err = err
+	}
+	return false
+}
+
+func (r *artifactReader) Err() error { return r.err }
+
+func (r *artifactReader) Release() {
+	r.Reader.Release()
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+}
+
+// readSchema returns a stored artifact's schema without reading its data.
+func readSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	rc, err := s.Open(blob)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	rd, err := ipc.NewReader(rc, ipc.WithAllocator(mem))
+	if err != nil {
+		return nil, fmt.Errorf("artifact %s: %w", blob, err)
+	}
+	defer rd.Release()
+	return rd.Schema(), nil
+}

@@ -1,0 +1,453 @@
+package graph
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+)
+
+// LockVersion is the lock format version written in every lock.
+const LockVersion = 1
+
+// Lock is the parsed form of lockfiles/<recipe>.lock.
+type Lock struct {
+	Version   int
+	Recipe    string
+	Files     map[string]digest.Digest // recipe file (project-relative, slash) → digest
+	Variables map[string]string        // name → canonical JSON value
+	Fetches   map[string]FetchRecord
+	Nodes     map[string]LockNode
+	Outputs   map[string]OutputRecord
+}
+
+// FetchRecord pins one fetched input.
+type FetchRecord struct {
+	URL      string
+	Revision string
+	Digest   digest.Digest
+	Size     int64
+}
+
+// LockNode pins one node's output.
+type LockNode struct {
+	Key              digest.Digest
+	Op               string
+	Logical          digest.Digest
+	Blob             digest.Digest
+	Size             int64
+	Rows             int64
+	Schema           []string
+	Nondeterministic bool
+}
+
+// OutputRecord pins one written file.
+type OutputRecord struct {
+	Path   string
+	Digest digest.Digest
+	Size   int64
+}
+
+// Lock builds the lock of a successfully executed plan.
+func (p *Plan) NewLock() (*Lock, error) {
+	l := &Lock{
+		Version: LockVersion, Recipe: p.Recipe.Name,
+		Files: map[string]digest.Digest{}, Variables: map[string]string{},
+		Fetches: map[string]FetchRecord{}, Nodes: map[string]LockNode{}, Outputs: map[string]OutputRecord{},
+	}
+	for _, f := range p.Recipe.Files {
+		sum := sha256.Sum256(f.Bytes)
+		l.Files[p.relPath(f.Path)] = digest.NewDigestFromBytes(digest.SHA256, sum[:])
+	}
+	for _, v := range p.Recipe.Variables {
+		l.Variables[v.Name] = ops.CanonicalValue(v.Value)
+	}
+	for _, n := range p.Nodes {
+		if n.Manifest == nil {
+			return nil, fmt.Errorf("internal: %s has no result", n.ID)
+		}
+		m := n.Manifest
+		l.Nodes[n.ID] = LockNode{
+			Key: n.Key, Op: m.Op, Logical: m.Logical, Blob: m.Blob, Size: m.Size,
+			Rows: m.Rows, Schema: m.Schema, Nondeterministic: m.Nondeterministic,
+		}
+		if src, ok := n.Op.(ops.Source); ok {
+			fr := FetchRecord{URL: src.URLs()[0], Digest: n.Pin}
+			switch {
+			case n.FetchInfo != nil:
+				fr = *n.FetchInfo
+			case p.Lock != nil && p.Lock.Fetches[n.ID].Digest == n.Pin:
+				fr = p.Lock.Fetches[n.ID]
+			}
+			fr.URL = src.URLs()[0]
+			l.Fetches[n.ID] = fr
+		}
+		if sink, ok := n.Op.(ops.Sink); ok {
+			l.Outputs[n.ID] = OutputRecord{Path: sink.Path(), Digest: m.Blob, Size: m.Size}
+		}
+	}
+	return l, nil
+}
+
+func (p *Plan) relPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	rel, err := filepath.Rel(p.ProjectDir, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// Encode renders the lock: sorted, stable, diff-friendly HCL.
+func (l *Lock) Encode() []byte {
+	var b bytes.Buffer
+	b.WriteString("# This file is written by `dsbuild build` and checked by `dsbuild verify`.\n")
+	b.WriteString("# It pins every input and output of the recipe. Do not edit it by hand.\n\n")
+	fmt.Fprintf(&b, "lock_version = %d\n", l.Version)
+	fmt.Fprintf(&b, "recipe       = %s\n", strconv.Quote(l.Recipe))
+	for _, k := range sortedMapKeys(l.Files) {
+		fmt.Fprintf(&b, "\nfile %s {\n  digest = %s\n}\n", strconv.Quote(k), strconv.Quote(string(l.Files[k])))
+	}
+	for _, k := range sortedMapKeys(l.Variables) {
+		fmt.Fprintf(&b, "\nvariable %s {\n  value = %s\n}\n", strconv.Quote(k), strconv.Quote(l.Variables[k]))
+	}
+	for _, k := range sortedMapKeys(l.Fetches) {
+		f := l.Fetches[k]
+		fmt.Fprintf(&b, "\nfetch %s {\n", strconv.Quote(k))
+		fmt.Fprintf(&b, "  url      = %s\n", strconv.Quote(f.URL))
+		if f.Revision != "" {
+			fmt.Fprintf(&b, "  revision = %s\n", strconv.Quote(f.Revision))
+		}
+		fmt.Fprintf(&b, "  digest   = %s\n", strconv.Quote(string(f.Digest)))
+		fmt.Fprintf(&b, "  size     = %d\n}\n", f.Size)
+	}
+	for _, k := range sortedMapKeys(l.Nodes) {
+		n := l.Nodes[k]
+		fmt.Fprintf(&b, "\nnode %s {\n", strconv.Quote(k))
+		fmt.Fprintf(&b, "  op      = %s\n", strconv.Quote(n.Op))
+		fmt.Fprintf(&b, "  key     = %s\n", strconv.Quote(string(n.Key)))
+		fmt.Fprintf(&b, "  logical = %s\n", strconv.Quote(string(n.Logical)))
+		fmt.Fprintf(&b, "  blob    = %s\n", strconv.Quote(string(n.Blob)))
+		fmt.Fprintf(&b, "  size    = %d\n", n.Size)
+		fmt.Fprintf(&b, "  rows    = %d\n", n.Rows)
+		if n.Nondeterministic {
+			b.WriteString("  nondeterministic = true\n")
+		}
+		b.WriteString("  schema = [\n")
+		for _, f := range n.Schema {
+			fmt.Fprintf(&b, "    %s,\n", strconv.Quote(f))
+		}
+		b.WriteString("  ]\n}\n")
+	}
+	for _, k := range sortedMapKeys(l.Outputs) {
+		o := l.Outputs[k]
+		fmt.Fprintf(&b, "\noutput %s {\n", strconv.Quote(k))
+		fmt.Fprintf(&b, "  path   = %s\n", strconv.Quote(o.Path))
+		fmt.Fprintf(&b, "  digest = %s\n", strconv.Quote(string(o.Digest)))
+		fmt.Fprintf(&b, "  size   = %d\n}\n", o.Size)
+	}
+	return b.Bytes()
+}
+
+// hclLock mirrors the lock's syntax for gohcl.
+type hclLock struct {
+	Version int    `hcl:"lock_version"`
+	Recipe  string `hcl:"recipe"`
+	Files   []struct {
+		Path   string `hcl:"path,label"`
+		Digest string `hcl:"digest"`
+	} `hcl:"file,block"`
+	Variables []struct {
+		Name  string `hcl:"name,label"`
+		Value string `hcl:"value"`
+	} `hcl:"variable,block"`
+	Fetches []struct {
+		ID       string  `hcl:"id,label"`
+		URL      string  `hcl:"url"`
+		Revision *string `hcl:"revision"`
+		Digest   string  `hcl:"digest"`
+		Size     int64   `hcl:"size"`
+	} `hcl:"fetch,block"`
+	Nodes []struct {
+		ID               string   `hcl:"id,label"`
+		Op               string   `hcl:"op"`
+		Key              string   `hcl:"key"`
+		Logical          string   `hcl:"logical"`
+		Blob             string   `hcl:"blob"`
+		Size             int64    `hcl:"size"`
+		Rows             int64    `hcl:"rows"`
+		Nondeterministic *bool    `hcl:"nondeterministic"`
+		Schema           []string `hcl:"schema"`
+	} `hcl:"node,block"`
+	Outputs []struct {
+		ID     string `hcl:"id,label"`
+		Path   string `hcl:"path"`
+		Digest string `hcl:"digest"`
+		Size   int64  `hcl:"size"`
+	} `hcl:"output,block"`
+}
+
+// ReadLock parses a lockfile. A missing file is an os.IsNotExist error.
+func ReadLock(path string) (*Lock, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLock(path, src)
+}
+
+// ParseLock parses lock text.
+func ParseLock(name string, src []byte) (*Lock, error) {
+	f, diags := hclparse.NewParser().ParseHCL(src, name)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var h hclLock
+	if diags := gohcl.DecodeBody(f.Body, nil, &h); diags.HasErrors() {
+		return nil, diags
+	}
+	if h.Version != LockVersion {
+		return nil, fmt.Errorf("lock format version %d; this dsbuild reads version %d", h.Version, LockVersion)
+	}
+	l := &Lock{
+		Version: h.Version, Recipe: h.Recipe,
+		Files: map[string]digest.Digest{}, Variables: map[string]string{},
+		Fetches: map[string]FetchRecord{}, Nodes: map[string]LockNode{}, Outputs: map[string]OutputRecord{},
+	}
+	for _, x := range h.Files {
+		l.Files[x.Path] = digest.Digest(x.Digest)
+	}
+	for _, x := range h.Variables {
+		l.Variables[x.Name] = x.Value
+	}
+	for _, x := range h.Fetches {
+		fr := FetchRecord{URL: x.URL, Digest: digest.Digest(x.Digest), Size: x.Size}
+		if x.Revision != nil {
+			fr.Revision = *x.Revision
+		}
+		l.Fetches[x.ID] = fr
+	}
+	for _, x := range h.Nodes {
+		ln := LockNode{Key: digest.Digest(x.Key), Op: x.Op, Logical: digest.Digest(x.Logical), Blob: digest.Digest(x.Blob),
+			Size: x.Size, Rows: x.Rows, Schema: x.Schema}
+		if x.Nondeterministic != nil {
+			ln.Nondeterministic = *x.Nondeterministic
+		}
+		l.Nodes[x.ID] = ln
+	}
+	for _, x := range h.Outputs {
+		l.Outputs[x.ID] = OutputRecord{Path: x.Path, Digest: digest.Digest(x.Digest), Size: x.Size}
+	}
+	return l, nil
+}
+
+// WriteLock writes the lock atomically.
+func WriteLock(path string, l *Lock) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(l.Encode()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Diff lists every way b differs from a (a = on disk, b = new), one line
+// each, sorted; empty when they are the same.
+func Diff(a, b *Lock) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	for _, k := range unionKeys(a.Files, b.Files) {
+		if a.Files[k] != b.Files[k] {
+			add("recipe file %s: %s → %s", k, orNone(string(a.Files[k])), orNone(string(b.Files[k])))
+		}
+	}
+	for _, k := range unionKeys(a.Variables, b.Variables) {
+		if a.Variables[k] != b.Variables[k] {
+			add("variable %s: %s → %s", k, orNone(a.Variables[k]), orNone(b.Variables[k]))
+		}
+	}
+	for _, k := range unionKeys(a.Fetches, b.Fetches) {
+		fa, oka := a.Fetches[k]
+		fb, okb := b.Fetches[k]
+		switch {
+		case !oka:
+			add("fetch %s: new", k)
+		case !okb:
+			add("fetch %s: removed", k)
+		case fa.Digest != fb.Digest:
+			add("fetch %s: pinned %s, got %s", k, fa.Digest, fb.Digest)
+		case fa != fb:
+			add("fetch %s: %+v → %+v", k, fa, fb)
+		}
+	}
+	for _, k := range unionKeys(a.Nodes, b.Nodes) {
+		na, oka := a.Nodes[k]
+		nb, okb := b.Nodes[k]
+		switch {
+		case !oka:
+			add("node %s: new", k)
+		case !okb:
+			add("node %s: removed", k)
+		default:
+			if na.Key != nb.Key {
+				add("node %s: key %s → %s", k, na.Key, nb.Key)
+			}
+			if na.Logical != nb.Logical {
+				add("node %s: logical digest %s → %s (rows %d → %d)", k, na.Logical, nb.Logical, na.Rows, nb.Rows)
+			} else if na.Blob != nb.Blob || na.Size != nb.Size || na.Rows != nb.Rows || na.Op != nb.Op ||
+				strings.Join(na.Schema, "\n") != strings.Join(nb.Schema, "\n") || na.Nondeterministic != nb.Nondeterministic {
+				add("node %s: blob %s → %s", k, na.Blob, nb.Blob)
+			}
+		}
+	}
+	for _, k := range unionKeys(a.Outputs, b.Outputs) {
+		oa, oka := a.Outputs[k]
+		ob, okb := b.Outputs[k]
+		switch {
+		case !oka:
+			add("output %s: new", k)
+		case !okb:
+			add("output %s: removed", k)
+		case oa != ob:
+			add("output %s (%s): %s → %s", k, ob.Path, oa.Digest, ob.Digest)
+		}
+	}
+	if a.Recipe != b.Recipe || a.Version != b.Version {
+		add("lock header: %s v%d → %s v%d", a.Recipe, a.Version, b.Recipe, b.Version)
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func unionKeys[V any](a, b map[string]V) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for k := range a {
+		seen[k] = true
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if !seen[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// CheckRecipe compares the recipe's files and variables with the lock, for
+// --locked: any difference means the lock would change.
+func (p *Plan) CheckRecipe() []string {
+	if p.Lock == nil {
+		return []string{"no lockfile at " + p.LockPath}
+	}
+	var out []string
+	files := map[string]digest.Digest{}
+	for _, f := range p.Recipe.Files {
+		sum := sha256.Sum256(f.Bytes)
+		files[p.relPath(f.Path)] = digest.NewDigestFromBytes(digest.SHA256, sum[:])
+	}
+	for _, k := range unionKeys(p.Lock.Files, files) {
+		if p.Lock.Files[k] != files[k] {
+			out = append(out, fmt.Sprintf("recipe file %s changed since it was locked (%s → %s)", k, orNone(string(p.Lock.Files[k])), orNone(string(files[k]))))
+		}
+	}
+	vars := map[string]string{}
+	for _, v := range p.Recipe.Variables {
+		vars[v.Name] = ops.CanonicalValue(v.Value)
+	}
+	for _, k := range unionKeys(p.Lock.Variables, vars) {
+		if p.Lock.Variables[k] != vars[k] {
+			out = append(out, fmt.Sprintf("variable %s is %s, locked as %s", k, orNone(vars[k]), orNone(p.Lock.Variables[k])))
+		}
+	}
+	for _, n := range p.Nodes {
+		if _, ok := n.Op.(ops.Source); ok && n.Pin == "" {
+			out = append(out, fmt.Sprintf("%s is not pinned in the recipe or the lock", n.ID))
+		}
+	}
+	return out
+}
+
+// DataDiffs describes, for every node whose logical digest differs from the
+// lock, the first differing column and row range, when the locked artifact
+// is still in the old store.
+func DataDiffs(p *Plan, old, cur *cache.Store, now *Lock) []string {
+	var out []string
+	for _, id := range sortedMapKeys(now.Nodes) {
+		ln, ok := p.Lock.Nodes[id]
+		nn := now.Nodes[id]
+		if !ok || ln.Logical == nn.Logical {
+			continue
+		}
+		if !old.Has(ln.Blob, ln.Size) {
+			out = append(out, fmt.Sprintf("%s: locked artifact %s is not in the local cache; cannot show where the data differs", id, ln.Blob))
+			continue
+		}
+		a, err := openArtifact(old, memory.DefaultAllocator, ln.Blob)
+		if err != nil {
+			continue
+		}
+		b, err := openArtifact(cur, memory.DefaultAllocator, nn.Blob)
+		if err != nil {
+			a.Release()
+			continue
+		}
+		d, err := arrowio.FirstDifference(a, b)
+		a.Release()
+		b.Release()
+		if err == nil && d != "" {
+			out = append(out, fmt.Sprintf("%s: %s", id, d))
+		}
+	}
+	return out
+}

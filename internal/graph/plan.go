@@ -1,0 +1,344 @@
+package graph
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/opencontainers/go-digest"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/recipe"
+)
+
+// Node is one vertex of the build graph.
+type Node struct {
+	ID   string
+	Rec  *recipe.Node
+	Spec *ops.Spec
+	Op   ops.Op
+	Deps []*Node
+	// index is the node's position in topological order.
+	index int
+
+	// Pin is the digest a Source node's bytes must have: the recipe's
+	// digest, else the lock's. "" means an unpinned fetch not yet fetched.
+	Pin       digest.Digest
+	PinFrom   string // "recipe" or "lock"
+	Preimage  Preimage
+	Key       digest.Digest // "" until known (unpinned fetches and their dependents)
+	Manifest  *Manifest
+	Cached    bool
+	Restored  bool // an output file rewritten from the store
+	FetchInfo *FetchRecord
+}
+
+// Plan is a loaded recipe, its ops and their keys.
+type Plan struct {
+	Recipe     *recipe.Recipe
+	Nodes      []*Node // topological order, ties broken by ID
+	ProjectDir string
+	LockPath   string
+	Lock       *Lock // the lock on disk, nil if none
+	byID       map[string]*Node
+}
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	Recipe     string
+	Vars       map[string]string
+	Registry   ops.Registry
+	ProjectDir string // "" = found from the recipe's location
+	// DebugKeys, when set, receives every key's preimage.
+	DebugKeys io.Writer
+}
+
+// Load reads the recipe, builds every op and computes what keys it can.
+// Diagnostics cover the recipe and every op's parameters at once.
+func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
+	reg := opts.Registry
+	if reg == nil {
+		reg = ops.Builtin()
+	}
+	rec, diags := recipe.Load(opts.Recipe, reg.Kinds(), opts.Vars)
+	if diags.HasErrors() {
+		return &Plan{Recipe: rec}, diags
+	}
+	proj := opts.ProjectDir
+	if proj == "" {
+		proj = findProjectDir(rec.Dir)
+	}
+	proj, _ = filepath.Abs(proj)
+	p := &Plan{Recipe: rec, ProjectDir: proj, byID: map[string]*Node{}}
+	p.LockPath = filepath.Join(proj, "lockfiles", rec.Name+".lock")
+	vars := map[string]cty.Value{}
+	for _, v := range rec.Variables {
+		vars[v.Name] = v.Value
+	}
+	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars}
+	for _, rn := range rec.Nodes {
+		spec := reg[rn.Kind]
+		op, d := spec.New(rn, env)
+		diags = append(diags, d...)
+		n := &Node{ID: rn.ID(), Rec: rn, Spec: spec, Op: op}
+		p.byID[n.ID] = n
+	}
+	if diags.HasErrors() {
+		return p, diags
+	}
+	for _, n := range p.byID {
+		for _, dep := range n.Rec.Deps {
+			n.Deps = append(n.Deps, p.byID[dep])
+		}
+	}
+	p.Nodes = topoSort(p.byID)
+	if lock, err := ReadLock(p.LockPath); err == nil {
+		p.Lock = lock
+	} else if !os.IsNotExist(err) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable lockfile",
+			Detail: fmt.Sprintf("%s: %v. Delete it to re-lock from scratch, or restore it from version control.", p.LockPath, err)})
+		return p, diags
+	}
+	for _, n := range p.Nodes {
+		if src, ok := n.Op.(ops.Source); ok {
+			n.Pin, n.PinFrom = src.Pin(), "recipe"
+			if n.Pin == "" && p.Lock != nil {
+				if f, ok := p.Lock.Fetches[n.ID]; ok && f.URL == src.URLs()[0] {
+					n.Pin, n.PinFrom = f.Digest, "lock"
+				}
+			}
+		}
+		p.computeKey(n, opts.DebugKeys)
+	}
+	return p, diags
+}
+
+// computeKey sets n.Key when everything it depends on is known.
+func (p *Plan) computeKey(n *Node, debug io.Writer) {
+	var inputs []digest.Digest
+	if _, ok := n.Op.(ops.Source); ok {
+		if n.Pin == "" {
+			return
+		}
+		inputs = []digest.Digest{n.Pin}
+	}
+	for _, d := range n.Deps {
+		if d.Key == "" {
+			return
+		}
+		inputs = append(inputs, d.Key)
+	}
+	n.Preimage = preimage(n.Spec.Kind, n.Spec.Version, n.Op.Params(), inputs)
+	n.Key = n.Preimage.Key()
+	if debug != nil {
+		fmt.Fprintf(debug, "key %s = %s\n%s\n", n.ID, n.Key, indent(string(n.Preimage)))
+	}
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// Node returns the node with the given ID.
+func (p *Plan) Node(id string) *Node { return p.byID[id] }
+
+// topoSort orders nodes so that every node follows its inputs; among nodes
+// that are ready together, IDs decide, so the order is a function of the
+// recipe alone. The recipe loader has already rejected cycles.
+func topoSort(byID map[string]*Node) []*Node {
+	indeg := map[string]int{}
+	users := map[string][]*Node{}
+	var ready []string
+	for id, n := range byID {
+		indeg[id] = len(n.Deps)
+		for _, d := range n.Deps {
+			users[d.ID] = append(users[d.ID], n)
+		}
+		if len(n.Deps) == 0 {
+			ready = append(ready, id)
+		}
+	}
+	var out []*Node
+	for len(ready) > 0 {
+		sort.Strings(ready)
+		id := ready[0]
+		ready = ready[1:]
+		n := byID[id]
+		n.index = len(out)
+		out = append(out, n)
+		for _, u := range users[id] {
+			indeg[u.ID]--
+			if indeg[u.ID] == 0 {
+				ready = append(ready, u.ID)
+			}
+		}
+	}
+	return out
+}
+
+// findProjectDir walks up from the recipe's directory to the first directory
+// holding a lockfiles/ folder or a .git; failing that, a recipe in a folder
+// named "recipes" belongs to the folder above it.
+func findProjectDir(recipeDir string) string {
+	abs, err := filepath.Abs(recipeDir)
+	if err != nil {
+		return recipeDir
+	}
+	for d := abs; ; {
+		for _, marker := range []string{"lockfiles", ".git"} {
+			if fi, err := os.Stat(filepath.Join(d, marker)); err == nil && (fi.IsDir() || marker == ".git") {
+				return d
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if filepath.Base(abs) == "recipes" {
+		return filepath.Dir(abs)
+	}
+	return abs
+}
+
+// Status is one line of `dsbuild plan`.
+type Status struct {
+	Node   *Node
+	Cached bool
+	Why    string
+}
+
+// Status reports, without running anything, which nodes are cached and why
+// the others would run.
+func (p *Plan) Status(s *cache.Store) []Status {
+	var out []Status
+	dirty := map[string]bool{}
+	for _, n := range p.Nodes {
+		st := Status{Node: n}
+		switch {
+		case n.Key == "":
+			st.Why = "unpinned fetch: the digest is known only after downloading"
+			if _, ok := n.Op.(ops.Source); !ok {
+				st.Why = "an input is not fetched yet"
+			}
+		default:
+			if m, ok := getManifest(s, n.Key); ok && p.outputIntact(n, m) {
+				st.Cached = true
+				break
+			}
+			st.Why = p.why(s, n, dirty)
+		}
+		if !st.Cached {
+			dirty[n.ID] = true
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// why explains a miss by comparing the node with what the lock recorded.
+func (p *Plan) why(s *cache.Store, n *Node, dirty map[string]bool) string {
+	var ln *LockNode
+	if p.Lock != nil {
+		if l, ok := p.Lock.Nodes[n.ID]; ok {
+			ln = &l
+		}
+	}
+	if ln == nil {
+		return "new: not in the lock"
+	}
+	if ln.Key == n.Key {
+		if _, ok := n.Op.(ops.Sink); ok {
+			return "output file missing or changed"
+		}
+		return "not in the local cache (same key as the lock)"
+	}
+	if old, ok := getManifestAny(s, ln.Key); ok {
+		changes := diffPreimages(old.Preimage, n.Preimage)
+		for i, c := range changes {
+			changes[i] = p.nameInputs(n, c)
+		}
+		if len(changes) > 0 {
+			return strings.Join(changes, "; ")
+		}
+	}
+	for _, d := range n.Deps {
+		if dirty[d.ID] {
+			return "input changed: " + d.ID
+		}
+	}
+	return "params changed since the lock"
+}
+
+// nameInputs turns "input 0 changed" into "input 0 (fetch.x) changed".
+func (p *Plan) nameInputs(n *Node, change string) string {
+	if !strings.HasPrefix(change, "input ") {
+		return change
+	}
+	var i int
+	if _, err := fmt.Sscanf(change, "input %d", &i); err != nil {
+		return change
+	}
+	name := ""
+	if _, ok := n.Op.(ops.Source); ok {
+		name = "fetched bytes"
+	} else if i < len(n.Deps) {
+		name = n.Deps[i].ID
+	}
+	prefix := fmt.Sprintf("input %d", i)
+	return prefix + " (" + name + ")" + strings.TrimPrefix(change, prefix)
+}
+
+// getManifestAny reads a manifest even when its blob is gone (for explain).
+func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+	if key == "" {
+		return nil, false
+	}
+	m, ok := getManifest(s, key)
+	if ok {
+		return m, true
+	}
+	b, err := s.GetKey(key)
+	if err != nil {
+		return nil, false
+	}
+	var mm Manifest
+	if err := decodeManifest(b, &mm); err != nil {
+		return nil, false
+	}
+	return &mm, true
+}
+
+// outputIntact reports whether a Sink's file is in place with the recorded
+// digest. Other nodes are always intact.
+func (p *Plan) outputIntact(n *Node, m *Manifest) bool {
+	sink, ok := n.Op.(ops.Sink)
+	if !ok {
+		return true
+	}
+	d, _, err := fileDigest(filepath.Join(p.ProjectDir, filepath.FromSlash(sink.Path())))
+	return err == nil && d == m.Blob
+}
+
+func fileDigest(path string) (digest.Digest, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return digest.NewDigest(digest.SHA256, h), n, nil
+}

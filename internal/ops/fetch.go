@@ -1,0 +1,200 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/opencontainers/go-digest"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/recipe"
+)
+
+var fetchSpec = &Spec{
+	Kind:    "fetch",
+	Version: 1,
+	Doc:     "Download a pinned file (http(s), hf://, file) and decode it to Arrow.",
+	Attrs: []recipe.AttrSpec{
+		{Name: "url", Required: true, Mode: recipe.Static, Type: cty.String},
+		{Name: "digest", Mode: recipe.Static, Type: cty.String},
+		{Name: "format", Mode: recipe.Static, Type: cty.String},
+		{Name: "header", Mode: recipe.Static, Type: cty.Bool},
+		{Name: "delimiter", Mode: recipe.Static, Type: cty.String},
+		{Name: "schema", Mode: recipe.Static, Type: cty.Map(cty.String)},
+	},
+	New: newFetch,
+}
+
+type fetchOp struct {
+	url       string
+	pin       digest.Digest
+	opts      arrowio.ReadOptions
+	declared  map[string]string
+	name      string // base name of the URL, for messages
+	schema    *arrow.Schema
+	formatSet bool
+}
+
+func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	op := &fetchOp{url: attrString(n, "url", "")}
+	u, err := url.Parse(op.url)
+	if err != nil || op.url == "" {
+		diags = append(diags, diag("Invalid URL", fmt.Sprintf("%q is not a URL: %v. Use https://..., hf://datasets/ORG/NAME@REV/PATH, or a path relative to the recipe.", op.url, err), attrRange(n, "url")))
+		return nil, diags
+	}
+	op.name = path.Base(u.Path)
+	if op.name == "." || op.name == "/" || op.name == "" {
+		op.name = op.url
+	}
+	if d := attrString(n, "digest", ""); d != "" {
+		pd, err := digest.Parse(d)
+		if err != nil || pd.Algorithm() != digest.SHA256 {
+			diags = append(diags, diag("Invalid digest", fmt.Sprintf("%q is not a sha256 digest. Write it as \"sha256:<64 hex digits>\" (sha256sum FILE prints the hex).", d), attrRange(n, "digest")))
+		} else {
+			op.pin = pd
+		}
+	}
+	format := attrString(n, "format", "")
+	if format == "" {
+		f, ok := arrowio.FormatFromName(strings.TrimSuffix(op.name, "?"))
+		if !ok {
+			diags = append(diags, diag("Unknown format", fmt.Sprintf("Cannot tell the format of %q from its name. Set format = \"json\", \"jsonl\", \"csv\", \"tsv\", \"parquet\" or \"arrow\".", op.name), attrRange(n, "url")))
+		}
+		op.opts.Format = f
+	} else {
+		switch arrowio.Format(format) {
+		case arrowio.JSON, arrowio.JSONL, arrowio.CSV, arrowio.TSV, arrowio.Parquet, arrowio.Arrow:
+			op.opts.Format = arrowio.Format(format)
+			op.formatSet = true
+		default:
+			diags = append(diags, diag("Unknown format", fmt.Sprintf("format %q is not one of json, jsonl, csv, tsv, parquet, arrow.", format), attrRange(n, "format")))
+		}
+	}
+	if hasAttr(n, "header") {
+		h := attrBool(n, "header", true)
+		op.opts.CSVHeader = &h
+	}
+	if d := attrString(n, "delimiter", ""); d != "" {
+		r := []rune(d)
+		if len(r) != 1 {
+			diags = append(diags, diag("Invalid delimiter", "delimiter must be a single character, e.g. \"\\t\".", attrRange(n, "delimiter")))
+		} else {
+			op.opts.Delimiter = r[0]
+		}
+	}
+	if m := attrStringMap(n, "schema"); m != nil {
+		op.declared = m
+		// Declared schemas are a map; the field order follows the data, so the
+		// reader applies types by name to the inferred schema.
+	}
+	return op, diags
+}
+
+func (op *fetchOp) URLs() []string     { return []string{op.url} }
+func (op *fetchOp) Pin() digest.Digest { return op.pin }
+
+// Params deliberately omit the URL and the pin: the raw bytes enter the key
+// as the node's input digest (a fixed-output node), so moving a file to a
+// mirror or another host does not rebuild anything.
+func (op *fetchOp) Params() []Param {
+	ps := []Param{{"format", string(op.opts.Format)}}
+	if op.opts.CSVHeader != nil {
+		ps = append(ps, Param{"header", fmt.Sprint(*op.opts.CSVHeader)})
+	}
+	if op.opts.Delimiter != 0 {
+		ps = append(ps, Param{"delimiter", quote(string(op.opts.Delimiter))})
+	}
+	if op.declared != nil {
+		ps = append(ps, Param{"schema", canonicalMap(op.declared)})
+	}
+	return ps
+}
+
+// Prepare cannot know the schema before the bytes are decoded; the executor
+// asks the decoder for it at run time.
+func (op *fetchOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
+	return nil, nil
+}
+
+func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
+	opts := op.opts
+	opts.BatchSize = rc.BatchSize
+	if op.declared != nil {
+		inferred, err := arrowio.InferSchema(ctx, rc.RawPaths, opts)
+		if err != nil {
+			return op.wrap(err)
+		}
+		s, err := applyDeclared(inferred, op.declared)
+		if err != nil {
+			return err
+		}
+		opts.Schema = s
+	}
+	rd, err := arrowio.Open(ctx, rc.Mem, rc.RawPaths, opts)
+	if err != nil {
+		return op.wrap(err)
+	}
+	defer rd.Release()
+	if err := rc.DeclareSchema(rd.Schema()); err != nil {
+		return err
+	}
+	for rd.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := rc.Emit(rd.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return op.wrap(err)
+	}
+	return nil
+}
+
+// wrap names the upstream file instead of the store path the bytes sit at.
+func (op *fetchOp) wrap(err error) error {
+	return fmt.Errorf("decoding %s: %w", op.name, err)
+}
+
+var declaredTypes = map[string]arrow.DataType{
+	"string":  arrow.BinaryTypes.String,
+	"utf8":    arrow.BinaryTypes.String,
+	"int64":   arrow.PrimitiveTypes.Int64,
+	"int32":   arrow.PrimitiveTypes.Int32,
+	"float64": arrow.PrimitiveTypes.Float64,
+	"float32": arrow.PrimitiveTypes.Float32,
+	"bool":    arrow.FixedWidthTypes.Boolean,
+	"number":  arrow.PrimitiveTypes.Float64,
+}
+
+func applyDeclared(inferred *arrow.Schema, declared map[string]string) (*arrow.Schema, error) {
+	fields := append([]arrow.Field(nil), inferred.Fields()...)
+	seen := map[string]bool{}
+	for i, f := range fields {
+		t, ok := declared[f.Name]
+		if !ok {
+			continue
+		}
+		dt, ok := declaredTypes[t]
+		if !ok {
+			return nil, fmt.Errorf("schema: column %q: unsupported type %q (use string, int64, int32, float64, float32, bool)", f.Name, t)
+		}
+		fields[i].Type = dt
+		fields[i].Nullable = true
+		seen[f.Name] = true
+	}
+	for name := range declared {
+		if !seen[name] {
+			return nil, fmt.Errorf("schema: column %q is declared but not in the data (columns: %s)", name, SchemaString(inferred))
+		}
+	}
+	return arrow.NewSchema(fields, nil), nil
+}

@@ -1,0 +1,262 @@
+package ops
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
+	"github.com/dsbuild/dsbuild/internal/recipe"
+)
+
+var sampleSpec = &Spec{
+	Kind:    "sample",
+	Version: 1,
+	Doc:     "Keep n rows (or a fraction), seeded; by = whole groups (conversations); stratify = per stratum.",
+	Attrs: []recipe.AttrSpec{
+		{Name: "input", Required: true, Mode: recipe.Ref},
+		{Name: "n", Mode: recipe.Static, Type: cty.Number},
+		{Name: "fraction", Mode: recipe.Static, Type: cty.Number},
+		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
+		{Name: "by", Mode: recipe.RowExpr},
+		{Name: "stratify", Mode: recipe.RowExpr},
+	},
+	New: newSample,
+}
+
+// sampleOp picks units (rows, or groups of rows sharing a `by` value) by
+// their rank under a seeded hash of the unit's identity: a row's position, or
+// the group's value. Ranks do not depend on batch boundaries or scheduling,
+// and a unit's fate does not change when unrelated rows are added.
+type sampleOp struct {
+	n        *recipe.Node
+	count    int64 // -1 when fraction is used
+	fraction float64
+	seed     uint64
+	by       *recipe.Attr
+	stratify *recipe.Attr
+	vars     map[string]cty.Value
+	params   []Param
+
+	byProg, stratProg *expr.Program
+}
+
+func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	op := &sampleOp{n: n, count: -1, by: n.Attrs["by"], stratify: n.Attrs["stratify"], vars: env.Vars}
+	cnt, hasN, d := attrInt(n, "n", 0, math.MaxInt32)
+	diags = append(diags, d...)
+	f, hasF := attrNumber(n, "fraction")
+	switch {
+	case hasN && hasF:
+		diags = append(diags, diag("Conflicting attributes", "Set n (a number of rows or groups) or fraction (between 0 and 1), not both.", attrRange(n, "fraction")))
+	case hasN:
+		op.count = cnt
+		op.params = append(op.params, Param{"n", fmt.Sprint(cnt)})
+	case hasF:
+		op.fraction, _ = f.Float64()
+		if op.fraction < 0 || op.fraction > 1 {
+			diags = append(diags, diag("Invalid value", "fraction must be between 0 and 1.", attrRange(n, "fraction")))
+		}
+		op.params = append(op.params, Param{"fraction", f.Text('g', -1)})
+	default:
+		diags = append(diags, diag("Missing sample size", "Set n = <rows or groups> or fraction = <0..1>.", &n.DeclRange))
+	}
+	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
+	diags = append(diags, d...)
+	op.seed = uint64(seed)
+	op.params = append(op.params, Param{"seed", new(big.Int).SetUint64(op.seed).String()})
+	for _, a := range []*recipe.Attr{op.by, op.stratify} {
+		if a == nil {
+			continue
+		}
+		c, d := expr.Canonical(a.Expr)
+		diags = append(diags, d...)
+		op.params = append(op.params, Param{a.Name, c})
+		op.params = append(op.params, varParams(env.Vars, a.Expr)...)
+	}
+	op.params = dedupParams(op.params)
+	return op, diags
+}
+
+func (op *sampleOp) Params() []Param { return op.params }
+
+func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if op.by != nil {
+		var d hcl.Diagnostics
+		op.byProg, d = expr.Compile(op.by.Expr, inputs[0], op.vars)
+		diags = append(diags, d...)
+	}
+	if op.stratify != nil {
+		var d hcl.Diagnostics
+		op.stratProg, d = expr.Compile(op.stratify.Expr, inputs[0], op.vars)
+		diags = append(diags, d...)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return inputs[0], diags
+}
+
+type unit struct {
+	hash uint64
+	id   string // group value, or the row position for row units
+}
+
+func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
+	// Pass 1: the identity and stratum of every unit.
+	strata := map[string][]unit{}
+	seen := map[string]bool{}
+	err := op.scan(ctx, rc, func(rec arrow.RecordBatch, ids, strat []string) error {
+		for i := range ids {
+			if op.byProg != nil && seen[ids[i]] {
+				continue
+			}
+			seen[ids[i]] = true
+			strata[strat[i]] = append(strata[strat[i]], unit{op.hash(ids[i]), ids[i]})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(strata))
+	for k := range strata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	chosen := map[string]bool{}
+	for _, k := range keys {
+		us := strata[k]
+		want := op.count
+		if want < 0 {
+			want = int64(math.Round(op.fraction * float64(len(us))))
+		} else if op.stratProg == nil && want > int64(len(us)) {
+			what := "rows"
+			if op.byProg != nil {
+				what = "groups"
+			}
+			return fmt.Errorf("sample asks for n = %d but the input has only %d %s; lower n or use fraction", want, len(us), what)
+		}
+		if want > int64(len(us)) {
+			want = int64(len(us))
+		}
+		sort.Slice(us, func(i, j int) bool {
+			if us[i].hash != us[j].hash {
+				return us[i].hash < us[j].hash
+			}
+			return us[i].id < us[j].id
+		})
+		for _, u := range us[:want] {
+			chosen[u.id] = true
+		}
+	}
+	// Pass 2: keep the chosen units' rows, in input order.
+	return op.scan(ctx, rc, func(rec arrow.RecordBatch, ids, _ []string) error {
+		b := array.NewBooleanBuilder(rc.Mem)
+		defer b.Release()
+		b.Reserve(len(ids))
+		for _, id := range ids {
+			b.UnsafeAppend(chosen[id])
+		}
+		mask := b.NewBooleanArray()
+		defer mask.Release()
+		out, err := expr.Filter(ctx, rc.Mem, rec, mask)
+		if err != nil {
+			return err
+		}
+		defer out.Release()
+		if out.NumRows() == 0 {
+			return nil
+		}
+		return rc.Emit(out)
+	})
+}
+
+// scan reads the input once, giving each row's unit id and stratum.
+func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.RecordBatch, ids, strat []string) error) error {
+	rd, err := rc.Inputs[0].Open()
+	if err != nil {
+		return err
+	}
+	defer rd.Release()
+	var row int64
+	for rd.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec := rd.RecordBatch()
+		n := int(rec.NumRows())
+		ids := make([]string, n)
+		strat := make([]string, n)
+		if op.byProg != nil {
+			if err := evalStrings(ctx, rc.Mem, op.byProg, rec, ids); err != nil {
+				return fmt.Errorf("by: %w", err)
+			}
+		} else {
+			var buf [8]byte
+			for i := range ids {
+				binary.BigEndian.PutUint64(buf[:], uint64(row)+uint64(i))
+				ids[i] = string(buf[:])
+			}
+		}
+		if op.stratProg != nil {
+			if err := evalStrings(ctx, rc.Mem, op.stratProg, rec, strat); err != nil {
+				return fmt.Errorf("stratify: %w", err)
+			}
+		}
+		row += int64(n)
+		if err := fn(rec, ids, strat); err != nil {
+			return err
+		}
+	}
+	return rd.Err()
+}
+
+// evalStrings evaluates p and renders each value as a type-tagged string, so
+// that 1 and "1" are different groups and null is a group of its own.
+func evalStrings(ctx context.Context, mem memory.Allocator, p *expr.Program, rec arrow.RecordBatch, out []string) error {
+	a, err := p.Eval(ctx, mem, rec)
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	tag := a.DataType().String() + ":"
+	for i := range out {
+		if a.IsNull(i) {
+			out[i] = "\x00null"
+		} else {
+			out[i] = tag + a.ValueStr(i)
+		}
+	}
+	return nil
+}
+
+// hash is FNV-1a over the seed and the unit id, finished with splitmix64 so
+// that nearby ids spread over the whole range.
+func (op *sampleOp) hash(id string) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	var sb [8]byte
+	binary.LittleEndian.PutUint64(sb[:], op.seed)
+	for _, c := range sb {
+		h = (h ^ uint64(c)) * prime
+	}
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * prime
+	}
+	h += 0x9e3779b97f4a7c15
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
+	h = (h ^ (h >> 27)) * 0x94d049bb133111eb
+	return h ^ (h >> 31)
+}

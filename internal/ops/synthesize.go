@@ -1,0 +1,103 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/recipe"
+	"github.com/dsbuild/dsbuild/internal/synth"
+)
+
+var synthesizeSpec = &Spec{
+	Kind:    "synthesize",
+	Version: 1,
+	Doc:     "Generate seeded scenario conversations from a template library.",
+	Attrs: []recipe.AttrSpec{
+		{Name: "category", Required: true, Mode: recipe.Static, Type: cty.String},
+		{Name: "n", Required: true, Mode: recipe.Static, Type: cty.Number},
+		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
+		{Name: "turns", Mode: recipe.Static, Type: cty.List(cty.Number)},
+		{Name: "templates", Required: true, Mode: recipe.Static, Type: cty.String},
+	},
+	New: newSynthesize,
+}
+
+type synthesizeOp struct {
+	lib *synth.Library
+	p   synth.Params
+	rel string
+}
+
+func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	op := &synthesizeOp{}
+	op.p.Category = attrString(n, "category", "")
+	cnt, _, d := attrInt(n, "n", 1, math.MaxInt32)
+	diags = append(diags, d...)
+	op.p.N = int(cnt)
+	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
+	diags = append(diags, d...)
+	op.p.Seed = uint64(seed)
+	op.p.MinTurns, op.p.MaxTurns = 4, 12
+	if a, ok := n.Attrs["turns"]; ok && !a.Value.IsNull() {
+		vals := a.Value.AsValueSlice()
+		if len(vals) != 2 {
+			diags = append(diags, diag("Invalid turns", "turns is a range [min, max] of total turns per conversation, e.g. [4, 12].", attrRange(n, "turns")))
+		} else {
+			lo, _ := vals[0].AsBigFloat().Int64()
+			hi, _ := vals[1].AsBigFloat().Int64()
+			if lo < 2 || hi < lo || hi > 200 {
+				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%d, %d] is not a range with 2 <= min <= max <= 200.", lo, hi), attrRange(n, "turns")))
+			}
+			op.p.MinTurns, op.p.MaxTurns = int(lo), int(hi)
+		}
+	}
+	rel, err := ProjectPath(attrString(n, "templates", ""))
+	if err != nil {
+		return nil, append(diags, diag("Invalid templates path", err.Error(), attrRange(n, "templates")))
+	}
+	op.rel = rel
+	lib, d := synth.LoadLibrary(filepath.Join(env.ProjectDir, filepath.FromSlash(rel)))
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return nil, diags
+	}
+	op.lib = lib
+	if c := lib.Capacity(op.p.Category); c == 0 {
+		diags = append(diags, diag("Unknown category", fmt.Sprintf("The templates in %s have no scenarios for category %q.", rel, op.p.Category), attrRange(n, "category")))
+	} else if op.p.N > c {
+		diags = append(diags, diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates can produce only %d distinct %q conversations; add templates or lower n.", op.p.N, c, op.p.Category), attrRange(n, "n")))
+	}
+	return op, diags
+}
+
+// Params include the template library's content digest, so editing a
+// template rebuilds exactly the nodes that use it; its path does not enter.
+func (op *synthesizeOp) Params() []Param {
+	return []Param{
+		{"category", quote(op.p.Category)},
+		{"n", fmt.Sprint(op.p.N)},
+		{"seed", fmt.Sprint(op.p.Seed)},
+		{"templates", string(op.lib.Digest())},
+		{"turns", fmt.Sprintf("[%d,%d]", op.p.MinTurns, op.p.MaxTurns)},
+	}
+}
+
+func (op *synthesizeOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
+	return synth.Schema(), nil
+}
+
+func (op *synthesizeOp) Run(ctx context.Context, rc *RunContext) error {
+	rec, err := synth.Generate(ctx, rc.Mem, op.lib, op.p)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	return rc.Emit(rec)
+}

@@ -1,0 +1,293 @@
+package recipe
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// AttrMode says how the loader treats an attribute of a node block.
+type AttrMode int
+
+const (
+	// Static attributes are evaluated at load time with only var.* and the
+	// functions of Functions in scope; the converted value is in Attr.Value.
+	Static AttrMode = iota
+	// Ref is exactly one node reference, a traversal KIND.NAME.
+	Ref
+	// Refs is a tuple [a.x, b.y] of node references, or an object
+	// {name = a.x, ...} whose keys name the sources.
+	Refs
+	// RowExpr is a row expression over the columns of the node's input. It
+	// is stored unevaluated; free names are columns, except var.* which must
+	// name declared variables. Node references are rejected.
+	RowExpr
+	// RowExprMap is an object constructor {new_col = <row expr>, ...}; the
+	// items are kept unevaluated in source order.
+	RowExprMap
+	// Raw attributes are stored unevaluated and unchecked; the op validates
+	// them.
+	Raw
+)
+
+func (m AttrMode) String() string {
+	switch m {
+	case Static:
+		return "Static"
+	case Ref:
+		return "Ref"
+	case Refs:
+		return "Refs"
+	case RowExpr:
+		return "RowExpr"
+	case RowExprMap:
+		return "RowExprMap"
+	case Raw:
+		return "Raw"
+	}
+	return fmt.Sprintf("AttrMode(%d)", int(m))
+}
+
+// AttrSpec declares one attribute of a node kind.
+type AttrSpec struct {
+	Name     string
+	Required bool
+	Mode     AttrMode
+	// Type is the type a Static attribute is converted to;
+	// cty.DynamicPseudoType (or cty.NilType) accepts any value.
+	Type cty.Type
+}
+
+// KindSpec declares a node kind: the attributes its blocks accept.
+type KindSpec struct {
+	Attrs []AttrSpec
+	Doc   string
+}
+
+// Recipe is a loaded recipe. It is static structure only: row expressions
+// and Raw attributes are not evaluated.
+type Recipe struct {
+	// Name is the base name of the main file without .hcl, or the base name
+	// of the directory when a directory was loaded.
+	Name string
+	// Dir is the directory of the main file (or the directory loaded).
+	Dir string
+	// Files holds every .hcl file loaded, sorted by path.
+	Files []File
+	// Variables are sorted by name.
+	Variables []*Variable
+	// Nodes holds every node block, output blocks included, in file order.
+	// A block whose ID repeats an earlier one is not included.
+	Nodes []*Node
+
+	parsed map[string]*hcl.File
+	ctx    *hcl.EvalContext
+}
+
+// File is one source file of a recipe.
+type File struct {
+	Path  string // as given to Load, or joined to the directory given
+	Bytes []byte
+}
+
+// Variable is a declared variable and the value in effect for this load.
+type Variable struct {
+	Name        string
+	Description string
+	// Default is cty.NilVal when the declaration has none.
+	Default cty.Value
+	// Value is the default or the -var override, converted to Type.
+	Value      cty.Value
+	Overridden bool
+	// Type is cty.DynamicPseudoType when the declaration has no type.
+	Type      cty.Type
+	DeclRange hcl.Range
+}
+
+// Node is one node block: KIND "NAME" { ... }.
+type Node struct {
+	Kind, Name string
+	DeclRange  hcl.Range
+	Attrs      map[string]*Attr
+	// Deps are the IDs of the declared nodes this node references, in
+	// order of first appearance in the source, without duplicates.
+	Deps []string
+}
+
+// ID returns the node's reference form, KIND.NAME.
+func (n *Node) ID() string { return n.Kind + "." + n.Name }
+
+// Attr is one attribute of a node block.
+type Attr struct {
+	Name  string
+	Expr  hcl.Expression
+	Range hcl.Range
+	Mode  AttrMode
+	// Value is set for Static attributes: evaluated and converted.
+	Value cty.Value
+	// Refs are the node IDs referenced by Ref and Refs attributes, in source
+	// order; RefKeys are the object keys of a Refs object (nil for a tuple);
+	// RefRanges are the ranges of the reference expressions.
+	Refs      []string
+	RefKeys   []string
+	RefRanges []hcl.Range
+	// Items are the entries of a RowExprMap attribute, in source order.
+	Items []Item
+}
+
+// Item is one entry of a RowExprMap attribute.
+type Item struct {
+	Key      string
+	KeyRange hcl.Range
+	Expr     hcl.Expression
+}
+
+// Node returns the node with the given ID (KIND.NAME), or nil.
+func (r *Recipe) Node(id string) *Node {
+	for _, n := range r.Nodes {
+		if n.ID() == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// Variable returns the variable with the given name, or nil.
+func (r *Recipe) Variable(name string) *Variable {
+	i := sort.Search(len(r.Variables), func(i int) bool { return r.Variables[i].Name >= name })
+	if i < len(r.Variables) && r.Variables[i].Name == name {
+		return r.Variables[i]
+	}
+	return nil
+}
+
+// EvalContext returns the context Static attributes were evaluated in:
+// var.* with the values in effect, plus Functions. Callers must not modify
+// it.
+func (r *Recipe) EvalContext() *hcl.EvalContext {
+	if r.ctx == nil {
+		r.ctx = evalContext(r.Variables)
+	}
+	return r.ctx
+}
+
+// Writer returns a diagnostic writer that prints diagnostics with the
+// offending source lines of this recipe's files.
+func (r *Recipe) Writer(w io.Writer, width uint, color bool) hcl.DiagnosticWriter {
+	return hcl.NewDiagnosticTextWriter(w, r.parsed, width, color)
+}
+
+// Load parses path (a .hcl file, or a directory whose *.hcl files are loaded
+// in name order) and validates it against kinds. vars are -var NAME=VALUE
+// overrides: VALUE is taken as an HCL literal when it parses as a number,
+// bool, list or object (or a quoted string), otherwise as a plain string,
+// and then converted to the variable's type; a string-typed variable always
+// takes VALUE verbatim.
+//
+// The returned Recipe is nil only when no file could be read; with error
+// diagnostics it is partial and must be used only to print them.
+func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Recipe, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	diags = append(diags, checkKinds(kinds)...)
+
+	paths, name, dir, d := recipeFiles(path)
+	diags = append(diags, d...)
+	if len(paths) == 0 {
+		return nil, sortDiagnostics(diags)
+	}
+
+	p := hclparse.NewParser()
+	r := &Recipe{Name: name, Dir: dir}
+	var files []*hcl.File
+	parseFailed := false
+	for _, fp := range paths {
+		src, err := os.ReadFile(fp)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Failed to read recipe file",
+				Detail:   fmt.Sprintf("Cannot read %s: %v.", fp, err),
+			})
+			continue
+		}
+		f, d := p.ParseHCL(src, fp)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			parseFailed = true
+		}
+		r.Files = append(r.Files, File{Path: fp, Bytes: src})
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	r.parsed = p.Files()
+	if len(r.Files) == 0 {
+		return nil, sortDiagnostics(diags)
+	}
+
+	l := newLoader(kinds)
+	for _, f := range files {
+		diags = append(diags, l.collect(f.Body)...)
+	}
+	diags = append(diags, l.decodeVariables(r, vars)...)
+	r.ctx = evalContext(r.Variables)
+	diags = append(diags, l.decodeNodes(r)...)
+	// A syntax error can hide declarations; cross-node checks would then
+	// report references to nodes that do exist, burying the real problem.
+	if !parseFailed {
+		diags = append(diags, l.resolve(r)...)
+		diags = append(diags, findCycles(r)...)
+	}
+	return r, sortDiagnostics(diags)
+}
+
+// recipeFiles lists the files to load for path and derives the recipe's
+// name and directory.
+func recipeFiles(path string) (paths []string, name, dir string, diags hcl.Diagnostics) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, "", "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read recipe",
+			Detail:   fmt.Sprintf("Cannot open %s: %v. Give the path of a .hcl file or of a directory holding .hcl files.", path, err),
+		}}
+	}
+	if !info.IsDir() {
+		if filepath.Ext(path) != ".hcl" {
+			return nil, "", "", hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Unsupported recipe file",
+				Detail:   fmt.Sprintf("%s does not end in .hcl; recipes are written in HCL native syntax in .hcl files.", path),
+			}}
+		}
+		return []string{path}, strings.TrimSuffix(filepath.Base(path), ".hcl"), filepath.Dir(path), nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, "", "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read recipe",
+			Detail:   fmt.Sprintf("Cannot list %s: %v.", path, err),
+		}}
+	}
+	for _, e := range entries { // os.ReadDir sorts by name
+		if !e.IsDir() && filepath.Ext(e.Name()) == ".hcl" {
+			paths = append(paths, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(paths) == 0 {
+		return nil, "", "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No recipe files",
+			Detail:   fmt.Sprintf("Directory %s holds no .hcl files.", path),
+		}}
+	}
+	return paths, filepath.Base(filepath.Clean(path)), path, nil
+}

@@ -1,0 +1,7 @@
+variable "threshold" {
+  default = 3
+}
+
+fetch "src" {
+  url = "file://src.jsonl"
+}

@@ -1,0 +1,8 @@
+fetch "a" {
+  url = "file://data/a.jsonl"
+}
+
+output "a" {
+  input = fetch.a
+  path  = "out/a.jsonl"
+}

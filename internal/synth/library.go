@@ -1,0 +1,721 @@
+package synth
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/opencontainers/go-digest"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Categories are the scenario categories a library may declare.
+var Categories = []string{"adversarial", "boundary", "crisis", "meta", "validation"}
+
+// Risk levels an escalation family may declare.
+var riskLevels = map[string]bool{"low": true, "medium": true, "high": true}
+
+// Default turn bounds (total turns, user + assistant) used by Capacity and
+// by Params that leave MinTurns/MaxTurns at zero.
+const (
+	DefaultMinTurns = 4
+	DefaultMaxTurns = 12
+)
+
+// maxUnitSpace bounds the combinations of one skeleton/turn plan so that
+// counts and Feistel domains stay well inside uint64.
+const maxUnitSpace = 1 << 62
+
+// preStageNames are the ordinary-support stages of a problem family, in the
+// order a conversation uses them; a conversation with k opening user turns
+// uses the first k.
+var preStageNames = []string{"opener", "detail", "impact", "coping"}
+
+// Library is a parsed, validated template library. It is immutable after
+// LoadLibrary and safe for concurrent use.
+type Library struct {
+	files  []string
+	digest digest.Digest
+
+	slots    []slot
+	problems []*problem    // sorted by problem type
+	escs     []*escalation // sorted by name
+	replies  []*replyPool  // sorted by name
+	cats     map[string]*catSpace
+}
+
+type slot struct {
+	name   string
+	values []string
+}
+
+type stage struct {
+	tmpls []tmpl
+}
+
+type problem struct {
+	name       string // the ESConv problem type, e.g. "job crisis"
+	slug       string
+	situations []tmpl
+	stages     []stage // non-empty prefix of preStageNames
+}
+
+type escalation struct {
+	name     string
+	category string
+	tactic   string
+	risk     string
+	expected string
+	problems []*problem
+	steps    []stage
+}
+
+type replyPool struct {
+	name       string
+	escalation bool // false: support phase (before escalation)
+	categories map[string]bool
+	strategy   string
+	lines      []tmpl
+}
+
+// unit is one skeleton with a fixed turn plan: k opening and m escalating
+// user turns. Units are the strata Generate spreads a draw over.
+type unit struct {
+	esc    *escalation
+	prob   *problem
+	k, m   int
+	stages []*stage
+	// memo[i][S] is the number of distinct completions from stage i on, given
+	// that the templates chosen so far use the slot set S; a completion is a
+	// template per remaining stage plus a value for every used slot.
+	memo  []map[uint64]uint64
+	space uint64
+	key   uint64 // stable identity hash: keys the unit's permutation
+}
+
+type catSpace struct {
+	units          []*unit
+	supportReplies []*replyPool
+	escReplies     []*replyPool
+}
+
+// Files returns the template files read, relative to the path given to
+// LoadLibrary, sorted.
+func (l *Library) Files() []string { return append([]string(nil), l.files...) }
+
+// Digest is sha256 over every file's relative name and bytes, in sorted
+// order; callers put it in cache keys so that editing a template misses.
+func (l *Library) Digest() digest.Digest { return l.digest }
+
+// Capacity is the number of distinct conversations the library can produce
+// for category within the default turn range [DefaultMinTurns,
+// DefaultMaxTurns]; see CapacityFor. It is 0 for an unknown category.
+func (l *Library) Capacity(category string) int {
+	return l.CapacityFor(category, DefaultMinTurns, DefaultMaxTurns)
+}
+
+// CapacityFor is Capacity for total turn counts in [minTurns, maxTurns]. It
+// counts combinations of skeleton, turn plan, templates and slot values;
+// distinct combinations give distinct user text unless two templates happen
+// to fill to the same string, which Generate detects and skips. The result
+// saturates at math.MaxInt.
+func (l *Library) CapacityFor(category string, minTurns, maxTurns int) int {
+	cs := l.cats[category]
+	if cs == nil {
+		return 0
+	}
+	var total uint64
+	for _, u := range cs.units {
+		if inRange(u, minTurns, maxTurns) {
+			total = satAdd(total, u.space)
+		}
+	}
+	if total > math.MaxInt {
+		return math.MaxInt
+	}
+	return int(total)
+}
+
+// Skeletons is the number of scenario skeletons (escalation family × problem
+// family pairs) for category.
+func (l *Library) Skeletons(category string) int {
+	n := 0
+	for _, e := range l.escs {
+		if e.category == category {
+			n += len(e.problems)
+		}
+	}
+	return n
+}
+
+func inRange(u *unit, minTurns, maxTurns int) bool {
+	t := 2 * (u.k + u.m)
+	return t >= minTurns && t <= maxTurns
+}
+
+func satAdd(a, b uint64) uint64 {
+	s, c := bits.Add64(a, b, 0)
+	if c != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "slot", LabelNames: []string{"name"}},
+	{Type: "problem", LabelNames: []string{"problem_type"}},
+	{Type: "escalation", LabelNames: []string{"name"}},
+	{Type: "reply", LabelNames: []string{"name"}},
+}}
+
+var slotSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "values", Required: true}}}
+
+var problemSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "situations"},
+	{Name: "opener", Required: true},
+	{Name: "detail"},
+	{Name: "impact"},
+	{Name: "coping"},
+}}
+
+var escalationSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "category", Required: true},
+		{Name: "tactic", Required: true},
+		{Name: "risk_level", Required: true},
+		{Name: "expected_behavior", Required: true},
+		{Name: "problems"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "step"}},
+}
+
+var stepSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "lines", Required: true}}}
+
+var replySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "phase", Required: true},
+	{Name: "categories"},
+	{Name: "strategy", Required: true},
+	{Name: "lines", Required: true},
+}}
+
+// LoadLibrary reads a template file, or every *.hcl file directly inside a
+// directory (sorted by name), and validates it. All problems are reported at
+// once, each with its source range.
+func LoadLibrary(path string) (*Library, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	fail := func(summary, detail string) (*Library, hcl.Diagnostics) {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return fail("Cannot read template library", err.Error())
+	}
+	type srcFile struct{ rel, abs string }
+	var files []srcFile
+	if st.IsDir() {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return fail("Cannot read template library", err.Error())
+		}
+		for _, e := range ents {
+			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+				files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
+			}
+		}
+		sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+		if len(files) == 0 {
+			return fail("Empty template library", fmt.Sprintf("%s contains no *.hcl files", path))
+		}
+	} else {
+		files = []srcFile{{filepath.Base(path), path}}
+	}
+
+	l := &Library{cats: map[string]*catSpace{}}
+	h := sha256.New()
+	parser := hclparse.NewParser()
+	var bodies []*hcl.BodyContent
+	syntaxErr := false
+	for _, f := range files {
+		src, err := os.ReadFile(f.abs)
+		if err != nil {
+			return fail("Cannot read template file", err.Error())
+		}
+		// Length-prefixed so that no two different file sets hash alike.
+		fmt.Fprintf(h, "%s\x00%d\x00", f.rel, len(src))
+		h.Write(src)
+		l.files = append(l.files, f.rel)
+		file, d := parser.ParseHCL(src, f.abs)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			// A recovered syntax tree would only add follow-on noise.
+			syntaxErr = true
+			continue
+		}
+		content, d := file.Body.Content(fileSchema)
+		diags = append(diags, d...)
+		bodies = append(bodies, content)
+	}
+	l.digest = digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil))
+	if syntaxErr {
+		return nil, diags
+	}
+
+	// Slots first: templates in any file may use slots declared in any other.
+	slotIdx := map[string]int{}
+	slotRange := map[string]hcl.Range{}
+	var slotBlocks []*hcl.Block
+	for _, c := range bodies {
+		for _, b := range c.Blocks.OfType("slot") {
+			name := b.Labels[0]
+			if prev, dup := slotRange[name]; dup {
+				diags = append(diags, duplicate("slot", name, b.DefRange, prev))
+				continue
+			}
+			if !validSlotName(name) {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid slot name",
+					Detail: fmt.Sprintf("slot %q: names are lower-case letters, digits and _", name), Subject: b.LabelRanges[0].Ptr()})
+				continue
+			}
+			slotRange[name] = b.DefRange
+			slotBlocks = append(slotBlocks, b)
+		}
+	}
+	sort.Slice(slotBlocks, func(i, j int) bool { return slotBlocks[i].Labels[0] < slotBlocks[j].Labels[0] })
+	if len(slotBlocks) > 64 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many slots",
+			Detail: fmt.Sprintf("%d slots declared; at most 64 are supported", len(slotBlocks)), Subject: slotBlocks[64].DefRange.Ptr()})
+		return nil, diags
+	}
+	for i, b := range slotBlocks {
+		slotIdx[b.Labels[0]] = i
+		s := slot{name: b.Labels[0]}
+		content, d := b.Body.Content(slotSchema)
+		diags = append(diags, d...)
+		if a := content.Attributes["values"]; a != nil {
+			vals, ranges, d := stringList(a)
+			diags = append(diags, d...)
+			seen := map[string]int{}
+			for j, v := range vals {
+				if strings.ContainsAny(v, "{}") || strings.TrimSpace(v) == "" {
+					diags = append(diags, errAt(ranges[j], "Invalid slot value", fmt.Sprintf("slot %q value %d: values must be non-empty and contain no braces", s.name, j)))
+				}
+				if p, bad := methodPhrase(v); bad {
+					diags = append(diags, errAt(ranges[j], "Forbidden content", fmt.Sprintf("slot %q value %d contains the method phrase %q", s.name, j, p)))
+				}
+				if k, dup := seen[v]; dup {
+					diags = append(diags, errAt(ranges[j], "Duplicate slot value", fmt.Sprintf("slot %q: value %d repeats value %d (%q)", s.name, j, k, v)))
+				}
+				seen[v] = j
+			}
+			if len(vals) == 0 && !d.HasErrors() {
+				diags = append(diags, errAt(a.Range, "Empty slot", fmt.Sprintf("slot %q has no values", s.name)))
+			}
+			s.values = vals
+		}
+		l.slots = append(l.slots, s)
+	}
+
+	// compileList turns a list attribute into templates, reporting each
+	// element's problem at the element.
+	compileList := func(a *hcl.Attribute, what string, required bool) []tmpl {
+		if a == nil {
+			return nil
+		}
+		vals, ranges, d := stringList(a)
+		diags = append(diags, d...)
+		if required && len(vals) == 0 && !d.HasErrors() {
+			diags = append(diags, errAt(a.Range, "Empty template list", what+" has no templates"))
+		}
+		var out []tmpl
+		seen := map[string]int{}
+		for i, v := range vals {
+			t, err := parseTemplate(v, slotIdx)
+			if err != nil {
+				diags = append(diags, errAt(ranges[i], "Invalid template", fmt.Sprintf("%s, template %d: %v", what, i, err)))
+				continue
+			}
+			if p, bad := methodPhrase(v); bad {
+				diags = append(diags, errAt(ranges[i], "Forbidden content", fmt.Sprintf("%s, template %d contains the method phrase %q", what, i, p)))
+				continue
+			}
+			if k, dup := seen[v]; dup {
+				diags = append(diags, errAt(ranges[i], "Duplicate template", fmt.Sprintf("%s: template %d repeats template %d", what, i, k)))
+				continue
+			}
+			seen[v] = i
+			out = append(out, t)
+		}
+		return out
+	}
+
+	probByName := map[string]*problem{}
+	probRange := map[string]hcl.Range{}
+	escRange := map[string]hcl.Range{}
+	replyRange := map[string]hcl.Range{}
+	type pendingEsc struct {
+		e        *escalation
+		problems *hcl.Attribute
+	}
+	var pend []pendingEsc
+	for _, c := range bodies {
+		for _, b := range c.Blocks.OfType("problem") {
+			name := b.Labels[0]
+			if prev, dup := probRange[name]; dup {
+				diags = append(diags, duplicate("problem", name, b.DefRange, prev))
+				continue
+			}
+			probRange[name] = b.DefRange
+			content, d := b.Body.Content(problemSchema)
+			diags = append(diags, d...)
+			p := &problem{name: name, slug: slugify(name)}
+			p.situations = compileList(content.Attributes["situations"], fmt.Sprintf("problem %q situations", name), false)
+			for i, sn := range preStageNames {
+				a := content.Attributes[sn]
+				if a == nil {
+					for _, later := range preStageNames[i+1:] {
+						if la := content.Attributes[later]; la != nil {
+							diags = append(diags, errAt(la.NameRange, "Stage without its predecessor",
+								fmt.Sprintf("problem %q sets %q but not %q; stages are used in the order %s", name, later, sn, strings.Join(preStageNames, ", "))))
+						}
+					}
+					break
+				}
+				p.stages = append(p.stages, stage{compileList(a, fmt.Sprintf("problem %q %s", name, sn), true)})
+			}
+			probByName[name] = p
+			l.problems = append(l.problems, p)
+		}
+		for _, b := range c.Blocks.OfType("escalation") {
+			name := b.Labels[0]
+			if prev, dup := escRange[name]; dup {
+				diags = append(diags, duplicate("escalation", name, b.DefRange, prev))
+				continue
+			}
+			escRange[name] = b.DefRange
+			content, d := b.Body.Content(escalationSchema)
+			diags = append(diags, d...)
+			e := &escalation{name: name}
+			var ok bool
+			if e.category, ok = stringAttr(content, "category", &diags); ok && !isCategory(e.category) {
+				diags = append(diags, errAt(content.Attributes["category"].Expr.Range(), "Unknown category",
+					fmt.Sprintf("escalation %q: category %q is not one of %s", name, e.category, strings.Join(Categories, ", "))))
+			}
+			if e.risk, ok = stringAttr(content, "risk_level", &diags); ok && !riskLevels[e.risk] {
+				diags = append(diags, errAt(content.Attributes["risk_level"].Expr.Range(), "Invalid risk level",
+					fmt.Sprintf("escalation %q: risk_level %q is not low, medium or high", name, e.risk)))
+			}
+			e.expected, _ = stringAttr(content, "expected_behavior", &diags)
+			if a := content.Attributes["tactic"]; a != nil {
+				tac, ranges, d := stringList(a)
+				diags = append(diags, d...)
+				for i, t := range tac {
+					if !validSlotName(t) {
+						diags = append(diags, errAt(ranges[i], "Invalid tactic", fmt.Sprintf("escalation %q: tactic %q must be lower-case letters, digits and _", name, t)))
+					}
+				}
+				if len(tac) == 0 && !d.HasErrors() {
+					diags = append(diags, errAt(a.Range, "Empty tactic", fmt.Sprintf("escalation %q has no tactic", name)))
+				}
+				e.tactic = strings.Join(tac, "+")
+			}
+			for i, sb := range content.Blocks.OfType("step") {
+				sc, d := sb.Body.Content(stepSchema)
+				diags = append(diags, d...)
+				e.steps = append(e.steps, stage{compileList(sc.Attributes["lines"], fmt.Sprintf("escalation %q step %d", name, i+1), true)})
+			}
+			if len(e.steps) == 0 {
+				diags = append(diags, errAt(b.DefRange, "No escalation steps", fmt.Sprintf("escalation %q needs at least one step block", name)))
+			}
+			pend = append(pend, pendingEsc{e, content.Attributes["problems"]})
+			l.escs = append(l.escs, e)
+		}
+		for _, b := range c.Blocks.OfType("reply") {
+			name := b.Labels[0]
+			if prev, dup := replyRange[name]; dup {
+				diags = append(diags, duplicate("reply", name, b.DefRange, prev))
+				continue
+			}
+			replyRange[name] = b.DefRange
+			content, d := b.Body.Content(replySchema)
+			diags = append(diags, d...)
+			r := &replyPool{name: name, categories: map[string]bool{}}
+			if phase, ok := stringAttr(content, "phase", &diags); ok {
+				switch phase {
+				case "support":
+				case "escalation":
+					r.escalation = true
+				default:
+					diags = append(diags, errAt(content.Attributes["phase"].Expr.Range(), "Invalid phase",
+						fmt.Sprintf("reply %q: phase %q is not support or escalation", name, phase)))
+				}
+			}
+			r.strategy, _ = stringAttr(content, "strategy", &diags)
+			if a := content.Attributes["categories"]; a != nil {
+				cats, ranges, d := stringList(a)
+				diags = append(diags, d...)
+				for i, c := range cats {
+					if !isCategory(c) {
+						diags = append(diags, errAt(ranges[i], "Unknown category", fmt.Sprintf("reply %q: category %q is not one of %s", name, c, strings.Join(Categories, ", "))))
+					}
+					r.categories[c] = true
+				}
+			} else if r.escalation {
+				diags = append(diags, errAt(b.DefRange, "Missing categories", fmt.Sprintf("reply %q: escalation-phase replies must name their categories", name)))
+			}
+			r.lines = compileList(content.Attributes["lines"], fmt.Sprintf("reply %q lines", name), true)
+			l.replies = append(l.replies, r)
+		}
+	}
+	sort.Slice(l.problems, func(i, j int) bool { return l.problems[i].name < l.problems[j].name })
+	sort.Slice(l.escs, func(i, j int) bool { return l.escs[i].name < l.escs[j].name })
+	sort.Slice(l.replies, func(i, j int) bool { return l.replies[i].name < l.replies[j].name })
+
+	for _, pe := range pend {
+		if pe.problems == nil {
+			pe.e.problems = l.problems
+			continue
+		}
+		names, ranges, d := stringList(pe.problems)
+		diags = append(diags, d...)
+		for i, n := range names {
+			p := probByName[n]
+			if p == nil {
+				diags = append(diags, errAt(ranges[i], "Unknown problem type", fmt.Sprintf("escalation %q: no problem block %q", pe.e.name, n)))
+				continue
+			}
+			pe.e.problems = append(pe.e.problems, p)
+		}
+		sort.Slice(pe.e.problems, func(i, j int) bool { return pe.e.problems[i].name < pe.e.problems[j].name })
+		for i := 1; i < len(pe.e.problems); i++ {
+			if pe.e.problems[i] == pe.e.problems[i-1] {
+				diags = append(diags, errAt(pe.problems.Range, "Duplicate problem type", fmt.Sprintf("escalation %q lists %q twice", pe.e.name, pe.e.problems[i].name)))
+			}
+		}
+	}
+	if len(l.problems) == 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No problem blocks", Detail: "a library needs at least one problem block"})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	diags = append(diags, l.buildSpaces()...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return l, diags
+}
+
+// buildSpaces enumerates the units of every category and counts each one.
+func (l *Library) buildSpaces() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, e := range l.escs {
+		cs := l.cats[e.category]
+		if cs == nil {
+			cs = &catSpace{}
+			l.cats[e.category] = cs
+		}
+		for _, p := range e.problems {
+			for k := 1; k <= len(p.stages); k++ {
+				for m := 1; m <= len(e.steps); m++ {
+					u := &unit{esc: e, prob: p, k: k, m: m}
+					for i := 0; i < k; i++ {
+						u.stages = append(u.stages, &p.stages[i])
+					}
+					for i := 0; i < m; i++ {
+						u.stages = append(u.stages, &e.steps[i])
+					}
+					u.memo = make([]map[uint64]uint64, len(u.stages)+1)
+					for i := range u.memo {
+						u.memo[i] = map[uint64]uint64{}
+					}
+					space, ok := l.count(u, 0, 0)
+					if !ok {
+						diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Scenario space too large",
+							Detail: fmt.Sprintf("escalation %q with problem %q (%d+%d user turns) has more than 2^62 combinations; split it", e.name, p.name, k, m)})
+						continue
+					}
+					u.space = space
+					hh := fnv.New64a()
+					fmt.Fprintf(hh, "%s\x00%s\x00%d\x00%d", e.name, p.name, k, m)
+					u.key = hh.Sum64()
+					cs.units = append(cs.units, u)
+				}
+			}
+		}
+	}
+	for _, c := range Categories {
+		cs := l.cats[c]
+		if cs == nil {
+			continue
+		}
+		for _, r := range l.replies {
+			switch {
+			case !r.escalation:
+				cs.supportReplies = append(cs.supportReplies, r)
+			case r.categories[c]:
+				cs.escReplies = append(cs.escReplies, r)
+			}
+		}
+		if len(cs.supportReplies) == 0 || len(cs.escReplies) == 0 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing reply pools",
+				Detail: fmt.Sprintf("category %q needs at least one support-phase reply and one escalation-phase reply for it", c)})
+		}
+	}
+	return diags
+}
+
+// count returns the number of completions from stage i given used slot set
+// S, memoizing; ok is false when the count exceeds maxUnitSpace.
+func (l *Library) count(u *unit, i int, S uint64) (uint64, bool) {
+	if v, hit := u.memo[i][S]; hit {
+		return v, true
+	}
+	var total uint64
+	if i == len(u.stages) {
+		total = 1
+		for m := S; m != 0; m &= m - 1 {
+			hi, lo := bits.Mul64(total, uint64(len(l.slots[bits.TrailingZeros64(m)].values)))
+			if hi != 0 || lo > maxUnitSpace {
+				return 0, false
+			}
+			total = lo
+		}
+	} else {
+		for _, t := range u.stages[i].tmpls {
+			c, ok := l.count(u, i+1, S|t.mask)
+			if !ok {
+				return 0, false
+			}
+			total += c
+			if total > maxUnitSpace {
+				return 0, false
+			}
+		}
+	}
+	u.memo[i][S] = total
+	return total, true
+}
+
+// decode maps idx in [0, u.space) to one template per stage and a value per
+// used slot. It is the inverse of the counting order in count, so distinct
+// indices give distinct combinations.
+func (l *Library) decode(u *unit, idx uint64, choice []int, b binding) {
+	var S uint64
+	for i, st := range u.stages {
+		for t := range st.tmpls {
+			w := u.memo[i+1][S|st.tmpls[t].mask]
+			if idx < w {
+				choice[i] = t
+				S |= st.tmpls[t].mask
+				break
+			}
+			idx -= w
+		}
+	}
+	for m := S; m != 0; m &= m - 1 {
+		s := bits.TrailingZeros64(m)
+		n := uint64(len(l.slots[s].values))
+		b[s] = int32(idx % n)
+		idx /= n
+	}
+}
+
+func isCategory(c string) bool {
+	for _, k := range Categories {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+func slugify(s string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			sb.WriteRune(r)
+		} else {
+			sb.WriteByte('_')
+		}
+	}
+	return sb.String()
+}
+
+func errAt(r hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: r.Ptr()}
+}
+
+func duplicate(kind, name string, at, prev hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate " + kind,
+		Detail:  fmt.Sprintf("%s %q is already declared at %s", kind, name, prev),
+		Subject: at.Ptr(), Context: prev.Ptr()}
+}
+
+// stringAttr reads a required string attribute; ok is false (with a
+// diagnostic) when it is absent or not a string.
+func stringAttr(c *hcl.BodyContent, name string, diags *hcl.Diagnostics) (string, bool) {
+	a := c.Attributes[name]
+	if a == nil {
+		return "", false
+	}
+	v, d := a.Expr.Value(nil)
+	*diags = append(*diags, d...)
+	if d.HasErrors() {
+		return "", false
+	}
+	if v.IsNull() || !v.Type().Equals(cty.String) || !v.IsKnown() {
+		*diags = append(*diags, errAt(a.Expr.Range(), "Expected a string", fmt.Sprintf("%s must be a string", name)))
+		return "", false
+	}
+	s := v.AsString()
+	if strings.TrimSpace(s) == "" {
+		*diags = append(*diags, errAt(a.Expr.Range(), "Empty value", fmt.Sprintf("%s must not be empty", name)))
+		return "", false
+	}
+	return s, true
+}
+
+// stringList evaluates a literal list of strings, returning each element's
+// source range so that diagnostics can point at the element.
+func stringList(a *hcl.Attribute) ([]string, []hcl.Range, hcl.Diagnostics) {
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() {
+		return nil, nil, diags
+	}
+	if v.IsNull() || !v.IsKnown() || !(v.Type().IsTupleType() || v.Type().IsListType()) {
+		return nil, nil, append(diags, errAt(a.Expr.Range(), "Expected a list of strings", a.Name+" must be a list of strings"))
+	}
+	var elemRanges []hcl.Range
+	if tc, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok {
+		for _, e := range tc.Exprs {
+			elemRanges = append(elemRanges, e.Range())
+		}
+	}
+	var out []string
+	var ranges []hcl.Range
+	i := 0
+	for it := v.ElementIterator(); it.Next(); i++ {
+		_, ev := it.Element()
+		r := a.Expr.Range()
+		if i < len(elemRanges) {
+			r = elemRanges[i]
+		}
+		if ev.IsNull() || !ev.IsKnown() || !ev.Type().Equals(cty.String) {
+			diags = append(diags, errAt(r, "Expected a string", a.Name+" element "+strconv.Itoa(i)+" is not a string"))
+			continue
+		}
+		out = append(out, ev.AsString())
+		ranges = append(ranges, r)
+	}
+	return out, ranges, diags
+}

@@ -1,0 +1,3 @@
+slot "x" {
+  values = ["a", "b"
+} # ERROR: Missing item separator
