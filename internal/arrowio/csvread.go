@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -75,6 +76,10 @@ func openCSV(path string, opts ReadOptions) (*csvFile, error) {
 	c.names = make([]string, len(rec))
 	seen := make(map[string]int, len(rec))
 	for i, name := range rec {
+		if header && !utf8.ValidString(name) {
+			fh.Close()
+			return nil, &DataError{File: path, Row: 1, Offset: c.bom, Column: strconv.Itoa(i + 1), Err: errors.New("header name is not valid UTF-8")}
+		}
 		if !header || name == "" {
 			name = "c" + strconv.Itoa(i)
 		}
@@ -194,6 +199,11 @@ func (c *csvSource) next() (arrow.RecordBatch, error) {
 			if cell == "" && id != arrow.STRING && id != arrow.LARGE_STRING && id != arrow.BINARY && id != arrow.LARGE_BINARY {
 				b.AppendNull()
 				continue
+			}
+			if (id == arrow.STRING || id == arrow.LARGE_STRING) && !utf8.ValidString(cell) {
+				// Silently replacing bytes would corrupt e.g. Latin-1 files.
+				return nil, &DataError{File: c.f.path, Row: c.f.line(), Offset: start, Column: c.rb.Schema().Field(t).Name,
+					Err: errors.New("invalid UTF-8 (declare the column binary to keep the bytes)")}
 			}
 			if sb, ok := b.(*array.StringBuilder); ok {
 				sb.Append(cell)

@@ -351,6 +351,32 @@ func TestWriterLifecycle(t *testing.T) {
 	}
 }
 
+func TestWriterFailedWriteIsSticky(t *testing.T) {
+	s := newTestStore(t)
+	w, err := s.NewWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("before"))
+	w.f.Close() // the disk goes away under the writer
+	for _, n := range []int{10, parallelMin} {
+		if _, err := w.Write(make([]byte, n)); err == nil {
+			t.Fatalf("Write(%d bytes) to a closed file succeeded", n)
+		} else if !strings.Contains(err.Error(), "byte offset 6") {
+			t.Errorf("Write error %q does not name the byte offset", err)
+		}
+	}
+	if _, err := w.Commit(""); err == nil {
+		t.Errorf("Commit after a failed Write succeeded")
+	}
+	if blobs, _ := s.Blobs(); len(blobs) != 0 {
+		t.Errorf("Blobs() = %v after a failed write, want none", blobs)
+	}
+	if left := listDir(t, ingestDir(s)); len(left) != 0 {
+		t.Errorf("ingest/ = %v after failed Commit, want empty", left)
+	}
+}
+
 // TestAbandonedWriter simulates a writer that dies before Commit.
 func TestAbandonedWriter(t *testing.T) {
 	s := newTestStore(t)

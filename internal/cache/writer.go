@@ -44,7 +44,8 @@ const (
 
 // Writer streams one blob into the store. It hashes and writes each byte in
 // a single pass; nothing is visible under blobs/ until Commit. A Writer is
-// not safe for concurrent use.
+// not safe for concurrent use. After a failed Write every later call fails:
+// the temp file's content is then unknown.
 type Writer struct {
 	s     *Store
 	f     *os.File
@@ -154,7 +155,9 @@ func (w *Writer) Commit(expected digest.Digest) (Descriptor, error) {
 	// An existing copy of the right size is kept and ours dropped before the
 	// fsync, the expensive part. A wrong-size copy is corrupt: replace it.
 	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == desc.Size {
+		// A temp file that fails to go is CleanIngest's job, not a failed Put.
 		w.Abort()
+		w.state = committed
 		return desc, nil
 	}
 	if err := w.finish(dst); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -846,5 +845,3 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(rb)]
 }
-
-var _ = regexp.Compile

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -228,5 +227,3 @@ func (f *forNode) eval(e *env) (arrow.Array, error) {
 	defer d.Release()
 	return array.MakeFromData(d), nil
 }
-
-var _ = bitutil.BitIsSet

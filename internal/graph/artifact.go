@@ -151,8 +151,9 @@ func (w *artifactWriter) Abort() {
 }
 
 // rechunker regroups a stream of batches into batches of exactly n rows
-// (the last may be shorter). Batches that already line up pass through
-// without a copy.
+// (the last may be shorter). Every output batch is rebuilt by concatenation,
+// even one that already lines up: producers lay out equal values differently
+// (bitmaps, offsets, slices), and the IPC bytes must depend on values alone.
 type rechunker struct {
 	mem     memory.Allocator
 	schema  *arrow.Schema
@@ -169,12 +170,6 @@ func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func
 func (r *rechunker) Add(rec arrow.RecordBatch) error {
 	for off := int64(0); off < rec.NumRows(); {
 		take := min(r.n-r.rows, rec.NumRows()-off)
-		if r.rows == 0 && take == r.n && off == 0 && rec.NumRows() == r.n {
-			if err := r.emit(rec); err != nil {
-				return err
-			}
-			return nil
-		}
 		part := rec.NewSlice(off, off+take)
 		r.pending = append(r.pending, part)
 		r.rows += take
@@ -194,9 +189,6 @@ func (r *rechunker) Flush() error {
 		return nil
 	}
 	defer r.Release()
-	if len(r.pending) == 1 {
-		return r.emit(r.pending[0])
-	}
 	cols := make([]arrow.Array, r.schema.NumFields())
 	defer func() {
 		for _, c := range cols {
