@@ -71,3 +71,99 @@ output "failed_low_empathy" {
   input = filter.failed_low_empathy
   path  = "out/esconv/failed_low_empathy.parquet"
 }
+
+# ESConv normalized to the conversation schema (DESIGN §6): one row per
+# conversation with turns as {turn, role, text, strategy}, then one row per turn.
+select "esconv_test_conversations" {
+  input = fetch.esconv_test
+  keep  = ["source", "category", "situation", "emotion_type", "problem_type", "survey_score", "turns"]
+  derive = {
+    source   = "esconv"
+    category = "support"
+    turns = [for i, t in dialog : {
+      turn     = i
+      role     = t.speaker == "usr" ? "user" : "assistant"
+      text     = t.text
+      strategy = t.strategy
+    }]
+  }
+}
+
+flatten "esconv_test_turns" {
+  input  = select.esconv_test_conversations
+  column = "turns"
+  index  = "position"
+}
+
+output "esconv_test_turns" {
+  input = flatten.esconv_test_turns
+  path  = "out/esconv/test_turns.parquet"
+}
+
+# ---- Synthetic scenarios for the gaps no corpus covers ----------------------
+# User side of test conversations plus labels, from recipes/templates/.
+
+synthesize "adversarial" {
+  category  = "adversarial"
+  n         = 50
+  seed      = var.seed
+  turns     = [4, 12]
+  templates = "recipes/templates"
+}
+
+synthesize "boundary" {
+  category  = "boundary"
+  n         = 50
+  seed      = var.seed
+  turns     = [4, 12]
+  templates = "recipes/templates"
+}
+
+synthesize "crisis" {
+  category  = "crisis"
+  n         = 100
+  seed      = var.seed
+  turns     = [4, 12]
+  templates = "recipes/templates"
+}
+
+synthesize "validation" {
+  category  = "validation"
+  n         = 50
+  seed      = var.seed
+  turns     = [4, 12]
+  templates = "recipes/templates"
+}
+
+synthesize "meta" {
+  category  = "meta"
+  n         = 50
+  seed      = var.seed
+  turns     = [4, 12]
+  templates = "recipes/templates"
+}
+
+output "synthetic_adversarial" {
+  input = synthesize.adversarial
+  path  = "out/synthetic/adversarial.jsonl"
+}
+
+output "synthetic_boundary" {
+  input = synthesize.boundary
+  path  = "out/synthetic/boundary.jsonl"
+}
+
+output "synthetic_crisis" {
+  input = synthesize.crisis
+  path  = "out/synthetic/crisis.jsonl"
+}
+
+output "synthetic_validation" {
+  input = synthesize.validation
+  path  = "out/synthetic/validation.jsonl"
+}
+
+output "synthetic_meta" {
+  input = synthesize.meta
+  path  = "out/synthetic/meta.jsonl"
+}

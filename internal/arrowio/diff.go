@@ -175,4 +175,3 @@ func (c *cursor) drain() int64 {
 	}
 	return n
 }
-

@@ -63,7 +63,6 @@ func readAll(t *testing.T, mem memory.Allocator, paths []string, opts ReadOption
 	return r.Schema(), recs
 }
 
-
 func countRows(recs []arrow.RecordBatch) int64 {
 	var n int64
 	for _, r := range recs {

@@ -37,7 +37,7 @@ const ParquetCreatedBy = "dsbuild"
 func NewWriter(w io.Writer, format Format, schema *arrow.Schema, mem memory.Allocator) (Writer, error) {
 	switch format {
 	case Parquet:
-		return newParquetWriter(w, schema, mem)
+		return newParquetWriter(w, schema, mem, ParquetRowGroupRows)
 	case Arrow:
 		// No compression: codec output is not promised stable across
 		// library versions, and the store compresses nothing either.
@@ -203,9 +203,11 @@ type parquetWriter struct {
 	pending []arrow.RecordBatch
 	rows    int64
 	closed  bool
+
+	groupRows int64
 }
 
-func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator) (*parquetWriter, error) {
+func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, groupRows int64) (*parquetWriter, error) {
 	// Metadata may carry anything (timestamps, hosts); keep it out of the file.
 	fs := make([]arrow.Field, schema.NumFields())
 	for i, f := range schema.Fields() {
@@ -221,7 +223,7 @@ func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator) (
 		parquet.WithCompressionLevel(3),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
-		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+		parquet.WithMaxRowGroupLength(groupRows),
 		parquet.WithDataPageSize(1<<20),
 		parquet.WithBatchSize(1024),
 	)
@@ -232,7 +234,7 @@ func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator) (
 	if err != nil {
 		return nil, fmt.Errorf("arrowio: parquet writer: %w", err)
 	}
-	return &parquetWriter{fw: fw, schema: clean, mem: mem}, nil
+	return &parquetWriter{fw: fw, schema: clean, mem: mem, groupRows: groupRows}, nil
 }
 
 func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
@@ -241,11 +243,11 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	}
 	n := rec.NumRows()
 	for off := int64(0); off < n; {
-		take := min(ParquetRowGroupRows-w.rows, n-off)
+		take := min(w.groupRows-w.rows, n-off)
 		w.pending = append(w.pending, rec.NewSlice(off, off+take))
 		w.rows += take
 		off += take
-		if w.rows == ParquetRowGroupRows {
+		if w.rows == w.groupRows {
 			if err := w.flush(); err != nil {
 				return err
 			}

@@ -242,6 +242,12 @@ func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
 		Inputs:    inputs,
 		RawPaths:  raw,
 		BatchSize: o.BatchSize,
+		Memo:      storeMemo{o.Store},
+		Logf: func(format string, args ...any) {
+			if l, ok := o.Events.(interface{ Logf(string, ...any) }); ok {
+				l.Logf("%s: "+format, append([]any{n.ID}, args...)...)
+			}
+		},
 		DeclareSchema: func(s *arrow.Schema) error {
 			return open(s)
 		},
@@ -486,3 +492,18 @@ func copyEntry(from, to *cache.Store, key digest.Digest) (*Manifest, error) {
 }
 
 func decodeManifest(b []byte, m *Manifest) error { return json.Unmarshal(b, m) }
+
+// storeMemo keeps op memo entries (LLM responses) in the store's key space,
+// under keys derived so they can never collide with node keys.
+type storeMemo struct{ s *cache.Store }
+
+func memoKey(k digest.Digest) digest.Digest {
+	return digest.FromString("dsbuild-memo-v1\n" + string(k))
+}
+
+func (m storeMemo) Get(k digest.Digest) ([]byte, bool) {
+	b, err := m.s.GetKey(memoKey(k))
+	return b, err == nil
+}
+
+func (m storeMemo) Put(k digest.Digest, val []byte) error { return m.s.PutKey(memoKey(k), val) }

@@ -100,6 +100,9 @@ type RunContext struct {
 	// Emit hands one output batch to the executor. The batch is only
 	// borrowed for the call.
 	Emit func(arrow.RecordBatch) error
+	// Memo is a persistent cache for expensive sub-results keyed by the
+	// digest of their request (LLM responses); nil when there is none.
+	Memo Memo
 	// Logf reports op-level notes (e.g. LLM cache hits); may be nil.
 	Logf func(format string, args ...any)
 }
@@ -110,6 +113,12 @@ type Input struct {
 	Schema *arrow.Schema
 	Rows   int64
 	Open   func() (array.RecordReader, error)
+}
+
+// Memo stores small values by the digest of what produced them.
+type Memo interface {
+	Get(key digest.Digest) ([]byte, bool)
+	Put(key digest.Digest, val []byte) error
 }
 
 // Registry maps kinds to specs.

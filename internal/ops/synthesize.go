@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/hashicorp/hcl/v2"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/recipe"
 	"github.com/dsbuild/dsbuild/internal/synth"
+	"github.com/dsbuild/dsbuild/internal/synth/llm"
 )
 
 var synthesizeSpec = &Spec{
@@ -24,6 +28,10 @@ var synthesizeSpec = &Spec{
 		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
 		{Name: "turns", Mode: recipe.Static, Type: cty.List(cty.Number)},
 		{Name: "templates", Required: true, Mode: recipe.Static, Type: cty.String},
+		{Name: "generator", Mode: recipe.Static, Type: cty.String},
+		{Name: "endpoint", Mode: recipe.Static, Type: cty.String},
+		{Name: "model", Mode: recipe.Static, Type: cty.String},
+		{Name: "temperature", Mode: recipe.Static, Type: cty.Number},
 	},
 	New: newSynthesize,
 }
@@ -32,6 +40,12 @@ type synthesizeOp struct {
 	lib *synth.Library
 	p   synth.Params
 	rel string
+
+	// The optional LLM backend paraphrases the user turns.
+	generator   string // "templates" or "openai"
+	endpoint    string
+	model       string
+	temperature float64
 }
 
 func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
@@ -58,6 +72,20 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 			op.p.MinTurns, op.p.MaxTurns = int(lo), int(hi)
 		}
 	}
+	op.generator = attrString(n, "generator", "templates")
+	switch op.generator {
+	case "templates":
+	case "openai":
+		op.endpoint, op.model = attrString(n, "endpoint", ""), attrString(n, "model", "")
+		if op.endpoint == "" || op.model == "" {
+			diags = append(diags, diag("Missing LLM settings", "generator = \"openai\" needs endpoint (e.g. \"http://localhost:8000/v1\") and model. The API key is read from $OPENAI_API_KEY.", attrRange(n, "generator")))
+		}
+		if t, ok := attrNumber(n, "temperature"); ok {
+			op.temperature, _ = t.Float64()
+		}
+	default:
+		diags = append(diags, diag("Unknown generator", fmt.Sprintf("generator %q is not \"templates\" or \"openai\".", op.generator), attrRange(n, "generator")))
+	}
 	rel, err := ProjectPath(attrString(n, "templates", ""))
 	if err != nil {
 		return nil, append(diags, diag("Invalid templates path", err.Error(), attrRange(n, "templates")))
@@ -79,22 +107,48 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 
 // Params include the template library's content digest, so editing a
 // template rebuilds exactly the nodes that use it; its path does not enter.
+//
+// The LLM endpoint is not in the key: like a mirror, it is where answers
+// come from, not what they are; the model and temperature are.
 func (op *synthesizeOp) Params() []Param {
-	return []Param{
+	ps := []Param{
 		{"category", quote(op.p.Category)},
+		{"generator", op.generator},
 		{"n", fmt.Sprint(op.p.N)},
 		{"seed", fmt.Sprint(op.p.Seed)},
 		{"templates", string(op.lib.Digest())},
 		{"turns", fmt.Sprintf("[%d,%d]", op.p.MinTurns, op.p.MaxTurns)},
 	}
+	if op.generator == "openai" {
+		ps = append(ps, Param{"model", quote(op.model)}, Param{"temperature", strconv.FormatFloat(op.temperature, 'g', -1, 64)})
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	}
+	return ps
 }
+
+// Nondeterministic: an LLM's answers cannot be reproduced by asking again,
+// so verify checks the pinned output instead of re-running the node.
+func (op *synthesizeOp) Nondeterministic() bool { return op.generator == "openai" }
 
 func (op *synthesizeOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
 	return synth.Schema(), nil
 }
 
 func (op *synthesizeOp) Run(ctx context.Context, rc *RunContext) error {
-	rec, err := synth.Generate(ctx, rc.Mem, op.lib, op.p)
+	var rec arrow.RecordBatch
+	var err error
+	if op.generator == "openai" {
+		client := &llm.Client{
+			Endpoint: op.endpoint, Model: op.model, Temperature: op.temperature,
+			Seed: int64(op.p.Seed), APIKey: os.Getenv("OPENAI_API_KEY"), Cache: rc.Memo,
+		}
+		rec, err = llm.GenerateWithLLM(ctx, rc.Mem, op.lib, op.p, client)
+		if rc.Logf != nil {
+			rc.Logf("%d LLM calls to %s", client.Calls(), client.URL())
+		}
+	} else {
+		rec, err = synth.Generate(ctx, rc.Mem, op.lib, op.p)
+	}
 	if err != nil {
 		return err
 	}
