@@ -28,7 +28,8 @@ const (
 	// and starts writeback as it goes.
 	maxChunk = 4 << 20
 	// writebackEvery is how much dirty data accumulates before writeback is
-	// started, so Commit's fsync finds little left to flush.
+	// started, so Commit's fsync finds little left to flush. Blobs up to
+	// twice this size never have their pages dropped (see writeFile).
 	writebackEvery = 8 << 20
 )
 
@@ -47,15 +48,16 @@ const (
 // not safe for concurrent use. After a failed Write every later call fails:
 // the temp file's content is then unknown.
 type Writer struct {
-	s     *Store
-	f     *os.File
-	name  string // temp file path in ingest/
-	h     hash.Hash
-	off   int64 // bytes written to f; owned by whoever is running writeFile
-	wbOff int64 // offset up to which writeback has been started
-	state writerState
-	err   error // sticky: after a failed write the content is unknown
-	res   chan writeResult
+	s       *Store
+	f       *os.File
+	name    string // temp file path in ingest/
+	h       hash.Hash
+	off     int64 // bytes written to f; owned by whoever is running writeFile
+	wbOff   int64 // offset up to which writeback has been started
+	dropOff int64 // offset up to which pages have been flushed and dropped
+	state   writerState
+	err     error // sticky: after a failed write the content is unknown
+	res     chan writeResult
 }
 
 type writeResult struct {
@@ -119,6 +121,15 @@ func (w *Writer) writeFile(c []byte) (int, error) {
 	w.off += int64(n)
 	if err == nil && w.off-w.wbOff >= writebackEvery {
 		startWriteback(w.f, w.wbOff, w.off-w.wbOff)
+		// The window before the one just started has had a whole window's
+		// time to reach the disk; waiting for it and dropping its pages keeps
+		// a large Put's page-cache footprint at two windows. Without this a
+		// 1 GiB Put grows the page cache by 1 GiB of freshly faulted memory,
+		// which on VMs costs more than hashing it, and evicts others' data.
+		if w.dropOff < w.wbOff {
+			dropWritten(w.f, w.dropOff, w.wbOff-w.dropOff)
+			w.dropOff = w.wbOff
+		}
 		w.wbOff = w.off
 	}
 	return n, err
