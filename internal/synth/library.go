@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -211,7 +212,73 @@ var replySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // LoadLibrary reads a template file, or every *.hcl file directly inside a
 // directory (sorted by name), and validates it. All problems are reported at
 // once, each with its source range.
+//
+// Loaded libraries are immutable, so a library whose files are byte-identical
+// to one loaded before in this process is shared: a recipe with several
+// synthesize nodes over one template folder parses and counts it once.
 func LoadLibrary(path string) (*Library, hcl.Diagnostics) {
+	key, ok := libraryKey(path)
+	if ok {
+		libMemo.Lock()
+		l := libMemo.m[key]
+		libMemo.Unlock()
+		if l != nil {
+			return l, nil
+		}
+	}
+	l, diags := loadLibrary(path)
+	if ok && l != nil && !diags.HasErrors() {
+		libMemo.Lock()
+		if libMemo.m == nil {
+			libMemo.m = map[string]*Library{}
+		}
+		libMemo.m[key] = l
+		libMemo.Unlock()
+	}
+	return l, diags
+}
+
+var libMemo struct {
+	sync.Mutex
+	m map[string]*Library
+}
+
+// libraryKey names a library by its files' absolute paths and contents.
+func libraryKey(path string) (string, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", false
+	}
+	paths := []string{abs}
+	if st.IsDir() {
+		ents, err := os.ReadDir(abs)
+		if err != nil {
+			return "", false
+		}
+		paths = paths[:0]
+		for _, e := range ents {
+			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+				paths = append(paths, filepath.Join(abs, e.Name()))
+			}
+		}
+	}
+	h := sha256.New()
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return "", false
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(src))
+		h.Write(src)
+	}
+	return string(h.Sum(nil)), true
+}
+
+func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	fail := func(summary, detail string) (*Library, hcl.Diagnostics) {
 		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
