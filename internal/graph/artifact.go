@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
 )
 
 // MediaTypeArrowStream is the media type of every node artifact.
@@ -82,7 +83,9 @@ type artifactWriter struct {
 // artifactRows is the row count of every batch in a stored artifact but the last.
 const artifactRows = 64 * 1024
 
-func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema) (*artifactWriter, error) {
+// newArtifactWriter starts an artifact whose batches have chunkRows rows;
+// the executor always passes artifactRows, tests pass small counts.
+func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
 	h, err := arrowio.NewLogicalHasher(schema)
 	if err != nil {
 		return nil, err
@@ -93,7 +96,7 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 	}
 	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: h}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-	w.chunk = newRechunker(mem, schema, artifactRows, w.writeChunk)
+	w.chunk = newRechunker(mem, schema, chunkRows, w.writeChunk)
 	return w, nil
 }
 
@@ -101,17 +104,22 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 func (w *artifactWriter) Write(rec arrow.RecordBatch) error {
 	if !rec.Schema().Equal(w.schema) {
 		// Field names or nullability drifting between batches would make the
-		// stream unreadable; ops must emit their declared schema.
-		rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
-		defer rec.Release()
+		// stream unreadable; ops must emit their declared schema. Check the
+		// columns first: NewRecordBatch panics on a mismatch.
 		if err := checkColumns(w.schema, rec); err != nil {
 			return err
 		}
+		rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
+		defer rec.Release()
 	}
 	return w.chunk.Add(rec)
 }
 
 func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
+	if int(rec.NumCols()) != s.NumFields() {
+		return fmt.Errorf("op produced %d columns (%s), declared %d (%s)",
+			rec.NumCols(), ops.SchemaString(rec.Schema()), s.NumFields(), ops.SchemaString(s))
+	}
 	for i, f := range s.Fields() {
 		if !arrow.TypeEqual(f.Type, rec.Column(i).DataType()) {
 			return fmt.Errorf("column %q: op produced %s, declared %s", f.Name, rec.Column(i).DataType(), f.Type)
@@ -223,29 +231,47 @@ func (r *rechunker) Release() {
 
 // openArtifact opens a stored artifact as a record reader. The store's
 // reader re-hashes the blob while it is read; the reader below drains the
-// blob to its end so that a corrupt blob always surfaces as an error, even
-// though the IPC reader stops at the end-of-stream marker.
+// blob to its end so that a corrupt blob always surfaces as an error wrapping
+// cache.ErrCorrupt, even though the IPC reader stops at the end-of-stream
+// marker, and even when the corruption first shows as garbled IPC. done, if
+// not nil, is called once when the reader reaches its end, with the error.
 func openArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	return openArtifactNotify(s, mem, blob, nil)
+}
+
+func openArtifactNotify(s *cache.Store, mem memory.Allocator, blob digest.Digest, done func(error)) (array.RecordReader, error) {
 	rc, err := s.Open(blob)
 	if err != nil {
 		return nil, err
 	}
 	rd, err := ipc.NewReader(rc, ipc.WithAllocator(mem))
 	if err != nil {
+		err = corruptOr(rc, fmt.Errorf("artifact %s: %w", blob, err))
 		rc.Close()
-		if errors.Is(err, cache.ErrCorrupt) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("artifact %s: %w", blob, err)
+		return nil, err
 	}
-	return &artifactReader{Reader: rd, body: rc}, nil
+	return &artifactReader{Reader: rd, body: rc, notify: done}, nil
+}
+
+// corruptOr drains body after a decoding error: if the blob turns out to be
+// corrupt, that is the real cause and the error says so (wrapping
+// cache.ErrCorrupt, which makes it a cache miss rather than a failure).
+func corruptOr(body io.Reader, decodeErr error) error {
+	if errors.Is(decodeErr, cache.ErrCorrupt) {
+		return decodeErr
+	}
+	if _, err := io.Copy(io.Discard, body); errors.Is(err, cache.ErrCorrupt) {
+		return fmt.Errorf("%w (%v)", err, decodeErr)
+	}
+	return decodeErr
 }
 
 type artifactReader struct {
 	*ipc.Reader
-	body io.ReadCloser
-	err  error
-	done bool
+	body   io.ReadCloser
+	err    error
+	done   bool
+	notify func(error)
 }
 
 func (r *artifactReader) Next() bool {
@@ -257,9 +283,12 @@ func (r *artifactReader) Next() bool {
 	}
 	r.done = true
 	if err := r.Reader.Err(); err != nil {
-		r.err = err
+		r.err = corruptOr(r.body, err)
 	} else if _, err := io.Copy(io.Discard, r.body); err != nil {
 		r.err = err
+	}
+	if r.notify != nil {
+		r.notify(r.err)
 	}
 	return false
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,8 +89,11 @@ type ExecOptions struct {
 
 // Execute runs every node that is not cached, in parallel up to Jobs, each
 // as soon as its inputs are ready. The first failure cancels the rest and
-// is the one error returned; nodes that only lost their inputs are not
-// reported.
+// is the one error returned, a *NodeError; nodes that only lost their inputs
+// are not reported. When ctx is cancelled the result wraps ctx.Err().
+//
+// An input artifact found corrupt or missing while a node reads it is a
+// cache miss, not a failure: its producer runs again, then the node (once).
 func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 	if o.Jobs <= 0 {
 		o.Jobs = 1
@@ -108,6 +113,7 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 	if o.Fetcher == nil {
 		o.Fetcher = &fetch.Fetcher{}
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -128,12 +134,20 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 	running := 0
 	submit := func(n *Node) {
 		running++
+		// Inputs are read here, in the scheduling goroutine: a producer run
+		// again after a corrupt read replaces its Manifest while other
+		// consumers may still be running on the old one.
+		in := make([]*Manifest, len(n.Deps))
+		for i, d := range n.Deps {
+			in[i] = d.Manifest
+		}
 		workers.Go(func() {
 			start := time.Now()
 			o.Events.Start(n)
-			err := p.runNode(ctx, n, &o)
-			if err != nil && ctx.Err() == nil {
-				err = &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Err: err}
+			err := p.runNodeSafe(ctx, n, in, &o)
+			var lost *inputLostError
+			if err != nil && ctx.Err() == nil && !errors.As(err, &lost) {
+				err = nodeError(n, err)
 			}
 			o.Events.Done(n, time.Since(start), err)
 			results <- done{n, err}
@@ -145,17 +159,44 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 		}
 	}
 	var firstErr error
+	completed := map[*Node]bool{}
+	retried := map[*Node]bool{}
+	rebuilding := map[*Node][]*Node{} // producer run again → consumers waiting for it
 	for running > 0 {
 		d := <-results
 		running--
 		if d.err != nil {
+			var lost *inputLostError
+			if errors.As(d.err, &lost) {
+				if firstErr == nil && ctx.Err() == nil && !retried[d.n] {
+					retried[d.n] = true
+					waiting, again := rebuilding[lost.dep]
+					rebuilding[lost.dep] = append(waiting, d.n)
+					if !again {
+						p.forget(lost.dep, lost.blob, &o)
+						submit(lost.dep)
+					}
+					continue
+				}
+				if ctx.Err() == nil {
+					d.err = nodeError(d.n, d.err)
+				}
+			}
 			if firstErr == nil {
 				firstErr = d.err
 				cancel()
 			}
 			continue
 		}
+		completed[d.n] = true
 		if ctx.Err() != nil {
+			continue
+		}
+		if waiting, ok := rebuilding[d.n]; ok {
+			delete(rebuilding, d.n)
+			for _, u := range waiting {
+				submit(u)
+			}
 			continue
 		}
 		for _, u := range users[d.n] {
@@ -166,16 +207,137 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 		}
 	}
 	workers.Wait()
-	if firstErr != nil {
+	var ne *NodeError
+	switch {
+	case firstErr != nil && (parent.Err() == nil || errors.As(firstErr, &ne)):
+		return firstErr
+	case len(completed) == len(p.Nodes):
+		return nil
+	case parent.Err() != nil:
+		// Ops report cancellation in their own words, not always wrapping
+		// it; the caller needs to tell Ctrl-C from a failure.
+		return parent.Err()
+	case firstErr != nil:
 		return firstErr
 	}
 	return ctx.Err()
 }
 
-func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
+func nodeError(n *Node, err error) error {
+	var ne *NodeError
+	if errors.As(err, &ne) && ne.Node == n.ID {
+		return err // a recipe problem found at run time, already placed
+	}
+	return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Err: err}
+}
+
+// inputLostError reports that a node could not read an input artifact
+// because its blob is corrupt or gone; Execute runs the producer again.
+type inputLostError struct {
+	dep  *Node
+	blob digest.Digest
+	err  error
+}
+
+func (e *inputLostError) Error() string { return e.err.Error() }
+func (e *inputLostError) Unwrap() error { return e.err }
+
+// lostBlob reports whether err means a stored blob is unusable.
+func lostBlob(err error) bool {
+	return errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound)
+}
+
+// forget drops a node's stored result so that running it again rebuilds it:
+// its key, and its blob, which a corrupt read has usually removed already
+// (a corrupt copy left behind would be kept by the next commit of the same
+// digest, since commits keep an existing blob of the right size).
+func (p *Plan) forget(n *Node, blob digest.Digest, o *ExecOptions) {
+	if n.Key != "" {
+		o.Store.DeleteKey(n.Key)
+	}
+	if blob != "" {
+		o.Store.Delete(blob)
+	}
+	n.Manifest, n.Cached, n.Restored = nil, false, false
+}
+
+// inputTracker records, per input, whether every opened reader was read to
+// its verified end, and which input turned out lost, so that a node's error
+// can be traced to a corrupt input whatever words the op wraps it in.
+type inputTracker struct {
+	mu       sync.Mutex
+	opened   []int // readers opened per input
+	verified []int // readers that reached a verified end
+	lost     int   // index of the first lost input, -1 if none
+	lostErr  error
+}
+
+func newInputTracker(n int) *inputTracker {
+	return &inputTracker{opened: make([]int, n), verified: make([]int, n), lost: -1}
+}
+
+func (t *inputTracker) report(i int, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case err == nil:
+		t.verified[i]++
+	case lostBlob(err) && t.lost < 0:
+		t.lost, t.lostErr = i, err
+	}
+}
+
+// check runs after the op: an error caused by a lost input becomes an
+// *inputLostError; inputs the op read only partly are verified in full
+// now, because the bytes it did use may be the corrupt ones.
+func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptions) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lost := func(i int, err error) error {
+		return &inputLostError{dep: n.Deps[i], blob: in[i].Blob, err: fmt.Errorf("input %s: %w", n.Deps[i].ID, err)}
+	}
+	if t.lost >= 0 {
+		err := t.lostErr
+		if runErr != nil && !errors.Is(runErr, t.lostErr) {
+			err = fmt.Errorf("%w (op: %v)", t.lostErr, runErr)
+		} else if runErr != nil {
+			err = runErr
+		}
+		return lost(t.lost, err)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	for i := range t.opened {
+		if t.opened[i] > t.verified[i] {
+			if err := o.Store.Verify(in[i].Blob); err != nil {
+				if lostBlob(err) {
+					return lost(i, err)
+				}
+				return fmt.Errorf("input %s: %w", n.Deps[i].ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// runNodeSafe turns an op's panic into the node's error: the pool would
+// re-raise it only at Wait, after the scheduler had waited forever for the
+// node's result.
+func (p *Plan) runNodeSafe(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error (panic): %v\n%s", r, debug.Stack())
+		}
+	}()
+	return p.runNode(ctx, n, in, o)
+}
+
+func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	n.Cached, n.Restored = false, false
 	if n.Key != "" && p.tryCached(n, o) {
 		return nil
 	}
@@ -196,17 +358,29 @@ func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
 	if n.Key == "" {
 		return fmt.Errorf("internal: key of %s unknown after its inputs", n.ID)
 	}
+	trk := newInputTracker(len(n.Deps))
 	var inputs []ops.Input
 	var schemas []*arrow.Schema
-	for _, d := range n.Deps {
-		s, err := readSchema(o.Store, o.Mem, d.Manifest.Blob)
+	for i, d := range n.Deps {
+		blob := in[i].Blob
+		s, err := readSchema(o.Store, o.Mem, blob)
 		if err != nil {
-			return fmt.Errorf("input %s: %w", d.ID, err)
+			err = fmt.Errorf("input %s: %w", d.ID, err)
+			if lostBlob(err) {
+				return &inputLostError{dep: d, blob: blob, err: err}
+			}
+			return err
 		}
 		schemas = append(schemas, s)
-		blob := d.Manifest.Blob
-		inputs = append(inputs, ops.Input{Schema: s, Rows: d.Manifest.Rows, Open: func() (array.RecordReader, error) {
-			return openArtifact(o.Store, o.Mem, blob)
+		inputs = append(inputs, ops.Input{Schema: s, Rows: in[i].Rows, Open: func() (array.RecordReader, error) {
+			trk.mu.Lock()
+			trk.opened[i]++
+			trk.mu.Unlock()
+			rd, err := openArtifactNotify(o.Store, o.Mem, blob, func(err error) { trk.report(i, err) })
+			if err != nil {
+				trk.report(i, err)
+			}
+			return rd, err
 		}})
 	}
 	outSchema, diags := n.Op.Prepare(schemas)
@@ -214,7 +388,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
 		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
 	}
 	if sink, ok := n.Op.(ops.Sink); ok {
-		return p.runSink(ctx, n, sink, inputs, o)
+		return p.runSink(ctx, n, sink, inputs, in, trk, o)
 	}
 
 	var aw *artifactWriter
@@ -229,7 +403,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
 			return nil
 		}
 		var err error
-		aw, err = newArtifactWriter(o.Store, o.Mem, s)
+		aw, err = newArtifactWriter(o.Store, o.Mem, s, artifactRows)
 		return err
 	}
 	if outSchema != nil {
@@ -263,7 +437,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, o *ExecOptions) error {
 			return ctx.Err()
 		},
 	}
-	if err := n.Op.Run(ctx, rc); err != nil {
+	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	if aw == nil {
@@ -384,7 +558,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // runSink writes an output file: into a temporary file beside its final
 // path and into the store in the same pass, then renames it into place, so a
 // killed build never leaves a half-written output.
-func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, o *ExecOptions) error {
+func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions) error {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
@@ -402,7 +576,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	defer bw.Abort()
 	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize,
 		Emit: func(arrow.RecordBatch) error { return ctx.Err() }}
-	if err := n.Op.Run(ctx, rc); err != nil {
+	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	desc, err := bw.Commit("")
@@ -421,11 +595,10 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return err
 	}
-	in := n.Deps[0].Manifest
 	m := &Manifest{
 		Version: manifestVersion, Op: fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
-		Rows: in.Rows, Schema: in.Schema, Logical: in.Logical,
+		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
 	}
 	if err := o.Store.PutKey(n.Key, m.encode()); err != nil {
 		return err

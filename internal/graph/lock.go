@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -120,30 +120,30 @@ func (l *Lock) Encode() []byte {
 	b.WriteString("# This file is written by `dsbuild build` and checked by `dsbuild verify`.\n")
 	b.WriteString("# It pins every input and output of the recipe. Do not edit it by hand.\n\n")
 	fmt.Fprintf(&b, "lock_version = %d\n", l.Version)
-	fmt.Fprintf(&b, "recipe       = %s\n", strconv.Quote(l.Recipe))
+	fmt.Fprintf(&b, "recipe       = %s\n", hclQuote(l.Recipe))
 	for _, k := range sortedMapKeys(l.Files) {
-		fmt.Fprintf(&b, "\nfile %s {\n  digest = %s\n}\n", strconv.Quote(k), strconv.Quote(string(l.Files[k])))
+		fmt.Fprintf(&b, "\nfile %s {\n  digest = %s\n}\n", hclQuote(k), hclQuote(string(l.Files[k])))
 	}
 	for _, k := range sortedMapKeys(l.Variables) {
-		fmt.Fprintf(&b, "\nvariable %s {\n  value = %s\n}\n", strconv.Quote(k), strconv.Quote(l.Variables[k]))
+		fmt.Fprintf(&b, "\nvariable %s {\n  value = %s\n}\n", hclQuote(k), hclQuote(l.Variables[k]))
 	}
 	for _, k := range sortedMapKeys(l.Fetches) {
 		f := l.Fetches[k]
-		fmt.Fprintf(&b, "\nfetch %s {\n", strconv.Quote(k))
-		fmt.Fprintf(&b, "  url      = %s\n", strconv.Quote(f.URL))
+		fmt.Fprintf(&b, "\nfetch %s {\n", hclQuote(k))
+		fmt.Fprintf(&b, "  url      = %s\n", hclQuote(f.URL))
 		if f.Revision != "" {
-			fmt.Fprintf(&b, "  revision = %s\n", strconv.Quote(f.Revision))
+			fmt.Fprintf(&b, "  revision = %s\n", hclQuote(f.Revision))
 		}
-		fmt.Fprintf(&b, "  digest   = %s\n", strconv.Quote(string(f.Digest)))
+		fmt.Fprintf(&b, "  digest   = %s\n", hclQuote(string(f.Digest)))
 		fmt.Fprintf(&b, "  size     = %d\n}\n", f.Size)
 	}
 	for _, k := range sortedMapKeys(l.Nodes) {
 		n := l.Nodes[k]
-		fmt.Fprintf(&b, "\nnode %s {\n", strconv.Quote(k))
-		fmt.Fprintf(&b, "  op      = %s\n", strconv.Quote(n.Op))
-		fmt.Fprintf(&b, "  key     = %s\n", strconv.Quote(string(n.Key)))
-		fmt.Fprintf(&b, "  logical = %s\n", strconv.Quote(string(n.Logical)))
-		fmt.Fprintf(&b, "  blob    = %s\n", strconv.Quote(string(n.Blob)))
+		fmt.Fprintf(&b, "\nnode %s {\n", hclQuote(k))
+		fmt.Fprintf(&b, "  op      = %s\n", hclQuote(n.Op))
+		fmt.Fprintf(&b, "  key     = %s\n", hclQuote(string(n.Key)))
+		fmt.Fprintf(&b, "  logical = %s\n", hclQuote(string(n.Logical)))
+		fmt.Fprintf(&b, "  blob    = %s\n", hclQuote(string(n.Blob)))
 		fmt.Fprintf(&b, "  size    = %d\n", n.Size)
 		fmt.Fprintf(&b, "  rows    = %d\n", n.Rows)
 		if n.Nondeterministic {
@@ -151,18 +151,52 @@ func (l *Lock) Encode() []byte {
 		}
 		b.WriteString("  schema = [\n")
 		for _, f := range n.Schema {
-			fmt.Fprintf(&b, "    %s,\n", strconv.Quote(f))
+			fmt.Fprintf(&b, "    %s,\n", hclQuote(f))
 		}
 		b.WriteString("  ]\n}\n")
 	}
 	for _, k := range sortedMapKeys(l.Outputs) {
 		o := l.Outputs[k]
-		fmt.Fprintf(&b, "\noutput %s {\n", strconv.Quote(k))
-		fmt.Fprintf(&b, "  path   = %s\n", strconv.Quote(o.Path))
-		fmt.Fprintf(&b, "  digest = %s\n", strconv.Quote(string(o.Digest)))
+		fmt.Fprintf(&b, "\noutput %s {\n", hclQuote(k))
+		fmt.Fprintf(&b, "  path   = %s\n", hclQuote(o.Path))
+		fmt.Fprintf(&b, "  digest = %s\n", hclQuote(string(o.Digest)))
 		fmt.Fprintf(&b, "  size   = %d\n}\n", o.Size)
 	}
 	return b.Bytes()
+}
+
+// hclQuote writes s as an HCL quoted string that parses back to s. Go's
+// strconv.Quote is not enough: HCL reads "${" and "%{" as template
+// sequences and knows neither \x nor \a-style escapes, and column names
+// (which reach the lock through schemas) can hold any of them.
+func hclQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
+			b.WriteRune(r)
+			b.WriteRune(r)
+		case r > 0xffff && !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case !unicode.IsPrint(r) && r != ' ':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // hclLock mirrors the lock's syntax for gohcl.

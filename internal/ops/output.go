@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -103,20 +104,26 @@ func (op *outputOp) Run(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
-	for rd.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec := rd.RecordBatch()
-		if err := w.Write(rec); err != nil {
-			return fmt.Errorf("writing %s: %w", op.path, err)
-		}
-	}
-	if err := rd.Err(); err != nil {
+	if err := op.write(ctx, rd, w); err != nil {
+		// The writer still holds buffers (a Parquet row group); Close
+		// releases them. Its error adds nothing to the first one.
+		_ = w.Close()
 		return err
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", op.path, err)
 	}
 	return nil
+}
+
+func (op *outputOp) write(ctx context.Context, rd array.RecordReader, w arrowio.Writer) error {
+	for rd.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.Write(rd.RecordBatch()); err != nil {
+			return fmt.Errorf("writing %s: %w", op.path, err)
+		}
+	}
+	return rd.Err()
 }

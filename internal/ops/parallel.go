@@ -2,7 +2,11 @@ package ops
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,8 +19,10 @@ import (
 // forEachOrdered applies fn to every batch of rd on up to GOMAXPROCS
 // goroutines and emits the results in input order, so the output never
 // depends on scheduling. At most a few batches are in flight, which bounds
-// memory by batch size × parallelism.
-func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(arrow.RecordBatch) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
+// memory by batch size × parallelism. fn also gets the input row number of
+// the batch's first row, for error messages that must not depend on where
+// batches happen to start.
+func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
 	workers := runtime.GOMAXPROCS(0)
 	if workers > 8 {
 		workers = 8
@@ -34,6 +40,7 @@ func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(arrow.Re
 			firstErr = err
 		}
 	}
+	var row int64
 	for rd.Next() {
 		if failed() != nil {
 			break
@@ -44,8 +51,10 @@ func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(arrow.Re
 		}
 		rec := rd.RecordBatch()
 		rec.Retain()
+		first := row
+		row += rec.NumRows()
 		s.Go(func() stream.Callback {
-			out, err := fn(rec)
+			out, err := fn(rec, first)
 			rec.Release()
 			return func() {
 				if out != nil {
@@ -82,3 +91,36 @@ func CanonicalValue(v cty.Value) string {
 	}
 	return string(b)
 }
+
+// inputRow makes the row number of an expression error count from the start
+// of the input: expr numbers rows within the batch it evaluates ("row K:
+// ..."), and first is the input row of that batch's row 0. Other errors are
+// wrapped with the batch's position.
+func inputRow(err error, first int64) error {
+	if err == nil || first == 0 || ctxErr(err) {
+		return err
+	}
+	if rest, ok := strings.CutPrefix(err.Error(), "row "); ok {
+		if i := strings.IndexByte(rest, ':'); i > 0 {
+			if k, perr := strconv.ParseInt(rest[:i], 10, 64); perr == nil {
+				return &rowError{row: first + k, rest: rest[i:], err: err}
+			}
+		}
+	}
+	return fmt.Errorf("in the batch from input row %d: %w", first, err)
+}
+
+func ctxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// rowError is an expression error renumbered to input rows; it unwraps to
+// the original.
+type rowError struct {
+	row  int64
+	rest string
+	err  error
+}
+
+func (e *rowError) Error() string { return "row " + strconv.FormatInt(e.row, 10) + e.rest }
+func (e *rowError) Unwrap() error { return e.err }

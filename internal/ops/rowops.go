@@ -70,10 +70,10 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		mask, err := op.prog.Eval(ctx, rc.Mem, rec)
 		if err != nil {
-			return nil, err
+			return nil, inputRow(err, first)
 		}
 		defer mask.Release()
 		return expr.Filter(ctx, rc.Mem, rec, mask.(*array.Boolean))
@@ -157,6 +157,8 @@ func (op *selectOp) Params() []Param {
 func (op *selectOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
 	in := inputs[0]
 	var diags hcl.Diagnostics
+	// Prepare may run again (a plan checked, then built); start afresh.
+	op.progs, op.plan, op.schema = nil, nil, nil
 	type col struct {
 		name  string
 		field arrow.Field
@@ -258,7 +260,7 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		derived := make([]arrow.Array, len(op.progs))
 		defer func() {
 			for _, a := range derived {
@@ -270,7 +272,7 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 		for i, p := range op.progs {
 			a, err := p.Eval(ctx, rc.Mem, rec)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("derive %s: %w", op.derive[i].Key, inputRow(err, first))
 			}
 			derived[i] = a
 		}

@@ -119,10 +119,13 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	seen := map[string]bool{}
 	err := op.scan(ctx, rc, func(rec arrow.RecordBatch, ids, strat []string) error {
 		for i := range ids {
-			if op.byProg != nil && seen[ids[i]] {
-				continue
+			if op.byProg != nil {
+				// A group is one unit, in the stratum of its first row.
+				if seen[ids[i]] {
+					continue
+				}
+				seen[ids[i]] = true
 			}
-			seen[ids[i]] = true
 			strata[strat[i]] = append(strata[strat[i]], unit{op.hash(ids[i]), ids[i]})
 		}
 		return nil
@@ -201,7 +204,7 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 		strat := make([]string, n)
 		if op.byProg != nil {
 			if err := evalStrings(ctx, rc.Mem, op.byProg, rec, ids); err != nil {
-				return fmt.Errorf("by: %w", err)
+				return fmt.Errorf("by: %w", inputRow(err, row))
 			}
 		} else {
 			var buf [8]byte
@@ -212,7 +215,7 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 		}
 		if op.stratProg != nil {
 			if err := evalStrings(ctx, rc.Mem, op.stratProg, rec, strat); err != nil {
-				return fmt.Errorf("stratify: %w", err)
+				return fmt.Errorf("stratify: %w", inputRow(err, row))
 			}
 		}
 		row += int64(n)

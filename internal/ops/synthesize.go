@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,9 +65,11 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		if len(vals) != 2 {
 			diags = append(diags, diag("Invalid turns", "turns is a range [min, max] of total turns per conversation, e.g. [4, 12].", attrRange(n, "turns")))
 		} else {
-			lo, _ := vals[0].AsBigFloat().Int64()
-			hi, _ := vals[1].AsBigFloat().Int64()
-			if lo < 2 || hi < lo || hi > 200 {
+			lo, loAcc := vals[0].AsBigFloat().Int64()
+			hi, hiAcc := vals[1].AsBigFloat().Int64()
+			if loAcc != big.Exact || hiAcc != big.Exact {
+				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%s, %s] must be whole numbers, e.g. [4, 12].", vals[0].AsBigFloat().Text('g', -1), vals[1].AsBigFloat().Text('g', -1)), attrRange(n, "turns")))
+			} else if lo < 2 || hi < lo || hi > 200 {
 				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%d, %d] is not a range with 2 <= min <= max <= 200.", lo, hi), attrRange(n, "turns")))
 			}
 			op.p.MinTurns, op.p.MaxTurns = int(lo), int(hi)
@@ -97,10 +100,12 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		return nil, diags
 	}
 	op.lib = lib
-	if c := lib.Capacity(op.p.Category); c == 0 {
+	// Capacity depends on the turn range (a narrow range admits fewer
+	// plans); Generate fails at run time beyond CapacityFor, so check that.
+	if lib.Skeletons(op.p.Category) == 0 {
 		diags = append(diags, diag("Unknown category", fmt.Sprintf("The templates in %s have no scenarios for category %q.", rel, op.p.Category), attrRange(n, "category")))
-	} else if op.p.N > c {
-		diags = append(diags, diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates can produce only %d distinct %q conversations; add templates or lower n.", op.p.N, c, op.p.Category), attrRange(n, "n")))
+	} else if c := lib.CapacityFor(op.p.Category, op.p.MinTurns, op.p.MaxTurns); op.p.N > c {
+		diags = append(diags, diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates can produce only %d distinct %q conversations of %d to %d turns; add templates, widen turns or lower n.", op.p.N, c, op.p.Category, op.p.MinTurns, op.p.MaxTurns), attrRange(n, "n")))
 	}
 	return op, diags
 }
