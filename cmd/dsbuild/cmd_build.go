@@ -43,7 +43,12 @@ func (o *commonOptions) openStore(g *globals) (*cache.Store, error) {
 			return nil, err
 		}
 	}
-	return cache.Open(dir)
+	s, err := cache.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.AlwaysVerify = g.getenv("DSBUILD_VERIFY") != ""
+	return s, nil
 }
 
 func (o *commonOptions) fetcher(g *globals, p *graph.Plan) *fetch.Fetcher {

@@ -44,6 +44,7 @@ func (r *verifyingReader) Read(p []byte) (int, error) {
 			return 0, r.corrupt(fmt.Sprintf("content hashes to %s (%d bytes)", got, r.n))
 		}
 		r.done = true
+		r.s.stamp(r.d, r.path)
 	}
 	if errors.Is(err, io.EOF) && r.n < r.size {
 		return 0, r.corrupt(fmt.Sprintf("truncated at byte offset %d of %d", r.n, r.size))
@@ -64,6 +65,37 @@ func (r *verifyingReader) corrupt(why string) error {
 }
 
 func (r *verifyingReader) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
+}
+
+// stampedReader reads a blob whose file is unchanged since it was last
+// verified; it still refuses to return more or fewer bytes than the size
+// the stamp vouched for.
+type stampedReader struct {
+	f    *os.File
+	d    digest.Digest
+	size int64
+	n    int64
+}
+
+func (r *stampedReader) Read(p []byte) (int, error) {
+	if r.f == nil {
+		return 0, fmt.Errorf("cache: read blob %s: %w", r.d, os.ErrClosed)
+	}
+	n, err := r.f.Read(p)
+	r.n += int64(n)
+	if errors.Is(err, io.EOF) && r.n != r.size {
+		return n, fmt.Errorf("cache: blob %s: %w: size changed from %d to %d while read", r.d, ErrCorrupt, r.size, r.n)
+	}
+	return n, err
+}
+
+func (r *stampedReader) Close() error {
 	if r.f == nil {
 		return nil
 	}

@@ -176,6 +176,8 @@ func (w *Writer) Commit(expected digest.Digest) (Descriptor, error) {
 		return Descriptor{}, fmt.Errorf("cache: commit blob %s: %w", desc.Digest, err)
 	}
 	w.state = committed
+	// The bytes were hashed on their way in: the new file is verified.
+	w.s.stamp(desc.Digest, dst)
 	return desc, nil
 }
 

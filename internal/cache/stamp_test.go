@@ -1,0 +1,73 @@
+package cache
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+)
+
+// TestStampSkipsRehashUntilTheFileChanges: a blob written through the store
+// is read without re-hashing; any change to its file (here: chmod and an
+// in-place byte flip, which keeps the size) sends reads back through the
+// verifying path, which catches the corruption.
+func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
+	s := newTestStore(t)
+	data := pseudoRandom(7, 1<<20)
+	desc, err := s.Put(bytes.NewReader(data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rc.(*stampedReader); !ok {
+		t.Errorf("Open(fresh blob) = %T, want a stamped reader", rc)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("stamped read = %d bytes, %v; want the blob", len(got), err)
+	}
+
+	s.AlwaysVerify = true
+	rc, err = s.Open(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rc.(*verifyingReader); !ok {
+		t.Errorf("Open with AlwaysVerify = %T, want a verifying reader", rc)
+	}
+	rc.Close()
+	s.AlwaysVerify = false
+
+	path, err := s.Path(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{data[1000] ^ 0xff}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	rc, err = s.Open(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(rc)
+	rc.Close()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("read of a flipped blob = %v, want ErrCorrupt", err)
+	}
+	if s.Has(desc.Digest, -1) {
+		t.Errorf("corrupt blob still present")
+	}
+}

@@ -1,0 +1,16 @@
+//go:build unix
+
+package cache
+
+import (
+	"os"
+	"syscall"
+)
+
+func statExtra(fi os.FileInfo) (ino uint64, ctimeNs int64) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0
+	}
+	return uint64(st.Ino), st.Ctim.Sec*1e9 + st.Ctim.Nsec
+}
