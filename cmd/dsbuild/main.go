@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -72,6 +73,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	// DSBUILD_CPUPROFILE=FILE writes a CPU profile of the whole command, for
+	// `go tool pprof`: performance is measured, not guessed.
+	if path := os.Getenv("DSBUILD_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				code := run(ctx, g, os.Args[1:])
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+			f.Close()
+		}
+	}
 	os.Exit(run(ctx, g, os.Args[1:]))
 }
 

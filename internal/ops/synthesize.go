@@ -41,6 +41,8 @@ type synthesizeOp struct {
 	lib *synth.Library
 	p   synth.Params
 	rel string
+	// nRange is where n is set, for the capacity diagnostic.
+	nRange *hcl.Range
 
 	// The optional LLM backend paraphrases the user turns.
 	generator   string // "templates" or "openai"
@@ -100,12 +102,9 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		return nil, diags
 	}
 	op.lib = lib
-	// Capacity depends on the turn range (a narrow range admits fewer
-	// plans); Generate fails at run time beyond CapacityFor, so check that.
+	op.nRange = attrRange(n, "n")
 	if lib.Skeletons(op.p.Category) == 0 {
 		diags = append(diags, diag("Unknown category", fmt.Sprintf("The templates in %s have no scenarios for category %q.", rel, op.p.Category), attrRange(n, "category")))
-	} else if c := lib.CapacityFor(op.p.Category, op.p.MinTurns, op.p.MaxTurns); op.p.N > c {
-		diags = append(diags, diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates can produce only %d distinct %q conversations of %d to %d turns; add templates, widen turns or lower n.", op.p.N, c, op.p.Category, op.p.MinTurns, op.p.MaxTurns), attrRange(n, "n")))
 	}
 	return op, diags
 }
@@ -135,7 +134,17 @@ func (op *synthesizeOp) Params() []Param {
 // so verify checks the pinned output instead of re-running the node.
 func (op *synthesizeOp) Nondeterministic() bool { return op.generator == "openai" }
 
+// Prepare checks n against what the templates can produce. Counting the
+// scenario space is the expensive part of a library, so it happens only for
+// a node that is about to run, never on a no-op rebuild. Capacity depends on
+// the turn range (a narrow range admits fewer plans).
 func (op *synthesizeOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
+	if diags := op.lib.Check(); diags.HasErrors() {
+		return nil, diags
+	}
+	if c := op.lib.CapacityFor(op.p.Category, op.p.MinTurns, op.p.MaxTurns); op.p.N > c {
+		return nil, hcl.Diagnostics{diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates in %s can produce only %d distinct %q conversations of %d to %d turns; add templates, widen turns or lower n.", op.p.N, op.rel, c, op.p.Category, op.p.MinTurns, op.p.MaxTurns), op.nRange)}
+	}
 	return synth.Schema(), nil
 }
 

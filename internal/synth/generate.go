@@ -190,6 +190,9 @@ func newGen(lib *Library, p Params, rw Rewriter) (*gen, error) {
 	if lib == nil {
 		return nil, errors.New("synth: nil library")
 	}
+	if diags := lib.spaces(); diags.HasErrors() {
+		return nil, diags
+	}
 	cs := lib.cats[p.Category]
 	if cs == nil {
 		return nil, fmt.Errorf("synth: category %q has no escalation templates in the library (known: %v)", p.Category, Categories)

@@ -52,8 +52,25 @@ type Library struct {
 	problems []*problem    // sorted by problem type
 	escs     []*escalation // sorted by name
 	replies  []*replyPool  // sorted by name
-	cats     map[string]*catSpace
+
+	// The scenario spaces are counted on first use: counting is most of the
+	// cost of a library, and a no-op rebuild only needs its digest.
+	spacesOnce  sync.Once
+	spacesDiags hcl.Diagnostics
+	cats        map[string]*catSpace
 }
+
+// spaces counts every category's scenario space once and reports problems
+// found while counting (a space too large to count, missing reply pools).
+func (l *Library) spaces() hcl.Diagnostics {
+	l.spacesOnce.Do(func() { l.spacesDiags = l.buildSpaces() })
+	return l.spacesDiags
+}
+
+// Check finishes validating the library: what LoadLibrary leaves to the
+// first use (counting the scenario spaces). Generate and the capacity
+// methods run it too.
+func (l *Library) Check() hcl.Diagnostics { return l.spaces() }
 
 type slot struct {
 	name   string
@@ -131,6 +148,9 @@ func (l *Library) Capacity(category string) int {
 // to fill to the same string, which Generate detects and skips. The result
 // saturates at math.MaxInt.
 func (l *Library) CapacityFor(category string, minTurns, maxTurns int) int {
+	if l.spaces().HasErrors() {
+		return 0
+	}
 	cs := l.cats[category]
 	if cs == nil {
 		return 0
@@ -572,10 +592,6 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 	if len(l.problems) == 0 {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No problem blocks", Detail: "a library needs at least one problem block"})
 	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	diags = append(diags, l.buildSpaces()...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
