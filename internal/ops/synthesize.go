@@ -7,11 +7,14 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/dsbuild/dsbuild/internal/recipe"
@@ -41,8 +44,11 @@ type synthesizeOp struct {
 	lib *synth.Library
 	p   synth.Params
 	rel string
-	// nRange is where n is set, for the capacity diagnostic.
-	nRange *hcl.Range
+	// libPath and libDigest name the template library; lib is loaded by
+	// Prepare. The ranges are where Prepare's diagnostics point.
+	libPath          string
+	libDigest        digest.Digest
+	nRange, catRange *hcl.Range
 
 	// The optional LLM backend paraphrases the user turns.
 	generator   string // "templates" or "openai"
@@ -96,15 +102,20 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		return nil, append(diags, diag("Invalid templates path", err.Error(), attrRange(n, "templates")))
 	}
 	op.rel = rel
-	lib, d := synth.LoadLibrary(filepath.Join(env.ProjectDir, filepath.FromSlash(rel)))
-	diags = append(diags, d...)
-	if d.HasErrors() {
-		return nil, diags
+	// The key needs only the templates' bytes; parsing and counting them
+	// waits for Prepare, so a no-op rebuild never pays for it.
+	op.libPath = filepath.Join(env.ProjectDir, filepath.FromSlash(rel))
+	op.libDigest, d = synth.LibraryDigest(op.libPath)
+	for _, x := range d {
+		if x.Subject == nil {
+			x.Subject = attrRange(n, "templates")
+		}
 	}
-	op.lib = lib
+	diags = append(diags, d...)
 	op.nRange = attrRange(n, "n")
-	if lib.Skeletons(op.p.Category) == 0 {
-		diags = append(diags, diag("Unknown category", fmt.Sprintf("The templates in %s have no scenarios for category %q.", rel, op.p.Category), attrRange(n, "category")))
+	op.catRange = attrRange(n, "category")
+	if !slices.Contains(synth.Categories, op.p.Category) {
+		diags = append(diags, diag("Unknown category", fmt.Sprintf("category %q is not one of %s.", op.p.Category, strings.Join(synth.Categories, ", ")), op.catRange))
 	}
 	return op, diags
 }
@@ -120,7 +131,7 @@ func (op *synthesizeOp) Params() []Param {
 		{"generator", op.generator},
 		{"n", fmt.Sprint(op.p.N)},
 		{"seed", fmt.Sprint(op.p.Seed)},
-		{"templates", string(op.lib.Digest())},
+		{"templates", string(op.libDigest)},
 		{"turns", fmt.Sprintf("[%d,%d]", op.p.MinTurns, op.p.MaxTurns)},
 	}
 	if op.generator == "openai" {
@@ -139,6 +150,17 @@ func (op *synthesizeOp) Nondeterministic() bool { return op.generator == "openai
 // a node that is about to run, never on a no-op rebuild. Capacity depends on
 // the turn range (a narrow range admits fewer plans).
 func (op *synthesizeOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
+	lib, diags := synth.LoadLibrary(op.libPath)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if lib.Digest() != op.libDigest {
+		return nil, hcl.Diagnostics{diag("Templates changed during the build", fmt.Sprintf("The files in %s changed after the build started; run it again.", op.rel), op.catRange)}
+	}
+	op.lib = lib
+	if lib.Skeletons(op.p.Category) == 0 {
+		return nil, hcl.Diagnostics{diag("Unknown category", fmt.Sprintf("The templates in %s have no scenarios for category %q.", op.rel, op.p.Category), op.catRange)}
+	}
 	if diags := op.lib.Check(); diags.HasErrors() {
 		return nil, diags
 	}

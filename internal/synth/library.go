@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -298,33 +299,72 @@ func libraryKey(path string) (string, bool) {
 	return string(h.Sum(nil)), true
 }
 
-func loadLibrary(path string) (*Library, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	fail := func(summary, detail string) (*Library, hcl.Diagnostics) {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
+type srcFile struct{ rel, abs string }
+
+// libraryFiles lists a library's files: path itself, or the *.hcl files
+// directly inside the directory path, sorted by name.
+func libraryFiles(path string) ([]srcFile, hcl.Diagnostics) {
+	fail := func(summary, detail string) ([]srcFile, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return fail("Cannot read template library", err.Error())
 	}
-	type srcFile struct{ rel, abs string }
+	if !st.IsDir() {
+		return []srcFile{{filepath.Base(path), path}}, nil
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return fail("Cannot read template library", err.Error())
+	}
 	var files []srcFile
-	if st.IsDir() {
-		ents, err := os.ReadDir(path)
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+			files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+	if len(files) == 0 {
+		return fail("Empty template library", fmt.Sprintf("%s contains no *.hcl files", path))
+	}
+	return files, nil
+}
+
+// hashLibraryFile adds one file to a library digest, length-prefixed so
+// that no two different file sets hash alike.
+func hashLibraryFile(h io.Writer, rel string, src []byte) {
+	fmt.Fprintf(h, "%s\x00%d\x00", rel, len(src))
+	h.Write(src)
+}
+
+// LibraryDigest is the Digest of the library at path, computed from its
+// files' names and bytes without parsing them, for callers that need the
+// cache key before (or instead of) loading the library.
+func LibraryDigest(path string) (digest.Digest, hcl.Diagnostics) {
+	files, diags := libraryFiles(path)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	h := sha256.New()
+	for _, f := range files {
+		src, err := os.ReadFile(f.abs)
 		if err != nil {
-			return fail("Cannot read template library", err.Error())
+			return "", hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read template file", Detail: err.Error()}}
 		}
-		for _, e := range ents {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
-				files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
-			}
-		}
-		sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
-		if len(files) == 0 {
-			return fail("Empty template library", fmt.Sprintf("%s contains no *.hcl files", path))
-		}
-	} else {
-		files = []srcFile{{filepath.Base(path), path}}
+		hashLibraryFile(h, f.rel, src)
+	}
+	return digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil)), nil
+}
+
+func loadLibrary(path string) (*Library, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	fail := func(summary, detail string) (*Library, hcl.Diagnostics) {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
+	}
+	files, d := libraryFiles(path)
+	if d.HasErrors() {
+		return nil, d
 	}
 
 	l := &Library{cats: map[string]*catSpace{}}
@@ -337,9 +377,7 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		if err != nil {
 			return fail("Cannot read template file", err.Error())
 		}
-		// Length-prefixed so that no two different file sets hash alike.
-		fmt.Fprintf(h, "%s\x00%d\x00", f.rel, len(src))
-		h.Write(src)
+		hashLibraryFile(h, f.rel, src)
 		l.files = append(l.files, f.rel)
 		file, d := parser.ParseHCL(src, f.abs)
 		diags = append(diags, d...)
