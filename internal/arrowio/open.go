@@ -34,8 +34,12 @@ type ReadOptions struct {
 	// Parquet read batch size); 0 means DefaultBatchSize.
 	BatchSize int
 	// FileColumn, if set, adds a last utf8 column holding each row's file
-	// base name.
+	// base name (or its entry in Names).
 	FileColumn string
+	// Names, when it has one entry per path, is what FileColumn holds for
+	// each file instead of its base name: the caller's name for a file it
+	// reads from somewhere else (a content-addressed store).
+	Names []string
 	// CSVHeader says whether the first CSV record names the columns
 	// (nil means true); without a header, columns are c0, c1, ...
 	CSVHeader *bool
@@ -474,6 +478,9 @@ func (r *multiReader) project(rec arrow.RecordBatch) (arrow.RecordBatch, error) 
 	if r.opts.FileColumn != "" {
 		b := array.NewStringBuilder(r.mem)
 		name := filepath.Base(r.p.inputs[r.i].path)
+		if len(r.opts.Names) == len(r.p.inputs) {
+			name = r.opts.Names[r.i]
+		}
 		b.ReserveData(n * len(name))
 		for j := 0; j < n; j++ {
 			b.Append(name)

@@ -338,16 +338,26 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		return err
 	}
 	n.Cached, n.Restored = false, false
+	if n.Key == "" {
+		// Downstream of an unpinned fetch: its inputs' keys are known now.
+		p.computeKey(n, o.DebugKeys)
+	}
 	if n.Key != "" && p.tryCached(n, o) {
 		return nil
 	}
-	var raw []string
+	var raw, rawNames []string
 	if src, ok := n.Op.(ops.Source); ok {
-		path, err := p.fetchRaw(ctx, n, src, o)
+		var err error
+		if tree, ok := src.(ops.TreeSource); ok {
+			raw, rawNames, err = p.fetchTree(ctx, n, tree, o)
+		} else {
+			var path string
+			path, err = p.fetchRaw(ctx, n, src, o)
+			raw = []string{path}
+		}
 		if err != nil {
 			return err
 		}
-		raw = []string{path}
 		if n.Key == "" {
 			p.computeKey(n, o.DebugKeys)
 			if p.tryCached(n, o) {
@@ -415,6 +425,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		Mem:       o.Mem,
 		Inputs:    inputs,
 		RawPaths:  raw,
+		RawNames:  rawNames,
 		BatchSize: o.BatchSize,
 		Memo:      storeMemo{o.Store},
 		Logf: func(format string, args ...any) {

@@ -2,9 +2,13 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,6 +31,7 @@ var fetchSpec = &Spec{
 		{Name: "header", Mode: recipe.Static, Type: cty.Bool},
 		{Name: "delimiter", Mode: recipe.Static, Type: cty.String},
 		{Name: "schema", Mode: recipe.Static, Type: cty.Map(cty.String)},
+		{Name: "file_column", Mode: recipe.Static, Type: cty.String},
 	},
 	New: newFetch,
 }
@@ -94,8 +99,52 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		// Declared schemas are a map; the field order follows the data, so the
 		// reader applies types by name to the inferred schema.
 	}
+	op.opts.FileColumn = attrString(n, "file_column", "")
+	if dir, pattern, ok := localTree(u, env.RecipeDir); ok {
+		return &treeFetchOp{fetchOp: op, dir: dir, pattern: pattern}, diags
+	}
+	if op.opts.FileColumn != "" {
+		diags = append(diags, diag("file_column needs several files", "file_column names the column holding each row's file; it applies to a directory or a glob such as \"data/*.json\".", attrRange(n, "file_column")))
+	}
 	return op, diags
 }
+
+// localTree recognizes a fetch of many local files: a glob pattern or a
+// directory, relative to the recipe or as a file:// URL.
+func localTree(u *url.URL, base string) (dir, pattern string, ok bool) {
+	if u.Scheme != "" && u.Scheme != "file" {
+		return "", "", false
+	}
+	p := filepath.FromSlash(u.Path)
+	if u.Scheme == "" {
+		p = filepath.FromSlash(u.String())
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	if strings.ContainsAny(p, "*?[") {
+		// The directory is everything before the first path element with a
+		// glob character; the rest is matched against relative paths.
+		parts := strings.Split(filepath.ToSlash(p), "/")
+		i := 0
+		for i < len(parts) && !strings.ContainsAny(parts[i], "*?[") {
+			i++
+		}
+		return filepath.FromSlash(strings.Join(parts[:i], "/")), strings.Join(parts[i:], "/"), true
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return p, "", true
+	}
+	return "", "", false
+}
+
+// treeFetchOp reads a set of local files as one table.
+type treeFetchOp struct {
+	*fetchOp
+	dir, pattern string
+}
+
+func (op *treeFetchOp) Tree() (string, string) { return op.dir, op.pattern }
 
 func (op *fetchOp) URLs() []string     { return []string{op.url} }
 func (op *fetchOp) Pin() digest.Digest { return op.pin }
@@ -114,6 +163,10 @@ func (op *fetchOp) Params() []Param {
 	if op.declared != nil {
 		ps = append(ps, Param{"schema", canonicalMap(op.declared)})
 	}
+	if op.opts.FileColumn != "" {
+		ps = append(ps, Param{"file_column", quote(op.opts.FileColumn)})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 	return ps
 }
 
@@ -126,9 +179,11 @@ func (op *fetchOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnosti
 func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 	opts := op.opts
 	opts.BatchSize = rc.BatchSize
+	opts.Names = rc.RawNames
 	if op.declared != nil {
 		inferred, err := arrowio.InferSchema(ctx, rc.RawPaths, opts)
 		if err != nil {
+			renameFiles(err, rc, op.url)
 			return op.wrap(err)
 		}
 		s, err := applyDeclared(inferred, op.declared)
@@ -139,6 +194,7 @@ func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 	}
 	rd, err := arrowio.Open(ctx, rc.Mem, rc.RawPaths, opts)
 	if err != nil {
+		renameFiles(err, rc, op.url)
 		return op.wrap(err)
 	}
 	defer rd.Release()
@@ -154,6 +210,7 @@ func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 	}
 	if err := rd.Err(); err != nil {
+		renameFiles(err, rc, op.url)
 		return op.wrap(err)
 	}
 	return nil
@@ -162,6 +219,24 @@ func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 // wrap names the upstream file instead of the store path the bytes sit at.
 func (op *fetchOp) wrap(err error) error {
 	return fmt.Errorf("decoding %s: %w", op.name, err)
+}
+
+// renameFiles makes a data error name the file as the recipe knows it
+// (its URL, or its path in the tree) rather than its blob in the store.
+func renameFiles(err error, rc *RunContext, fallback string) {
+	var de *arrowio.DataError
+	if !errors.As(err, &de) {
+		return
+	}
+	for i, p := range rc.RawPaths {
+		if de.File == p {
+			if i < len(rc.RawNames) {
+				de.File = rc.RawNames[i]
+			} else {
+				de.File = fallback
+			}
+		}
+	}
 }
 
 var declaredTypes = map[string]arrow.DataType{

@@ -71,6 +71,18 @@ type Source interface {
 	Pin() digest.Digest // "" when the recipe does not pin it
 }
 
+// TreeSource is a Source whose input is a set of local files: a directory
+// or a glob pattern (SMILECHAT stores one dialogue per file). Its pin is the
+// digest of the tree's listing: sha256 of the lines `sha256sum` prints for
+// every file ("<hex>  <relative path>\n"), sorted by path.
+type TreeSource interface {
+	Source
+	// Tree returns the absolute directory and the pattern of files in it:
+	// "" for every regular file below dir, or a filepath.Match pattern
+	// applied to paths relative to dir.
+	Tree() (dir, pattern string)
+}
+
 // Sink is implemented by ops that write a file into the project (output).
 // Their Run writes the file's bytes to RunContext.File; the executor commits
 // them atomically to Path and to the store.
@@ -92,6 +104,7 @@ type RunContext struct {
 	Mem       memory.Allocator
 	Inputs    []Input   // in the node's dependency order
 	RawPaths  []string  // Source ops: local paths of the verified raw bytes
+	RawNames  []string  // TreeSource ops: each RawPaths file's path relative to the tree
 	File      io.Writer // Sink ops: the file's bytes go here
 	BatchSize int
 	// DeclareSchema announces the output schema when Prepare could not

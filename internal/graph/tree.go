@@ -1,0 +1,170 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+)
+
+// A tree fetch stores every matched file as a blob and, as one more blob,
+// its listing: the lines `sha256sum` prints ("<hex>  <path>\n"), sorted by
+// path. The listing's digest is the pin, so a user can compute it with
+// `(cd DIR && sha256sum FILES | sort -k2) | sha256sum`, and a cached tree is
+// found from the pin alone.
+
+type treeEntry struct {
+	rel    string
+	digest digest.Digest
+}
+
+func parseListing(b []byte) ([]treeEntry, error) {
+	var out []treeEntry
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		hexs, rel, ok := strings.Cut(line, "  ")
+		d := digest.NewDigestFromEncoded(digest.SHA256, hexs)
+		if !ok || d.Validate() != nil || rel == "" {
+			return nil, fmt.Errorf("malformed tree listing line %q", line)
+		}
+		out = append(out, treeEntry{rel, d})
+	}
+	return out, nil
+}
+
+func renderListing(es []treeEntry) []byte {
+	var b bytes.Buffer
+	for _, e := range es {
+		fmt.Fprintf(&b, "%s  %s\n", e.digest.Encoded(), e.rel)
+	}
+	return b.Bytes()
+}
+
+// listTree returns the files of a tree source, sorted by relative path.
+func listTree(dir, pattern string) ([]string, error) {
+	var rels []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if pattern != "" {
+			ok, err := filepath.Match(pattern, rel)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+		}
+		rels = append(rels, rel)
+		return nil
+	})
+	sort.Strings(rels)
+	return rels, err
+}
+
+// fetchTree makes sure every file of a tree source is in the store and the
+// tree matches its pin; it returns the blobs' paths and the files' names.
+func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *ExecOptions) ([]string, []string, error) {
+	dir, pattern := src.Tree()
+	url := src.URLs()[0]
+	if n.Pin != "" {
+		if paths, names, size, ok := storedTree(o.Store, n.Pin); ok {
+			n.FetchInfo = &FetchRecord{URL: url, Digest: n.Pin, Size: size}
+			return paths, names, nil
+		}
+	}
+	rels, err := listTree(dir, pattern)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing %s: %w", url, err)
+	}
+	if len(rels) == 0 {
+		return nil, nil, fmt.Errorf("%s matches no files", url)
+	}
+	entries := make([]treeEntry, len(rels))
+	var size int64
+	for i, rel := range rels {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, nil, err
+		}
+		desc, err := o.Store.Put(f, "")
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", rel, err)
+		}
+		entries[i] = treeEntry{rel, desc.Digest}
+		size += desc.Size
+		o.Events.Progress(n, 0, size)
+	}
+	listing := renderListing(entries)
+	sum := sha256.Sum256(listing)
+	got := digest.NewDigestFromBytes(digest.SHA256, sum[:])
+	if n.Pin != "" && got != n.Pin {
+		return nil, nil, &PinError{Node: n.ID, URL: url, Want: n.Pin, Got: got, Source: "file:" + dir}
+	}
+	if _, err := o.Store.Put(bytes.NewReader(listing), got); err != nil {
+		return nil, nil, err
+	}
+	if n.Pin == "" {
+		n.Pin, n.PinFrom = got, "fetched"
+	}
+	n.FetchInfo = &FetchRecord{URL: url, Digest: got, Size: size}
+	paths, names, _, ok := storedTree(o.Store, got)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: tree vanished from the store while it was fetched", url)
+	}
+	return paths, names, nil
+}
+
+// storedTree resolves a pinned tree from the store alone.
+func storedTree(s *cache.Store, pin digest.Digest) (paths, names []string, size int64, ok bool) {
+	rc, err := s.Open(pin)
+	if err != nil {
+		return nil, nil, 0, false
+	}
+	var b bytes.Buffer
+	_, err = b.ReadFrom(rc)
+	rc.Close()
+	if err != nil {
+		return nil, nil, 0, false
+	}
+	entries, err := parseListing(b.Bytes())
+	if err != nil {
+		return nil, nil, 0, false
+	}
+	for _, e := range entries {
+		path, err := s.Path(e.digest)
+		if err != nil {
+			return nil, nil, 0, false
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, nil, 0, false
+		}
+		size += fi.Size()
+		paths = append(paths, path)
+		names = append(names, e.rel)
+	}
+	return paths, names, size, true
+}
