@@ -35,9 +35,35 @@ const ParquetCreatedBy = "dsbuild"
 // JSON Lines or CSV. Output is deterministic: the same rows give the same
 // bytes whatever the batching.
 func NewWriter(w io.Writer, format Format, schema *arrow.Schema, mem memory.Allocator) (Writer, error) {
+	return NewWriterWithOptions(w, format, schema, mem, WriteOptions{})
+}
+
+// WriteOptions tune a writer. The zero value is the default.
+type WriteOptions struct {
+	// Compression of Parquet pages: "zstd" (default, level 3), "snappy"
+	// (faster to write, larger) or "none". Other formats ignore it.
+	Compression string
+}
+
+// ParquetCompressions are the accepted WriteOptions.Compression values.
+var ParquetCompressions = []string{"zstd", "snappy", "none"}
+
+// NewWriterWithOptions is NewWriter with options.
+func NewWriterWithOptions(w io.Writer, format Format, schema *arrow.Schema, mem memory.Allocator, opts WriteOptions) (Writer, error) {
 	switch format {
 	case Parquet:
-		return newParquetWriter(w, schema, mem, ParquetRowGroupRows)
+		var codec parquet.WriterProperty
+		switch opts.Compression {
+		case "", "zstd":
+			codec = parquet.WithCompression(compress.Codecs.Zstd)
+		case "snappy":
+			codec = parquet.WithCompression(compress.Codecs.Snappy)
+		case "none":
+			codec = parquet.WithCompression(compress.Codecs.Uncompressed)
+		default:
+			return nil, fmt.Errorf("arrowio: unknown Parquet compression %q (use zstd, snappy or none)", opts.Compression)
+		}
+		return newParquetWriter(w, schema, mem, ParquetRowGroupRows, codec)
 	case Arrow:
 		// No compression: codec output is not promised stable across
 		// library versions, and the store compresses nothing either.
@@ -207,7 +233,7 @@ type parquetWriter struct {
 	groupRows int64
 }
 
-func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, groupRows int64) (*parquetWriter, error) {
+func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, groupRows int64, codec parquet.WriterProperty) (*parquetWriter, error) {
 	// Metadata may carry anything (timestamps, hosts); keep it out of the file.
 	fs := make([]arrow.Field, schema.NumFields())
 	for i, f := range schema.Fields() {
@@ -219,8 +245,8 @@ func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, g
 		parquet.WithCreatedBy(ParquetCreatedBy),
 		parquet.WithVersion(parquet.V2_6),
 		parquet.WithDataPageVersion(parquet.DataPageV1),
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(3),
+		codec,
+		parquet.WithCompressionLevel(3), // used by zstd only
 		// No dictionary pages: when a column's dictionary overflows, its
 		// chunk mixes dictionary and plain pages, and arrow-go writes the
 		// per-encoding page counts of the footer in map order, so the file's

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
@@ -159,7 +161,7 @@ func TestParquetByteStable(t *testing.T) {
 	for _, size := range []int64{4096, 7, 1} {
 		batches := rebatch(t, mem, recs, size)
 		var buf bytes.Buffer
-		w, err := newParquetWriter(&buf, sc, mem, 300)
+		w, err := newParquetWriter(&buf, sc, mem, 300, parquet.WithCompression(compress.Codecs.Zstd))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,9 @@ var (
 	// ErrDigestMismatch reports a write whose content differs from the digest
 	// the caller expected; see DigestMismatchError.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrUnverified: the blob changed (or was never hashed) since it last
+	// matched its name, so it cannot be mapped; read it through Open.
+	ErrUnverified = errors.New("not verified since it last changed")
 	// ErrInvalidDigest reports a digest string that is malformed or not
 	// sha256. It is returned before any path is derived from the digest.
 	ErrInvalidDigest = errors.New("invalid digest")

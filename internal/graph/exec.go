@@ -371,6 +371,10 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	trk := newInputTracker(len(n.Deps))
 	var inputs []ops.Input
 	var schemas []*arrow.Schema
+	// Registered before the artifact writer's Abort, so it runs after it:
+	// the writer may hold slices of mapped input until it is done.
+	var maps mappings
+	defer maps.releaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
 		s, err := readSchema(o.Store, o.Mem, blob)
@@ -386,7 +390,11 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			trk.mu.Lock()
 			trk.opened[i]++
 			trk.mu.Unlock()
-			rd, err := openArtifactNotify(o.Store, o.Mem, blob, func(err error) { trk.report(i, err) })
+			notify := func(err error) { trk.report(i, err) }
+			rd, err := openMapped(o.Store, o.Mem, blob, &maps, notify)
+			if errors.Is(err, cache.ErrUnverified) {
+				rd, err = openArtifactNotify(o.Store, o.Mem, blob, notify)
+			}
 			if err != nil {
 				trk.report(i, err)
 			}
