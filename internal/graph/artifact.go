@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,7 +75,7 @@ type artifactWriter struct {
 	schema *arrow.Schema
 	blob   *cache.Writer
 	ipc    *ipc.Writer
-	hash   *arrowio.LogicalHasher
+	hash   *asyncHasher
 	chunk  *rechunker
 	rows   int64
 	bytes  int64
@@ -94,7 +95,7 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 	if err != nil {
 		return nil, err
 	}
-	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: h}
+	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: newAsyncHasher(h)}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	w.chunk = newRechunker(mem, schema, chunkRows, w.writeChunk)
 	return w, nil
@@ -129,11 +130,52 @@ func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
 }
 
 func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
-	if err := w.hash.Write(rec); err != nil {
+	// Encoding first also settles every array's lazily counted nulls, so
+	// the hasher goroutine only ever reads the batch.
+	if err := w.ipc.Write(rec); err != nil {
 		return err
 	}
 	w.rows += rec.NumRows()
-	return w.ipc.Write(rec)
+	w.hash.Write(rec)
+	return nil
+}
+
+// asyncHasher takes the logical digest on a goroutine of its own, so that
+// hashing the values overlaps with encoding and hashing the blob. At most
+// a couple of chunks wait for it, which keeps memory bounded.
+type asyncHasher struct {
+	h     *arrowio.LogicalHasher
+	in    chan arrow.RecordBatch
+	done  chan struct{}
+	err   error
+	close sync.Once
+}
+
+func newAsyncHasher(h *arrowio.LogicalHasher) *asyncHasher {
+	a := &asyncHasher{h: h, in: make(chan arrow.RecordBatch, 2), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for rec := range a.in {
+			if a.err == nil {
+				a.err = a.h.Write(rec)
+			}
+			rec.Release()
+		}
+	}()
+	return a
+}
+
+// Write queues a borrowed batch.
+func (a *asyncHasher) Write(rec arrow.RecordBatch) {
+	rec.Retain()
+	a.in <- rec
+}
+
+// Wait drains the queue; it is safe to call more than once.
+func (a *asyncHasher) Wait() error {
+	a.close.Do(func() { close(a.in) })
+	<-a.done
+	return a.err
 }
 
 // Commit finishes the stream and moves the blob into the store.
@@ -146,15 +188,20 @@ func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error
 		w.Abort()
 		return cache.Descriptor{}, "", 0, err
 	}
+	if err := w.hash.Wait(); err != nil {
+		w.Abort()
+		return cache.Descriptor{}, "", 0, err
+	}
 	desc, err := w.blob.Commit("")
 	if err != nil {
 		return cache.Descriptor{}, "", 0, err
 	}
-	return desc, w.hash.Sum(), w.rows, nil
+	return desc, w.hash.h.Sum(), w.rows, nil
 }
 
 func (w *artifactWriter) Abort() {
 	w.chunk.Release()
+	w.hash.Wait()
 	w.blob.Abort()
 }
 
