@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,11 +10,13 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/graph"
+	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
 // commonOptions are the flags shared by the commands that load a recipe.
@@ -73,15 +76,23 @@ func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
 	return p, nil
 }
 
+// reportNodeDiags prints the diagnostics of a recipe problem that surfaced
+// only when a node ran (its input schema was unknown before).
+func reportNodeDiags(g *globals, p *graph.Plan, err error) {
+	var ne *graph.NodeError
+	if errors.As(err, &ne) && ne.Diags.HasErrors() {
+		printDiags(g, p, ne.Diags)
+	}
+}
+
+// printDiags shows each problem with its source snippet, then all of them
+// once more as file:line:col lines that editors and CI logs link to.
 func printDiags(g *globals, p *graph.Plan, diags hcl.Diagnostics) {
 	if p != nil && p.Recipe != nil {
 		w := p.Recipe.Writer(g.stderr, 100, false)
 		w.WriteDiagnostics(diags)
-		return
 	}
-	for _, d := range diags {
-		fmt.Fprintln(g.stderr, d.Error())
-	}
+	fmt.Fprint(g.stderr, recipe.FormatDiagnostics(diags))
 }
 
 type buildOptions struct {
@@ -139,6 +150,10 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	if err != nil {
 		return err
 	}
+	if diags := p.Check(store, memory.DefaultAllocator); diags.HasErrors() {
+		printDiags(g, p, diags)
+		return diags
+	}
 	ev := newEvents(g, o.json)
 	defer ev.Close()
 	err = p.Execute(ctx, graph.ExecOptions{
@@ -147,6 +162,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	})
 	if err != nil {
 		ev.Failed(err)
+		reportNodeDiags(g, p, err)
 		return err
 	}
 	lock, err := p.NewLock()

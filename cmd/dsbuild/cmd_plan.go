@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/dsbuild/dsbuild/internal/graph"
 )
 
@@ -27,6 +29,10 @@ func runPlanCmd(ctx context.Context, g *globals, args []string) error {
 	store, err := o.openStore(g)
 	if err != nil {
 		return err
+	}
+	if diags := p.Check(store, memory.DefaultAllocator); diags.HasErrors() {
+		printDiags(g, p, diags)
+		return diags
 	}
 	run := 0
 	for _, st := range p.Status(store) {

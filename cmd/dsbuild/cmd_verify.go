@@ -66,6 +66,7 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	})
 	ev.Close()
 	if err != nil {
+		reportNodeDiags(g, p, err)
 		return err
 	}
 	lock, err := p.NewLock()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -275,4 +276,32 @@ func TestChildBuild(t *testing.T) {
 	}
 	p := &project{dir: os.Getenv("CHILD_PROJECT"), mirror: os.Getenv("CHILD_MIRROR"), cache: os.Getenv("CHILD_CACHE")}
 	p.dsbuild(t, "build", p.recipe())
+}
+
+// A where-expression comparing a string column to a number is a recipe
+// error pointing at the expression: found as soon as the input's schema is
+// known, and before anything runs once the input is cached.
+func TestTypeErrorInWhereIsADiagnostic(t *testing.T) {
+	p := newProject(t)
+	src, err := os.ReadFile(p.recipe())
+	must(t, err)
+	bad := strings.Replace(string(src), "where = tonumber(survey_score.seeker.empathy) < var.threshold", "where = survey_score.seeker.empathy < var.threshold", 1)
+	must(t, os.WriteFile(p.recipe(), []byte(bad), 0o644))
+	line := 0
+	for i, l := range strings.Split(bad, "\n") {
+		if strings.Contains(l, "where = survey_score") {
+			line = i + 1
+		}
+	}
+	want := fmt.Sprintf("esconv.hcl:%d:11: error: Mismatched types", line)
+	for _, cmd := range [][]string{{"build", p.recipe()}, {"build", p.recipe()}, {"plan", p.recipe()}} {
+		code, _, stderr := p.dsbuild(t, cmd...)
+		if code != exitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, "tonumber(") {
+			t.Fatalf("%v: exit %d, want %d and %q with a tonumber hint:\n%s", cmd, code, exitUsage, want, stderr)
+		}
+	}
+	// Once fetch.failed is cached, the error comes before any node runs.
+	if _, _, stderr := p.dsbuild(t, "build", p.recipe()); strings.Contains(stderr, "ran ") {
+		t.Fatalf("build ran nodes despite a known type error:\n%s", stderr)
+	}
 }

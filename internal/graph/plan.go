@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
@@ -341,4 +343,44 @@ func fileDigest(path string) (digest.Digest, int64, error) {
 		return "", 0, err
 	}
 	return digest.NewDigest(digest.SHA256, h), n, nil
+}
+
+// Check type-checks, before anything runs, every node whose inputs are
+// already in the store: their schemas are known, so a bad row expression
+// (a string column compared to a number) is reported with its source range
+// now rather than after the upstream work. Nodes downstream of something
+// that must run are checked when they run.
+func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	known := map[string]*Manifest{}
+	for _, n := range p.Nodes {
+		if n.Key != "" {
+			if m, ok := getManifest(s, n.Key); ok {
+				known[n.ID] = m
+			}
+		}
+		if _, ok := n.Op.(ops.Source); ok || len(n.Deps) == 0 {
+			continue
+		}
+		var schemas []*arrow.Schema
+		for _, d := range n.Deps {
+			m, ok := known[d.ID]
+			if !ok {
+				schemas = nil
+				break
+			}
+			sc, err := readSchema(s, mem, m.Blob)
+			if err != nil {
+				schemas = nil
+				break
+			}
+			schemas = append(schemas, sc)
+		}
+		if schemas == nil {
+			continue
+		}
+		_, d := n.Op.Prepare(schemas)
+		diags = append(diags, d...)
+	}
+	return diags
 }
