@@ -113,3 +113,43 @@ func TestSynthesizeWithLLMCachesAndPins(t *testing.T) {
 		t.Fatalf("unreachable endpoint: exit %d, want %d naming the node and %s:\n%s", code, exitFailed, srv.URL, stderr)
 	}
 }
+
+// Editing one template file rebuilds exactly the synthesize nodes that use
+// the library, and plan says why; other nodes stay cached.
+func TestTemplateEditInvalidatesOnlyItsUsers(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	must(t, err)
+	p := newProject(t)
+	tdir := filepath.Join(p.dir, "recipes", "templates")
+	must(t, os.MkdirAll(tdir, 0o755))
+	ents, err := os.ReadDir(filepath.Join(root, "recipes", "templates"))
+	must(t, err)
+	for _, e := range ents {
+		copyFile(t, filepath.Join(root, "recipes", "templates", e.Name()), filepath.Join(tdir, e.Name()))
+	}
+	src, err := os.ReadFile(p.recipe())
+	must(t, err)
+	src = append(src, []byte(`
+synthesize "meta" {
+  category  = "meta"
+  n         = 10
+  seed      = 3
+  templates = "recipes/templates"
+}
+`)...)
+	must(t, os.WriteFile(p.recipe(), src, 0o644))
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	slots := filepath.Join(tdir, "slots.hcl")
+	b, err := os.ReadFile(slots)
+	must(t, err)
+	must(t, os.WriteFile(slots, append(b, []byte("\n# edited\n")...), 0o644))
+	code, out, stderr := p.dsbuild(t, "plan", p.recipe())
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(out, "will run  synthesize.meta: param templates changed") || !strings.Contains(out, "1 of 7 nodes will run") {
+		t.Fatalf("plan after editing a template:\n%s", out)
+	}
+}
