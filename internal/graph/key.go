@@ -46,11 +46,14 @@ func (p Preimage) Key() digest.Digest {
 	return digest.NewDigestFromBytes(digest.SHA256, sum[:])
 }
 
+// escapeLine keeps a value on one preimage line. Backslashes are escaped
+// too, so a value holding a newline and one holding the two characters
+// backslash-n can never share a key.
 func escapeLine(s string) string {
-	if !strings.ContainsAny(s, "\n\r") {
+	if !strings.ContainsAny(s, "\n\r\\") {
 		return s
 	}
-	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
+	return strings.NewReplacer("\\", `\\`, "\n", `\n`, "\r", `\r`).Replace(s)
 }
 
 // diffPreimages explains why a key changed, field by field.
