@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -303,5 +304,39 @@ func TestTypeErrorInWhereIsADiagnostic(t *testing.T) {
 	// Once fetch.failed is cached, the error comes before any node runs.
 	if _, _, stderr := p.dsbuild(t, "build", p.recipe()); strings.Contains(stderr, "ran ") {
 		t.Fatalf("build ran nodes despite a known type error:\n%s", stderr)
+	}
+}
+
+func TestJSONEventsGraphAndExplain(t *testing.T) {
+	p := newProject(t)
+	code, stdout, stderr := p.dsbuild(t, "build", p.recipe(), "--json")
+	if code != 0 {
+		t.Fatalf("build --json: exit %d\n%s", code, stderr)
+	}
+	done := 0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("--json line %q: %v", line, err)
+		}
+		if ev["event"] == "done" {
+			done++
+		}
+	}
+	if done != 6 {
+		t.Errorf("--json reported %d done events, want 6:\n%s", done, stdout)
+	}
+	code, stdout, _ = p.dsbuild(t, "graph", p.recipe())
+	if code != 0 || !strings.Contains(stdout, `"fetch.failed" -> "filter.low_empathy";`) || !strings.HasPrefix(stdout, "digraph") {
+		t.Errorf("graph: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = p.dsbuild(t, "explain", p.recipe(), "filter.low_empathy")
+	for _, want := range []string{"op filter@1", "param where (lt (call tonumber (col survey_score seeker empathy)) (var threshold))", "param var.threshold", "input 0 = fetch.failed", "same key as the lock"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("explain: exit %d, missing %q:\n%s", code, want, stdout)
+		}
+	}
+	if code, _, stderr := p.dsbuild(t, "explain", p.recipe(), "filter.nope"); code != exitUsage || !strings.Contains(stderr, "filter.low_empathy") {
+		t.Errorf("explain of an unknown node: exit %d\n%s", code, stderr)
 	}
 }
