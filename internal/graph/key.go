@@ -30,6 +30,9 @@ func preimage(kind string, version int, params []ops.Param, inputs []digest.Dige
 	var b strings.Builder
 	b.WriteString(KeyVersion)
 	b.WriteByte('\n')
+	// How artifacts are encoded decides their bytes (and so the blob digests
+	// the lock pins) as much as the op does.
+	fmt.Fprintf(&b, "artifact %s\n", artifactFormat)
 	fmt.Fprintf(&b, "op %s@%d\n", kind, version)
 	for _, p := range params {
 		fmt.Fprintf(&b, "param %s %s\n", p.Name, escapeLine(p.Value))
