@@ -81,16 +81,19 @@ type artifactWriter struct {
 	bytes  int64
 }
 
-// artifactRows is the row count of every batch in a stored artifact but the
-// last. Rows can be large (an ESConv conversation is ~4 KB), and a batch is
-// held twice while it is re-cut, so this bounds memory: 8Ki rows kept a 2 GB
-// JSONL decode at 175 MB peak RSS where 64Ki rows took 1.1 GB.
-const artifactRows = 8 * 1024
+// A stored artifact's batches hold artifactRows rows, or fewer when their
+// values reach artifactBytes first (an ESConv conversation is ~4 KB, and a
+// batch is held twice while it is re-cut: 64Ki such rows made a 2 GB JSONL
+// decode peak at 1.1 GiB). The last batch may be shorter.
+const (
+	artifactRows  = 64 * 1024
+	artifactBytes = 16 << 20
+)
 
 // artifactFormat names the artifact encoding in every key: changing the
 // encoding or artifactRows changes every blob's bytes, so it must change
 // every key, or old cache entries would pin other bytes than new builds.
-var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d", artifactRows)
+var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d", artifactRows, artifactBytes)
 
 // newArtifactWriter starts an artifact whose batches have chunkRows rows;
 // the executor always passes artifactRows, tests pass small counts.
@@ -221,23 +224,44 @@ type rechunker struct {
 	mem     memory.Allocator
 	schema  *arrow.Schema
 	n       int64
+	limit   int64 // logical bytes per batch; 0 = no limit
 	pending []arrow.RecordBatch
 	rows    int64
+	bytes   int64
 	emit    func(arrow.RecordBatch) error
 }
 
 func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func(arrow.RecordBatch) error) *rechunker {
-	return &rechunker{mem: mem, schema: schema, n: n, emit: emit}
+	return &rechunker{mem: mem, schema: schema, n: n, limit: artifactBytes, emit: emit}
 }
 
+// Add cuts a batch when it reaches n rows or, before that, when its rows'
+// logical size reaches limit (wide rows such as whole conversations), so
+// the memory a batch takes is bounded too. Both rules look only at values.
 func (r *rechunker) Add(rec arrow.RecordBatch) error {
+	var w []int64
+	if r.limit > 0 {
+		w = batchWeights(rec)
+	}
 	for off := int64(0); off < rec.NumRows(); {
 		take := min(r.n-r.rows, rec.NumRows()-off)
+		full := r.rows+take == r.n
+		if w != nil {
+			var b int64
+			for i := int64(0); i < take; i++ {
+				b += w[off+i]
+				if r.bytes+b >= r.limit {
+					take, full = i+1, true
+					break
+				}
+			}
+			r.bytes += b
+		}
 		part := rec.NewSlice(off, off+take)
 		r.pending = append(r.pending, part)
 		r.rows += take
 		off += take
-		if r.rows == r.n {
+		if full {
 			if err := r.Flush(); err != nil {
 				return err
 			}
@@ -281,7 +305,7 @@ func (r *rechunker) Release() {
 		p.Release()
 	}
 	r.pending = r.pending[:0]
-	r.rows = 0
+	r.rows, r.bytes = 0, 0
 }
 
 // openArtifact opens a stored artifact as a record reader. The store's

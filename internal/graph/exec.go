@@ -20,6 +20,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
@@ -108,7 +109,8 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 		o.OutputDir = p.ProjectDir
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = artifactRows
+		// Decoders build batches of this many rows; it changes no digest.
+		o.BatchSize = arrowio.DefaultBatchSize
 	}
 	if o.Fetcher == nil {
 		o.Fetcher = &fetch.Fetcher{}
