@@ -23,9 +23,12 @@ import (
 // the batch's first row, for error messages that must not depend on where
 // batches happen to start.
 func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > 8 {
-		workers = 8
+	// Twice the cores: the in-order consumer (the artifact writer) is often
+	// the slowest stage, and finished batches waiting for it must not idle
+	// the cores.
+	workers := 2 * runtime.GOMAXPROCS(0)
+	if workers > 16 {
+		workers = 16
 	}
 	s := stream.New().WithMaxGoroutines(workers)
 	// Callbacks run on the stream's own goroutine; the loop below reads the
