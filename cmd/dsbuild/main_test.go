@@ -20,6 +20,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/graph"
+	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
 const (
@@ -27,23 +28,8 @@ const (
 	historyPin = "sha256:3513ae2fe489d12b18dbe01ab6706fb2b2610c9128ecd0a7b10e4f7fc513711b"
 )
 
-// sharedData finds ../shared/data from the repository root.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(d, "..", "shared", "data")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("shared data not present at %s", p)
-			}
-			return p
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("repository root not found")
-		}
-	}
-}
+// sharedData is ../shared/data beside the repository.
+func sharedData(t testing.TB) string { return sharedtest.Dir(t, "data") }
 
 // project lays out a throwaway project with the test recipe and a mirror
 // holding copies of the real ESConv files it fetches.

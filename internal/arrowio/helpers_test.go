@@ -2,39 +2,16 @@ package arrowio
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
-// sharedDir returns /work/shared/<sub> found from the repository root (the
-// directory above go.mod's), skipping the test when it is absent.
-func sharedDir(tb testing.TB, sub string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("go.mod not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("%s absent: %v", p, err)
-	}
-	return p
-}
+func sharedDir(tb testing.TB, sub string) string { return sharedtest.Dir(tb, sub) }
 
 type memoryChecked = memory.CheckedAllocator
 

@@ -3,8 +3,6 @@ package expr
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,32 +12,11 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
-// sharedDir finds /work/shared (../shared from the repo root), skipping
-// when it is absent.
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data %s absent", p)
-	}
-	return p
-}
+func sharedDir(tb testing.TB, sub string) string { return sharedtest.Dir(tb, sub) }
 
 func parse(t testing.TB, src string) hclsyntax.Expression {
 	t.Helper()

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
 func writeFile(t testing.TB, dir, rel, content string) string {
@@ -235,34 +237,7 @@ func TestMirrorIndexSkipsProblems(t *testing.T) {
 	}
 }
 
-// sharedDir returns /work/shared/SUB, found from the repository root, or
-// skips the test where the shared data is absent.
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data absent: %v", err)
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
+func sharedDir(tb testing.TB, sub string) string { return sharedtest.Dir(tb, sub) }
 
 // failTransport fails the test on any request: the shared mirror must
 // satisfy the pin with no network at all.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
 const flattenDialog = "flatten \"t\" {\n  input = fetch.in\n  column = \"dialog\"\n}\n"
@@ -162,7 +163,7 @@ func TestFlattenDiagnostics(t *testing.T) {
 }
 
 func TestFlattenESConv(t *testing.T) {
-	dir := "/work/shared/data/esconv/hf_splits"
+	dir := sharedtest.Dir(t, "data/esconv/hf_splits")
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(paths) != 3 {
 		t.Skipf("ESConv splits not found in %s", dir)

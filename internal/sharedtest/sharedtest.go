@@ -1,0 +1,41 @@
+// Package sharedtest locates the shared reference material that lies beside
+// the repository (../shared: real datasets and files written by pyarrow and
+// numpy) for tests. That material is never copied into the repository, and
+// a test that needs it skips where it is absent.
+package sharedtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the absolute path of ../shared/SUB, found from the repository
+// root (the directory holding go.mod above the test's working directory),
+// or skips the test when it is not there.
+func Dir(tb testing.TB, sub string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", filepath.FromSlash(sub))
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared material absent: %v", err)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return abs
+}
