@@ -266,7 +266,7 @@ func applyDeclared(inferred *arrow.Schema, declared map[string]string) (*arrow.S
 		fields[i].Nullable = true
 		seen[f.Name] = true
 	}
-	for name := range declared {
+	for _, name := range sortedKeys(declared) {
 		if !seen[name] {
 			return nil, fmt.Errorf("schema: column %q is declared but not in the data (columns: %s)", name, SchemaString(inferred))
 		}

@@ -108,38 +108,53 @@ func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnost
 	return inputs[0], diags
 }
 
+// unit is one sampling unit: a group (key) or a row (its position).
 type unit struct {
 	hash uint64
-	id   string // group value, or the row position for row units
+	key  string // group value; "" for row units
+	row  int64  // row position; for groups, the first row
 }
 
 func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
-	// Pass 1: the identity and stratum of every unit.
+	// Pass 1: the identity and stratum of every unit. Row units are
+	// identified by their position, so no per-row value is materialized.
 	strata := map[string][]unit{}
 	seen := map[string]bool{}
-	err := op.scan(ctx, rc, func(rec arrow.RecordBatch, ids, strat []string) error {
-		for i := range ids {
-			if op.byProg != nil {
+	var total int64
+	err := op.scan(ctx, rc, func(rec arrow.RecordBatch, row0 int64, keys, strat []string) error {
+		n := int(rec.NumRows())
+		for i := 0; i < n; i++ {
+			st := ""
+			if strat != nil {
+				st = strat[i]
+			}
+			u := unit{row: row0 + int64(i)}
+			if keys != nil {
 				// A group is one unit, in the stratum of its first row.
-				if seen[ids[i]] {
+				if seen[keys[i]] {
 					continue
 				}
-				seen[ids[i]] = true
+				seen[keys[i]] = true
+				u.key, u.hash = keys[i], op.hash(keys[i])
+			} else {
+				u.hash = op.hashRow(u.row)
 			}
-			strata[strat[i]] = append(strata[strat[i]], unit{op.hash(ids[i]), ids[i]})
+			strata[st] = append(strata[st], u)
 		}
+		total = row0 + int64(n)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(strata))
+	names := make([]string, 0, len(strata))
 	for k := range strata {
-		keys = append(keys, k)
+		names = append(names, k)
 	}
-	sort.Strings(keys)
-	chosen := map[string]bool{}
-	for _, k := range keys {
+	sort.Strings(names)
+	chosenGroups := map[string]bool{}
+	chosenRows := make([]uint64, (total+63)/64)
+	for _, k := range names {
 		us := strata[k]
 		want := op.count
 		if want < 0 {
@@ -158,19 +173,32 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 			if us[i].hash != us[j].hash {
 				return us[i].hash < us[j].hash
 			}
-			return us[i].id < us[j].id
+			if us[i].key != us[j].key {
+				return us[i].key < us[j].key
+			}
+			return us[i].row < us[j].row
 		})
 		for _, u := range us[:want] {
-			chosen[u.id] = true
+			if op.byProg != nil {
+				chosenGroups[u.key] = true
+			} else {
+				chosenRows[u.row/64] |= 1 << (u.row % 64)
+			}
 		}
 	}
 	// Pass 2: keep the chosen units' rows, in input order.
-	return op.scan(ctx, rc, func(rec arrow.RecordBatch, ids, _ []string) error {
+	return op.scan(ctx, rc, func(rec arrow.RecordBatch, row0 int64, keys, _ []string) error {
+		n := int(rec.NumRows())
 		b := array.NewBooleanBuilder(rc.Mem)
 		defer b.Release()
-		b.Reserve(len(ids))
-		for _, id := range ids {
-			b.UnsafeAppend(chosen[id])
+		b.Reserve(n)
+		for i := 0; i < n; i++ {
+			if keys != nil {
+				b.UnsafeAppend(chosenGroups[keys[i]])
+			} else {
+				r := row0 + int64(i)
+				b.UnsafeAppend(chosenRows[r/64]&(1<<(r%64)) != 0)
+			}
 		}
 		mask := b.NewBooleanArray()
 		defer mask.Release()
@@ -186,8 +214,10 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	})
 }
 
-// scan reads the input once, giving each row's unit id and stratum.
-func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.RecordBatch, ids, strat []string) error) error {
+// scan reads the input once, giving each batch's first row position, the
+// group key of each row (nil without `by`) and its stratum (nil without
+// `stratify`).
+func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.RecordBatch, row0 int64, keys, strat []string) error) error {
 	rd, err := rc.Inputs[0].Open()
 	if err != nil {
 		return err
@@ -200,28 +230,23 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 		}
 		rec := rd.RecordBatch()
 		n := int(rec.NumRows())
-		ids := make([]string, n)
-		strat := make([]string, n)
+		var keys, strat []string
 		if op.byProg != nil {
-			if err := evalStrings(ctx, rc.Mem, op.byProg, rec, ids); err != nil {
+			keys = make([]string, n)
+			if err := evalStrings(ctx, rc.Mem, op.byProg, rec, keys); err != nil {
 				return fmt.Errorf("by: %w", inputRow(err, row))
-			}
-		} else {
-			var buf [8]byte
-			for i := range ids {
-				binary.BigEndian.PutUint64(buf[:], uint64(row)+uint64(i))
-				ids[i] = string(buf[:])
 			}
 		}
 		if op.stratProg != nil {
+			strat = make([]string, n)
 			if err := evalStrings(ctx, rc.Mem, op.stratProg, rec, strat); err != nil {
 				return fmt.Errorf("stratify: %w", inputRow(err, row))
 			}
 		}
-		row += int64(n)
-		if err := fn(rec, ids, strat); err != nil {
+		if err := fn(rec, row, keys, strat); err != nil {
 			return err
 		}
+		row += int64(n)
 	}
 	return rd.Err()
 }
@@ -243,6 +268,14 @@ func evalStrings(ctx context.Context, mem memory.Allocator, p *expr.Program, rec
 		}
 	}
 	return nil
+}
+
+// hashRow hashes a row unit: its position as 8 big-endian bytes, the id
+// row units have always had, so samples stay what they were.
+func (op *sampleOp) hashRow(row int64) uint64 {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(row))
+	return op.hash(string(b[:]))
 }
 
 // hash is FNV-1a over the seed and the unit id, finished with splitmix64 so
