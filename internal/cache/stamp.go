@@ -2,6 +2,8 @@ package cache
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,8 +35,25 @@ func (s *Store) stampValid(d digest.Digest, fi os.FileInfo) bool {
 	if s.AlwaysVerify {
 		return false
 	}
-	b, err := os.ReadFile(s.stampPath(d))
-	return err == nil && bytes.Equal(b, fileIdentity(fi))
+	return stampHolds(s.stampPath(d), fileIdentity(fi), fi)
+}
+
+// stampHolds reads the stamp at path and compares it with want. Like git's
+// index, it refuses a "racily clean" stamp: one written no later than the
+// file's last change by the filesystem clock. Where timestamps are coarse
+// (a clock tick of several milliseconds), a write in the same tick as the
+// stamp would leave the recorded identity unchanged; such files are simply
+// hashed again, and stamped again once the tick has passed.
+func stampHolds(path string, want []byte, fi os.FileInfo) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	if _, ctime := statExtra(fi); ctime != 0 && st.ModTime().UnixNano() <= ctime {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(b, want)
 }
 
 // stamp records that the file at path, which just hashed to d, is good. A
@@ -51,6 +70,55 @@ func (s *Store) stamp(d digest.Digest, path string) {
 	_, werr := tmp.Write(fileIdentity(fi))
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), s.stampPath(d)) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// File stamps do for files outside the store (a build's outputs) what blob
+// stamps do for blobs: they record that the file at path held content d
+// when its identity was the one recorded, so that a no-op build need not
+// re-hash every output.
+
+func (s *Store) fileStampPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(s.stamps, "files", hex.EncodeToString(sum[:]))
+}
+
+// FileMatches reports whether the file at path is unchanged since it was
+// stamped as holding d.
+func (s *Store) FileMatches(path string, d digest.Digest) bool {
+	if s.AlwaysVerify {
+		return false
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	return stampHolds(s.fileStampPath(path), append([]byte(string(d)+" "), fileIdentity(fi)...), fi)
+}
+
+// StampFile records that the file at path holds d, as its identity now.
+// Callers stamp only what they just wrote or hashed.
+func (s *Store) StampFile(path string, d digest.Digest) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	dst := s.fileStampPath(path)
+	if os.MkdirAll(filepath.Dir(dst), dirMode) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(s.ingest, "stamp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(append([]byte(string(d)+" "), fileIdentity(fi)...))
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), dst) != nil {
 		os.Remove(tmp.Name())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // TestStampSkipsRehashUntilTheFileChanges: a blob written through the store
@@ -71,3 +73,31 @@ func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
 		t.Errorf("corrupt blob still present")
 	}
 }
+
+func TestFileStamp(t *testing.T) {
+	s := newTestStore(t)
+	path := t.TempDir() + "/out.parquet"
+	if err := os.WriteFile(path, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := digestOf([]byte("hello"))
+	if s.FileMatches(path, d) {
+		t.Fatalf("FileMatches before any stamp = true")
+	}
+	s.StampFile(path, d)
+	if !s.FileMatches(path, d) {
+		t.Fatalf("FileMatches after stamping = false")
+	}
+	if s.FileMatches(path, digestOf([]byte("other"))) {
+		t.Errorf("FileMatches with another digest = true")
+	}
+	// Rewriting the file, even with the same size, changes its identity.
+	if err := os.WriteFile(path, []byte("HELLO"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s.FileMatches(path, d) {
+		t.Errorf("FileMatches after the file changed = true")
+	}
+}
+
+func digestOf(b []byte) digest.Digest { return digest.FromBytes(b) }

@@ -616,6 +616,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return err
 	}
+	o.Store.StampFile(dst, desc.Digest)
 	m := &Manifest{
 		Version: manifestVersion, Op: fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
@@ -632,7 +633,11 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 // copying it from the store when it is missing or differs.
 func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
+	if o.Store.FileMatches(dst, m.Blob) {
+		return false, nil
+	}
 	if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
+		o.Store.StampFile(dst, m.Blob)
 		return false, nil
 	}
 	src, err := o.Store.Open(m.Blob)
@@ -661,7 +666,11 @@ func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions)
 	if err := tmp.Close(); err != nil {
 		return false, err
 	}
-	return true, os.Rename(tmp.Name(), dst)
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return false, err
+	}
+	o.Store.StampFile(dst, m.Blob)
+	return true, nil
 }
 
 // copyEntry copies a key's manifest and blob from one store to another,

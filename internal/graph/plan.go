@@ -233,7 +233,7 @@ func (p *Plan) Status(s *cache.Store) []Status {
 				st.Why = "an input is not fetched yet"
 			}
 		default:
-			if m, ok := getManifest(s, n.Key); ok && p.outputIntact(n, m) {
+			if m, ok := getManifest(s, n.Key); ok && p.outputIntact(s, n, m) {
 				st.Cached = true
 				break
 			}
@@ -322,12 +322,16 @@ func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
 
 // outputIntact reports whether a Sink's file is in place with the recorded
 // digest. Other nodes are always intact.
-func (p *Plan) outputIntact(n *Node, m *Manifest) bool {
+func (p *Plan) outputIntact(s *cache.Store, n *Node, m *Manifest) bool {
 	sink, ok := n.Op.(ops.Sink)
 	if !ok {
 		return true
 	}
-	d, _, err := fileDigest(filepath.Join(p.ProjectDir, filepath.FromSlash(sink.Path())))
+	path := filepath.Join(p.ProjectDir, filepath.FromSlash(sink.Path()))
+	if s.FileMatches(path, m.Blob) {
+		return true
+	}
+	d, _, err := fileDigest(path)
 	return err == nil && d == m.Blob
 }
 
