@@ -60,6 +60,7 @@ var commands = []command{
 	{"verify", "rebuild everything from pinned inputs in a fresh store and compare with the lock", runVerifyCmd},
 	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
 	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
+	{"show", "print the first rows (or the schema) of a built node", runShowCmd},
 	{"version", "print the version", runVersionCmd},
 }
 

@@ -325,4 +325,13 @@ func TestJSONEventsGraphAndExplain(t *testing.T) {
 	if code, _, stderr := p.dsbuild(t, "explain", p.recipe(), "filter.nope"); code != exitUsage || !strings.Contains(stderr, "filter.low_empathy") {
 		t.Errorf("explain of an unknown node: exit %d\n%s", code, stderr)
 	}
+	code, stdout, stderr = p.dsbuild(t, "show", p.recipe(), "output.low_empathy", "-n", "3")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], `{"experience_type":`) {
+		t.Errorf("show -n 3: exit %d, %d lines\n%s%s", code, len(lines), stdout, stderr)
+	}
+	code, stdout, _ = p.dsbuild(t, "show", p.recipe(), "filter.low_empathy", "--schema")
+	if code != 0 || !strings.Contains(stdout, "filter.low_empathy: 78 rows") || !strings.Contains(stdout, "dialog: list<struct<") {
+		t.Errorf("show --schema: exit %d\n%s", code, stdout)
+	}
 }

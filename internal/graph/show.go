@@ -1,0 +1,57 @@
+package graph
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/cache"
+)
+
+// Show writes the first limit rows of a built node's output as JSON Lines
+// (limit < 0: all of them). The node must be in the store: show never runs
+// anything.
+func (p *Plan) Show(s *cache.Store, n *Node, limit int64, w io.Writer) (*Manifest, error) {
+	if n.Key == "" {
+		return nil, fmt.Errorf("%s has no key yet: an unpinned fetch upstream has not run", n.ID)
+	}
+	m, ok := getManifest(s, n.Key)
+	if !ok {
+		return nil, fmt.Errorf("%s is not built in this cache; run dsbuild build first", n.ID)
+	}
+	if m.MediaType != MediaTypeArrowStream {
+		// An output node: its table is its input's.
+		if len(n.Deps) == 1 {
+			return p.Show(s, n.Deps[0], limit, w)
+		}
+		return nil, fmt.Errorf("%s stores %s, not a table", n.ID, m.MediaType)
+	}
+	mem := memory.DefaultAllocator
+	rd, err := openArtifact(s, mem, m.Blob)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Release()
+	jw, err := arrowio.NewWriter(w, arrowio.JSONL, rd.Schema(), mem)
+	if err != nil {
+		return nil, err
+	}
+	left := limit
+	for (limit < 0 || left > 0) && rd.Next() {
+		rec := rd.RecordBatch()
+		if limit >= 0 && rec.NumRows() > left {
+			rec = rec.NewSlice(0, left)
+			defer rec.Release()
+		}
+		if err := jw.Write(rec); err != nil {
+			return nil, err
+		}
+		left -= rec.NumRows()
+	}
+	if err := rd.Err(); err != nil {
+		return nil, err
+	}
+	return m, jw.Close()
+}
