@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -19,6 +20,13 @@ func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
 	data := pseudoRandom(7, 1<<20)
 	desc, err := s.Put(bytes.NewReader(data), "")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A stamp written in the same filesystem clock tick as the blob is
+	// racily clean and not trusted; one clock tick later, a verification
+	// stamps it for good.
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Verify(desc.Digest); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := s.Open(desc.Digest)
@@ -84,6 +92,7 @@ func TestFileStamp(t *testing.T) {
 	if s.FileMatches(path, d) {
 		t.Fatalf("FileMatches before any stamp = true")
 	}
+	time.Sleep(50 * time.Millisecond) // past the clock tick of the write: not racily clean
 	s.StampFile(path, d)
 	if !s.FileMatches(path, d) {
 		t.Fatalf("FileMatches after stamping = false")
@@ -101,3 +110,32 @@ func TestFileStamp(t *testing.T) {
 }
 
 func digestOf(b []byte) digest.Digest { return digest.FromBytes(b) }
+
+// A stamp taken in the same clock tick as the file's last change is not
+// trusted: on a filesystem with coarse timestamps a second write in that
+// tick would leave the file's identity unchanged.
+func TestRacilyCleanStampIsNotTrusted(t *testing.T) {
+	s := newTestStore(t)
+	path := t.TempDir() + "/out"
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := digestOf([]byte("abc"))
+	s.StampFile(path, d)
+	// Backdate the stamp to the file's change time: racily clean.
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ctime := statExtra(fi)
+	if ctime == 0 {
+		t.Skip("no ctime here")
+	}
+	when := time.Unix(0, ctime)
+	if err := os.Chtimes(s.fileStampPath(path), when, when); err != nil {
+		t.Fatal(err)
+	}
+	if s.FileMatches(path, d) {
+		t.Errorf("FileMatches trusted a stamp no newer than the file's last change")
+	}
+}
