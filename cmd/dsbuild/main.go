@@ -61,6 +61,7 @@ var commands = []command{
 	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
 	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
 	{"show", "print the first rows (or the schema) of a built node", runShowCmd},
+	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }
 

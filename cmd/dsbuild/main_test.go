@@ -335,3 +335,30 @@ func TestJSONEventsGraphAndExplain(t *testing.T) {
 		t.Errorf("show --schema: exit %d\n%s", code, stdout)
 	}
 }
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.hcl")
+	must(t, os.WriteFile(path, []byte("fetch \"a\" {\nurl=\"x.json\"\n    format   =  \"json\"\n}\n"), 0o644))
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), g, []string{"fmt", "--check", dir}); code != exitFailed || !strings.Contains(out.String(), "r.hcl") {
+		t.Fatalf("fmt --check of an unformatted recipe: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if code := run(context.Background(), g, []string{"fmt", path}); code != exitOK {
+		t.Fatalf("fmt: exit %d\n%s", code, errb.String())
+	}
+	got, err := os.ReadFile(path)
+	must(t, err)
+	if want := "fetch \"a\" {\n  url    = \"x.json\"\n  format = \"json\"\n}\n"; string(got) != want {
+		t.Errorf("formatted:\n%s\nwant:\n%s", got, want)
+	}
+	out.Reset()
+	if code := run(context.Background(), g, []string{"fmt", "--check", path}); code != exitOK || out.Len() != 0 {
+		t.Errorf("fmt --check after fmt: exit %d, listed %q", code, out.String())
+	}
+	must(t, os.WriteFile(path, []byte("fetch \"a\" {\n"), 0o644))
+	if code := run(context.Background(), g, []string{"fmt", path}); code != exitUsage {
+		t.Errorf("fmt of a recipe that does not parse: exit %d, want %d", code, exitUsage)
+	}
+}
