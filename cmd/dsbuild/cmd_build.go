@@ -126,12 +126,9 @@ func runBuildCmd(ctx context.Context, g *globals, args []string) error {
 	var o buildOptions
 	fs := newFlagSet(g, "build", "RECIPE", "Build every node of RECIPE that is not cached, then write lockfiles/<recipe>.lock.")
 	o.AddFlags(fs)
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 1, "exactly one RECIPE (e.g. dsbuild build recipes/drift.hcl)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"build needs exactly one RECIPE (e.g. dsbuild build recipes/drift.hcl)"}
 	}
 	return runBuild(ctx, g, &o, pos[0])
 }

@@ -15,12 +15,9 @@ func runPlanCmd(ctx context.Context, g *globals, args []string) error {
 	var o commonOptions
 	fs := newFlagSet(g, "plan", "RECIPE", "List every node as cached or will run, and why it will run. Runs nothing.")
 	o.AddFlags(fs)
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 1, "exactly one RECIPE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"plan needs exactly one RECIPE"}
 	}
 	p, err := o.load(g, pos[0])
 	if err != nil {
@@ -51,25 +48,17 @@ func runExplainCmd(ctx context.Context, g *globals, args []string) error {
 	var o commonOptions
 	fs := newFlagSet(g, "explain", "RECIPE NODE", "Print NODE's key preimage (everything its cache key is made of) and the fields that changed since the lock.")
 	o.AddFlags(fs)
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 2, "RECIPE and NODE (e.g. dsbuild explain recipes/drift.hcl filter.low_empathy)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		return usageError{"explain needs RECIPE and NODE (e.g. dsbuild explain recipes/drift.hcl filter.low_empathy)"}
 	}
 	p, err := o.load(g, pos[0])
 	if err != nil {
 		return err
 	}
-	n := p.Node(pos[1])
-	if n == nil {
-		var ids []string
-		for _, n := range p.Nodes {
-			ids = append(ids, n.ID)
-		}
-		sort.Strings(ids)
-		return usageError{fmt.Sprintf("no node %q in %s; nodes: %s", pos[1], pos[0], strings.Join(ids, ", "))}
+	n, err := lookupNode(p, pos[0], pos[1])
+	if err != nil {
+		return err
 	}
 	store, err := o.openStore(g)
 	if err != nil {
@@ -83,12 +72,9 @@ func runGraphCmd(ctx context.Context, g *globals, args []string) error {
 	var o commonOptions
 	fs := newFlagSet(g, "graph", "RECIPE", "Print the recipe's DAG in Graphviz DOT (dsbuild graph r.hcl | dot -Tsvg > g.svg).")
 	o.AddFlags(fs)
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 1, "exactly one RECIPE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"graph needs exactly one RECIPE"}
 	}
 	p, err := o.load(g, pos[0])
 	if err != nil {
@@ -104,4 +90,17 @@ var version = "0.1.0-dev"
 func runVersionCmd(ctx context.Context, g *globals, args []string) error {
 	fmt.Fprintf(g.stdout, "dsbuild %s (key %s, lock format %d)\n", version, graph.KeyVersion, graph.LockVersion)
 	return nil
+}
+
+// lookupNode finds a node by ID, or says which IDs the recipe has.
+func lookupNode(p *graph.Plan, recipe, id string) (*graph.Node, error) {
+	if n := p.Node(id); n != nil {
+		return n, nil
+	}
+	ids := make([]string, 0, len(p.Nodes))
+	for _, n := range p.Nodes {
+		ids = append(ids, n.ID)
+	}
+	sort.Strings(ids)
+	return nil, usageError{fmt.Sprintf("no node %q in %s; nodes: %s", id, recipe, strings.Join(ids, ", "))}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 func runShowCmd(ctx context.Context, g *globals, args []string) error {
@@ -14,24 +13,17 @@ func runShowCmd(ctx context.Context, g *globals, args []string) error {
 	o.AddFlags(fs)
 	fs.Int64Var(&limit, "n", 10, "rows to print (-1: all)")
 	fs.BoolVar(&schema, "schema", false, "print the schema, row count and digests instead of rows")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 2, "RECIPE and NODE (e.g. dsbuild show recipes/drift.hcl filter.failed_low_empathy)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		return usageError{"show needs RECIPE and NODE (e.g. dsbuild show recipes/drift.hcl filter.failed_low_empathy)"}
 	}
 	p, err := o.load(g, pos[0])
 	if err != nil {
 		return err
 	}
-	n := p.Node(pos[1])
-	if n == nil {
-		ids := make([]string, 0, len(p.Nodes))
-		for _, n := range p.Nodes {
-			ids = append(ids, n.ID)
-		}
-		return usageError{fmt.Sprintf("no node %q in %s; nodes: %s", pos[1], pos[0], strings.Join(ids, ", "))}
+	n, err := lookupNode(p, pos[0], pos[1])
+	if err != nil {
+		return err
 	}
 	store, err := o.openStore(g)
 	if err != nil {

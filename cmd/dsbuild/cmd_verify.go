@@ -23,12 +23,9 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	o.AddFlags(fs)
 	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "nodes run in parallel")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary store and outputs (their paths are printed)")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseArgs(fs, args, 1, "exactly one RECIPE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"verify needs exactly one RECIPE"}
 	}
 	p, err := o.load(g, pos[0])
 	if err != nil {

@@ -195,6 +195,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
+// parseArgs parses flags and requires exactly n positional arguments;
+// need says what they are when they are not.
+func parseArgs(fs *flag.FlagSet, args []string, n int, need string) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != n {
+		return nil, usageError{fs.Name() + " needs " + need}
+	}
+	return pos, nil
+}
+
 // varFlag collects -var NAME=VALUE.
 type varFlag map[string]string
 
