@@ -30,8 +30,9 @@ func maskRuns(mask *array.Boolean) selection {
 		return sel
 	}
 	vals := boolBits(mask)
+	vals = vals[:bitutil.BytesForBits(int64(n))]
 	if valid := validAligned(mask); valid != nil {
-		v := make([]byte, len(valid))
+		v := make([]byte, len(vals))
 		for i := range v {
 			v[i] = vals[i] & valid[i]
 		}
@@ -129,7 +130,7 @@ func filterArray(ctx context.Context, mem memory.Allocator, arr arrow.Array, sel
 		src := d.Buffers()[1].Bytes()
 		k := 0
 		for _, r := range sel.runs {
-			bitutil.CopyBitmap(src, off+r.s, r.e-r.s, vb.Bytes(), k)
+			copyBits(src, off+r.s, r.e-r.s, vb.Bytes(), k)
 			k += r.e - r.s
 		}
 		return finishData(dt, n, valid, vb), nil
@@ -216,7 +217,7 @@ func filterValidity(mem memory.Allocator, arr arrow.Array, sel selection) *memor
 	}
 	k := 0
 	for _, r := range sel.runs {
-		bitutil.CopyBitmap(bits, off+r.s, r.e-r.s, vb.Bytes(), k)
+		copyBits(bits, off+r.s, r.e-r.s, vb.Bytes(), k)
 		k += r.e - r.s
 	}
 	return vb

@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,9 +15,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/opencontainers/go-digest"
+	"github.com/sourcegraph/conc/stream"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/ops"
 )
 
@@ -70,6 +75,10 @@ func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
 // blob. Batches are re-cut to a fixed number of rows first, so the blob's
 // bytes depend only on the data, not on the batch size the op happened to
 // use; the logical digest is taken over the same batches in the same pass.
+//
+// Each stored batch is gathered from the op's batches (and the rows of them
+// it selected) in one copy, on several cores at once; the gathered batches
+// are encoded, hashed and written in order.
 type artifactWriter struct {
 	mem    memory.Allocator
 	schema *arrow.Schema
@@ -78,7 +87,11 @@ type artifactWriter struct {
 	hash   *asyncHasher
 	chunk  *rechunker
 	rows   int64
-	bytes  int64
+	gather *stream.Stream
+	waited sync.Once
+
+	mu  sync.Mutex
+	err error // first failure of a gather or a write; sticky
 }
 
 // A stored artifact's batches hold artifactRows rows, or fewer when their
@@ -106,14 +119,27 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 	if err != nil {
 		return nil, err
 	}
-	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: newAsyncHasher(h)}
+	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: newAsyncHasher(h),
+		gather: stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-	w.chunk = newRechunker(mem, schema, chunkRows, w.writeChunk)
+	w.chunk = newRechunker(mem, schema, chunkRows, nil)
+	w.chunk.cut = w.submit
 	return w, nil
 }
 
 // Write takes a borrowed batch.
 func (w *artifactWriter) Write(rec arrow.RecordBatch) error {
+	return w.WriteRows(rec, expr.SelectAll(int(rec.NumRows())))
+}
+
+// WriteRows takes the rows sel selects of a borrowed batch.
+func (w *artifactWriter) WriteRows(rec arrow.RecordBatch, sel expr.Selection) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if int64(sel.Total()) != rec.NumRows() {
+		return fmt.Errorf("op selected rows of %d for a batch of %d", sel.Total(), rec.NumRows())
+	}
 	if !rec.Schema().Equal(w.schema) {
 		// Field names or nullability drifting between batches would make the
 		// stream unreadable; ops must emit their declared schema. Check the
@@ -124,7 +150,7 @@ func (w *artifactWriter) Write(rec arrow.RecordBatch) error {
 		rec = array.NewRecordBatch(w.schema, rec.Columns(), rec.NumRows())
 		defer rec.Release()
 	}
-	return w.chunk.Add(rec)
+	return w.chunk.AddRows(rec, sel)
 }
 
 func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
@@ -138,6 +164,65 @@ func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+func (w *artifactWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *artifactWriter) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// submit gathers one stored batch on the gather pool; the batches are
+// written in submission order. It owns the parts' references.
+func (w *artifactWriter) submit(parts []expr.Part) error {
+	if err := w.failed(); err != nil {
+		releaseParts(parts)
+		return err
+	}
+	w.gather.Go(func() stream.Callback {
+		rec, err := gatherParts(w.mem, w.schema, parts)
+		return func() {
+			if rec != nil {
+				defer rec.Release()
+			}
+			if w.failed() != nil {
+				return
+			}
+			if err == nil {
+				err = w.writeChunk(rec)
+			}
+			if err != nil {
+				w.fail(err)
+			}
+		}
+	})
+	return nil
+}
+
+// gatherParts gathers and releases parts; a panic in the kernels becomes an
+// error, as the pool's goroutines are not the node's.
+func gatherParts(mem memory.Allocator, schema *arrow.Schema, parts []expr.Part) (rec arrow.RecordBatch, err error) {
+	defer releaseParts(parts)
+	defer func() {
+		if r := recover(); r != nil {
+			rec, err = nil, fmt.Errorf("internal error gathering a batch: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return expr.Gather(context.Background(), mem, schema, parts)
+}
+
+func releaseParts(parts []expr.Part) {
+	for _, p := range parts {
+		p.Rec.Release()
+	}
 }
 
 func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
@@ -191,15 +276,18 @@ func (a *asyncHasher) Wait() error {
 
 // Commit finishes the stream and moves the blob into the store.
 func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error) {
-	if err := w.chunk.Flush(); err != nil {
-		w.Abort()
-		return cache.Descriptor{}, "", 0, err
+	err := w.chunk.Flush()
+	w.waitGather()
+	if err == nil {
+		err = w.failed()
 	}
-	if err := w.ipc.Close(); err != nil {
-		w.Abort()
-		return cache.Descriptor{}, "", 0, err
+	if err == nil {
+		err = w.ipc.Close()
 	}
-	if err := w.hash.Wait(); err != nil {
+	if err == nil {
+		err = w.hash.Wait()
+	}
+	if err != nil {
 		w.Abort()
 		return cache.Descriptor{}, "", 0, err
 	}
@@ -211,44 +299,69 @@ func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error
 }
 
 func (w *artifactWriter) Abort() {
+	w.fail(errors.New("artifact aborted"))
 	w.chunk.Release()
+	w.waitGather()
 	w.hash.Wait()
 	w.blob.Abort()
 }
 
-// rechunker regroups a stream of batches into batches of exactly n rows
-// (the last may be shorter). Every output batch is rebuilt by concatenation,
-// even one that already lines up: producers lay out equal values differently
-// (bitmaps, offsets, slices), and the IPC bytes must depend on values alone.
+// waitGather waits for the gathers in flight; a stream can only be waited
+// for once, and Abort follows Commit.
+func (w *artifactWriter) waitGather() { w.waited.Do(w.gather.Wait) }
+
+// rechunker regroups a stream of batches, or of selected rows of them, into
+// batches of exactly n rows (the last may be shorter). Every output batch is
+// rebuilt by gathering into new buffers, even one that already lines up:
+// producers lay out equal values differently (bitmaps, offsets, slices), and
+// the IPC bytes must depend on values alone.
 type rechunker struct {
 	mem     memory.Allocator
 	schema  *arrow.Schema
 	n       int64
 	limit   int64 // logical bytes per batch; 0 = no limit
-	pending []arrow.RecordBatch
+	pending []expr.Part
 	rows    int64
 	bytes   int64
-	emit    func(arrow.RecordBatch) error
+	// cut takes the parts of one output batch and owns their references.
+	cut func([]expr.Part) error
 }
 
+// newRechunker returns a rechunker that gathers each output batch and hands
+// it to emit, which borrows it.
 func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func(arrow.RecordBatch) error) *rechunker {
-	return &rechunker{mem: mem, schema: schema, n: n, limit: artifactBytes, emit: emit}
+	r := &rechunker{mem: mem, schema: schema, n: n, limit: artifactBytes}
+	r.cut = func(parts []expr.Part) error {
+		rec, err := gatherParts(mem, schema, parts)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		return emit(rec)
+	}
+	return r
 }
 
-// Add cuts a batch when it reaches n rows or, before that, when its rows'
-// logical size reaches limit (wide rows such as whole conversations), so
-// the memory a batch takes is bounded too. Both rules look only at values.
+// Add takes every row of a borrowed batch.
 func (r *rechunker) Add(rec arrow.RecordBatch) error {
+	return r.AddRows(rec, expr.SelectAll(int(rec.NumRows())))
+}
+
+// AddRows takes the rows sel selects of a borrowed batch. It cuts a batch
+// when it reaches n rows or, before that, when its rows' logical size
+// reaches limit (wide rows such as whole conversations), so the memory a
+// batch takes is bounded too. Both rules look only at values.
+func (r *rechunker) AddRows(rec arrow.RecordBatch, sel expr.Selection) error {
 	var w []int64
 	if r.limit > 0 {
-		w = batchWeights(rec)
+		w = keptWeights(rec, sel)
 	}
-	for off := int64(0); off < rec.NumRows(); {
-		take := min(r.n-r.rows, rec.NumRows()-off)
-		full := r.rows+take == r.n
+	for off := 0; sel.Kept() > 0; {
+		take := int(min(r.n-r.rows, int64(sel.Kept())))
+		full := r.rows+int64(take) == r.n
 		if w != nil {
 			var b int64
-			for i := int64(0); i < take; i++ {
+			for i := 0; i < take; i++ {
 				b += w[off+i]
 				if r.bytes+b >= r.limit {
 					take, full = i+1, true
@@ -257,9 +370,11 @@ func (r *rechunker) Add(rec arrow.RecordBatch) error {
 			}
 			r.bytes += b
 		}
-		part := rec.NewSlice(off, off+take)
-		r.pending = append(r.pending, part)
-		r.rows += take
+		var head expr.Selection
+		head, sel = sel.Split(take)
+		rec.Retain()
+		r.pending = append(r.pending, expr.Part{Rec: rec, Sel: head})
+		r.rows += int64(take)
 		off += take
 		if full {
 			if err := r.Flush(); err != nil {
@@ -275,37 +390,14 @@ func (r *rechunker) Flush() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
-	defer r.Release()
-	cols := make([]arrow.Array, r.schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	parts := make([]arrow.Array, len(r.pending))
-	for i := range cols {
-		for j, p := range r.pending {
-			parts[j] = p.Column(i)
-		}
-		c, err := array.Concatenate(parts, r.mem)
-		if err != nil {
-			return fmt.Errorf("column %q: %w", r.schema.Field(i).Name, err)
-		}
-		cols[i] = c
-	}
-	rec := array.NewRecordBatch(r.schema, cols, r.rows)
-	defer rec.Release()
-	return r.emit(rec)
+	parts := r.pending
+	r.pending, r.rows, r.bytes = nil, 0, 0
+	return r.cut(parts)
 }
 
 func (r *rechunker) Release() {
-	for _, p := range r.pending {
-		p.Release()
-	}
-	r.pending = r.pending[:0]
-	r.rows, r.bytes = 0, 0
+	releaseParts(r.pending)
+	r.pending, r.rows, r.bytes = nil, 0, 0
 }
 
 // openArtifact opens a stored artifact as a record reader. The store's

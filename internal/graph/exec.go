@@ -22,6 +22,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
 )
@@ -454,6 +455,17 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 				return err
 			}
 			r := rows.Add(rec.NumRows())
+			o.Events.Progress(n, r, aw.blob.Size())
+			return ctx.Err()
+		},
+		EmitRows: func(rec arrow.RecordBatch, sel expr.Selection) error {
+			if err := open(rec.Schema()); err != nil {
+				return err
+			}
+			if err := aw.WriteRows(rec, sel); err != nil {
+				return err
+			}
+			r := rows.Add(int64(sel.Kept()))
 			o.Events.Progress(n, r, aw.blob.Size())
 			return ctx.Err()
 		},

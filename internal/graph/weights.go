@@ -3,6 +3,8 @@ package graph
 import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 // rowWeights adds to w[i] the logical size in bytes of row i of arr: the
@@ -117,4 +119,63 @@ func batchWeights(rec arrow.RecordBatch) []int64 {
 		rowWeights(c, w)
 	}
 	return w
+}
+
+// keptWeights returns the logical size of each row sel selects, in order:
+// the same figures as batchWeights, computed for the selected rows only
+// where a column allows it (a filter keeping a fifth of its input must not
+// size all of it).
+func keptWeights(rec arrow.RecordBatch, sel expr.Selection) []int64 {
+	if sel.Kept() == sel.Total() {
+		return batchWeights(rec)
+	}
+	w := make([]int64, sel.Kept())
+	for _, c := range rec.Columns() {
+		keptColumnWeights(c, sel, w)
+	}
+	return w
+}
+
+func keptColumnWeights(arr arrow.Array, sel expr.Selection, w []int64) {
+	type sized interface {
+		IsValid(int) bool
+		ValueLen(int) int
+	}
+	add := func(b int64) {
+		for i := range w {
+			w[i] += b
+		}
+	}
+	switch a := arr.(type) {
+	case *array.Null:
+	case *array.Boolean:
+		add(1)
+	case *array.String, *array.LargeString, *array.Binary, *array.LargeBinary:
+		v := a.(sized)
+		k := 0
+		sel.Each(func(s, e int) {
+			for i := s; i < e; i++ {
+				if v.IsValid(i) {
+					w[k] += int64(v.ValueLen(i))
+				}
+				k++
+			}
+		})
+	case *array.Struct, *array.FixedSizeList, array.ListLike, *array.Dictionary:
+		all := make([]int64, arr.Len())
+		rowWeights(arr, all)
+		k := 0
+		sel.Each(func(s, e int) {
+			for i := s; i < e; i++ {
+				w[k] += all[i]
+				k++
+			}
+		})
+	default:
+		if fw, ok := arr.DataType().(arrow.FixedWidthDataType); ok {
+			add(int64(fw.BitWidth()+7) / 8)
+			return
+		}
+		add(8)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 // Byte-limited cuts depend on the values alone: the same rows fed in
@@ -64,6 +66,61 @@ func TestRechunkByBytesIndependentOfInputBatching(t *testing.T) {
 	want := cuts(rows)
 	if len(want) < 5 || slices.Max(want) >= 100 {
 		t.Fatalf("cuts %v: the byte limit did not cut batches", want)
+	}
+
+	// Weights of selected rows are those rows' weights in batchWeights.
+	full := batchWeights(all)
+	for _, every := range []int{1, 2, 3, 7} {
+		var rowsKept []int64
+		bld := array.NewBooleanBuilder(mem)
+		for i := 0; i < rows; i++ {
+			keep := i%every == 0
+			bld.Append(keep)
+			if keep {
+				rowsKept = append(rowsKept, full[i])
+			}
+		}
+		mask := bld.NewBooleanArray()
+		bld.Release()
+		got := keptWeights(all, expr.SelectMask(mask))
+		mask.Release()
+		if !slices.Equal(got, rowsKept) {
+			t.Errorf("keptWeights of every %d rows = %v, want %v", every, got, rowsKept)
+		}
+	}
+	// A filter's selection cuts like the filtered batch: feed every other
+	// row through AddRows, and the same rows materialized through Add.
+	selCuts := func(size int64) []int64 {
+		var got []int64
+		r := newRechunker(mem, schema, 100, func(rec arrow.RecordBatch) error {
+			got = append(got, rec.NumRows())
+			return nil
+		})
+		r.limit = 1500
+		for off := int64(0); off < rows; off += size {
+			part := all.NewSlice(off, min(off+size, rows))
+			bld := array.NewBooleanBuilder(mem)
+			for i := off; i < min(off+size, rows); i++ {
+				bld.Append(i%2 == 0)
+			}
+			mask := bld.NewBooleanArray()
+			bld.Release()
+			if err := r.AddRows(part, expr.SelectMask(mask)); err != nil {
+				t.Fatal(err)
+			}
+			mask.Release()
+			part.Release()
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	wantSel := selCuts(rows)
+	for _, size := range []int64{1, 7, 64, 333} {
+		if got := selCuts(size); !slices.Equal(got, wantSel) {
+			t.Errorf("selections over batches of %d: cuts %v, want %v", size, got, wantSel)
+		}
 	}
 	for _, size := range []int64{1, 7, 64, 333} {
 		if got := cuts(size); !slices.Equal(got, want) {

@@ -22,6 +22,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -113,6 +114,11 @@ type RunContext struct {
 	// Emit hands one output batch to the executor. The batch is only
 	// borrowed for the call.
 	Emit func(arrow.RecordBatch) error
+	// EmitRows hands over the rows sel selects of a borrowed batch: the
+	// executor copies them straight into its output batches, so an op that
+	// only drops rows never copies values itself. Nil where the caller does
+	// not offer it; Emit always works.
+	EmitRows func(rec arrow.RecordBatch, sel expr.Selection) error
 	// Memo is a persistent cache for expensive sub-results keyed by the
 	// digest of their request (LLM responses); nil when there is none.
 	Memo Memo

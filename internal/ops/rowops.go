@@ -70,6 +70,25 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
+	if rc.EmitRows != nil {
+		// Only the selection is computed here, on several cores; the
+		// executor copies the kept rows once, into its output batches.
+		return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+			mask, err := op.prog.Eval(ctx, rc.Mem, rec)
+			if err != nil {
+				return nil, inputRow(err, first)
+			}
+			defer mask.Release()
+			rec.Retain()
+			return selectedBatch{rec, expr.SelectMask(mask.(*array.Boolean))}, nil
+		}, func(out arrow.RecordBatch) error {
+			sb := out.(selectedBatch)
+			if sb.sel.Kept() == 0 {
+				return nil
+			}
+			return rc.EmitRows(sb.RecordBatch, sb.sel)
+		})
+	}
 	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		mask, err := op.prog.Eval(ctx, rc.Mem, rec)
 		if err != nil {
@@ -78,6 +97,13 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		defer mask.Release()
 		return expr.Filter(ctx, rc.Mem, rec, mask.(*array.Boolean))
 	}, rc.Emit)
+}
+
+// selectedBatch is an input batch with the rows a filter keeps, passed
+// through forEachOrdered to EmitRows.
+type selectedBatch struct {
+	arrow.RecordBatch
+	sel expr.Selection
 }
 
 // ---- select ----
