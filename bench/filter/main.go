@@ -117,6 +117,27 @@ func runProc(dir string, env []string, argv ...string) (sample, []byte, error) {
 	return s, append(stdout.Bytes(), stderr.Bytes()...), nil
 }
 
+// forget removes a node's key manifest and its result blob from the store,
+// so that the next build runs the node again and stores a new blob, as after
+// a real change (fsync and rename included), rather than finding the blob
+// already there.
+func forget(store string, lock []byte, node string) error {
+	block := regexp.MustCompile(`(?s)node "` + regexp.QuoteMeta(node) + `" \{.*?\n\}`).Find(lock)
+	key := regexp.MustCompile(`\n\s*key\s*=\s*"sha256:([0-9a-f]{64})"`).FindSubmatch(block)
+	blob := regexp.MustCompile(`\n\s*blob\s*=\s*"sha256:([0-9a-f]{64})"`).FindSubmatch(block)
+	if key == nil || blob == nil {
+		return fmt.Errorf("no key or blob for %s in the lock", node)
+	}
+	if err := os.Remove(filepath.Join(store, "keys", "sha256", string(key[1]))); err != nil {
+		return fmt.Errorf("forgetting %s: %w (has the store layout changed? DESIGN §3)", node, err)
+	}
+	// Blobs are read-only files; removing one needs only the directory.
+	if err := os.Remove(filepath.Join(store, "blobs", "sha256", string(blob[1]))); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("forgetting %s's blob: %w", node, err)
+	}
+	return nil
+}
+
 func parquetRows(path string) (int64, error) {
 	r, err := file.OpenParquetFile(path, false)
 	if err != nil {
@@ -284,9 +305,6 @@ output "o" {
 		return err
 	}
 
-	keyRe := func(node string) *regexp.Regexp {
-		return regexp.MustCompile(`(?s)node "` + regexp.QuoteMeta(node) + `" \{.*?\n\s*key\s*=\s*"sha256:([0-9a-f]{64})"`)
-	}
 	for i := 0; i < runs; i++ {
 		logf("sample %d/%d", i+1, runs)
 		if i > 0 {
@@ -296,12 +314,8 @@ output "o" {
 				return err
 			}
 			for _, node := range []string{"filter.f", "output.o"} {
-				mm := keyRe(node).FindSubmatch(lock)
-				if mm == nil {
-					return fmt.Errorf("no key for %s in %s", node, lockPath)
-				}
-				if err := os.Remove(filepath.Join(store, "keys", "sha256", string(mm[1]))); err != nil {
-					return fmt.Errorf("forgetting %s: %w (has the store layout changed? DESIGN §3)", node, err)
+				if err := forget(store, lock, node); err != nil {
+					return fmt.Errorf("%s: %w", lockPath, err)
 				}
 			}
 		}
@@ -335,9 +349,7 @@ output "o" {
 						if node == "output.o" && dir != v.dir {
 							continue
 						}
-						if mm := keyRe(node).FindSubmatch(lock); mm != nil {
-							os.Remove(filepath.Join(store, "keys", "sha256", string(mm[1])))
-						}
+						forget(store, lock, node)
 					}
 				}
 			}

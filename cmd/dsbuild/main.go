@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"syscall"
@@ -77,6 +78,19 @@ func main() {
 	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	// DSBUILD_CPUPROFILE=FILE writes a CPU profile of the whole command, for
 	// `go tool pprof`: performance is measured, not guessed.
+	// DSBUILD_TRACE=FILE writes an execution trace (`go tool trace`), which
+	// shows what the cores wait for.
+	if path := os.Getenv("DSBUILD_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := trace.Start(f); err == nil {
+				code := run(ctx, g, os.Args[1:])
+				trace.Stop()
+				f.Close()
+				os.Exit(code)
+			}
+			f.Close()
+		}
+	}
 	if path := os.Getenv("DSBUILD_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			if err := pprof.StartCPUProfile(f); err == nil {

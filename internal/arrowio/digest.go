@@ -11,10 +11,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/opencontainers/go-digest"
+	"github.com/zeebo/blake3"
 )
 
 // logicalVersion tags the canonical encoding; change it with the encoding.
-const logicalVersion = "dsbuild-logical-v1"
+const logicalVersion = "dsbuild-logical-v2"
 
 // LogicalHasher computes the logical digest of a table: a digest of its
 // canonical schema and values that does not depend on batch boundaries,
@@ -26,14 +27,18 @@ const logicalVersion = "dsbuild-logical-v1"
 // list elements and map entries and all metadata are ignored. Float values
 // hash their IEEE bits (so -0.0 differs from 0.0, NaN payloads matter).
 //
-// Each top-level column feeds two sha256 streams: its validity as
-// run lengths (runs continue across batches, so splits do not show) and its
-// values, where a null slot contributes nothing. Fixed-width values are
-// little-endian bytes (all supported platforms are little-endian, so buffers
-// are hashed as they are), booleans one byte, variable-length values a
-// uvarint length and the bytes, lists a uvarint length then each element,
-// structs each member, maps a uvarint length then each key and item. Values
-// inside lists, structs and maps are preceded by a validity byte.
+// Each top-level column feeds three BLAKE3 streams: its validity as run
+// lengths (runs continue across batches, so splits do not show), the
+// lengths of its variable-length values as uvarints, and its values, where a
+// null slot contributes nothing. Fixed-width values are little-endian bytes
+// (all supported platforms are little-endian, so buffers are hashed as they
+// are), booleans one byte, variable-length values their bytes (so a string
+// column's values stream is its data buffer, hashed in place), lists a
+// uvarint length then each element, structs each member, maps a uvarint
+// length then each key and item. Values inside lists, structs and maps are
+// preceded by a validity byte and variable-length ones by their length. The
+// digest is the SHA-256 of the version, the schema, the row count and each
+// column's three stream digests.
 type LogicalHasher struct {
 	schema *arrow.Schema
 	canon  string
@@ -54,7 +59,7 @@ func NewLogicalHasher(schema *arrow.Schema) (*LogicalHasher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", f.Name, err)
 		}
-		h.cols = append(h.cols, &colHasher{enc: e, valid: sha256.New(), values: sha256.New(), runValid: true})
+		h.cols = append(h.cols, &colHasher{enc: e, valid: blake3.New(), lens: blake3.New(), values: blake3.New(), runValid: true})
 	}
 	return h, nil
 }
@@ -303,8 +308,10 @@ func canonicalType(b *strings.Builder, dt arrow.DataType) error {
 type colHasher struct {
 	enc      *enc
 	valid    hash.Hash
+	lens     hash.Hash // lengths of top-level variable-length values
 	values   hash.Hash
-	buf      []byte
+	buf      []byte // pending for values
+	lbuf     []byte // pending for lens
 	runValid bool
 	runLen   uint64
 }
@@ -315,6 +322,10 @@ func (c *colHasher) flush() {
 	if len(c.buf) > 0 {
 		c.values.Write(c.buf)
 		c.buf = c.buf[:0]
+	}
+	if len(c.lbuf) > 0 {
+		c.lens.Write(c.lbuf)
+		c.lbuf = c.lbuf[:0]
 	}
 }
 
@@ -334,8 +345,16 @@ func (c *colHasher) sum() []byte {
 	// The open run is appended here rather than to c.valid, so that Sum
 	// does not change the state and writing can continue.
 	writeUvarint(h, c.runLen)
+	h.Write(c.lens.Sum(nil))
 	h.Write(c.values.Sum(nil))
 	return h.Sum(nil)
+}
+
+// binaryValues reports whether the column's top-level values are
+// variable-length bytes (directly or through a dictionary): their lengths
+// then go to the lens stream and their bytes to the values stream.
+func (e *enc) binaryValues() bool {
+	return e.kind == eBinary || e.kind == eDict && e.children[0].kind == eBinary
 }
 
 func (c *colHasher) write(arr arrow.Array) {
@@ -373,20 +392,24 @@ func (c *colHasher) write(arr arrow.Array) {
 		}
 		return
 	}
-	switch a := arr.(type) {
-	case *array.String:
-		if a.NullN() == 0 {
-			c.run(true, n)
-			for i := 0; i < n; i++ {
-				v := a.Value(i)
-				c.buf = binary.AppendUvarint(c.buf, uint64(len(v)))
-				c.buf = append(c.buf, v...)
-				if len(c.buf) >= flushSize {
-					c.flush()
-				}
-			}
+	if e.binaryValues() {
+		if c.writeOffsetBinary(arr) {
 			return
 		}
+		for i := 0; i < n; i++ {
+			if isNullAt(arr, i) {
+				c.run(false, 1)
+				continue
+			}
+			c.run(true, 1)
+			v := binaryValue(arr, i)
+			c.lbuf = binary.AppendUvarint(c.lbuf, uint64(len(v)))
+			c.buf = append(c.buf, v...)
+			if len(c.buf) >= flushSize || len(c.lbuf) >= flushSize {
+				c.flush()
+			}
+		}
+		return
 	}
 	for i := 0; i < n; i++ {
 		if isNullAt(arr, i) {
@@ -399,6 +422,96 @@ func (c *colHasher) write(arr arrow.Array) {
 			c.flush()
 		}
 	}
+}
+
+// writeOffsetBinary hashes a string or binary array with offsets: each run
+// of valid values is one write of its bytes, straight from the data buffer.
+func (c *colHasher) writeOffsetBinary(arr arrow.Array) bool {
+	d := arr.Data()
+	var o32 []int32
+	var o64 []int64
+	switch arr.(type) {
+	case *array.String, *array.Binary:
+		o32 = arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())
+	case *array.LargeString, *array.LargeBinary:
+		o64 = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())
+	default:
+		return false
+	}
+	n, off := arr.Len(), d.Offset()
+	if n == 0 {
+		return true
+	}
+	var vals []byte
+	if b := d.Buffers()[2]; b != nil {
+		vals = b.Bytes()
+	}
+	valid := func(i, j int) {
+		c.run(true, j-i)
+		var lo, hi int64
+		if o32 != nil {
+			o := o32[off+i : off+j+1]
+			for k := 1; k < len(o); k++ {
+				c.lbuf = binary.AppendUvarint(c.lbuf, uint64(o[k]-o[k-1]))
+			}
+			lo, hi = int64(o[0]), int64(o[len(o)-1])
+		} else {
+			o := o64[off+i : off+j+1]
+			for k := 1; k < len(o); k++ {
+				c.lbuf = binary.AppendUvarint(c.lbuf, uint64(o[k]-o[k-1]))
+			}
+			lo, hi = o[0], o[len(o)-1]
+		}
+		if len(c.buf) > 0 {
+			c.values.Write(c.buf)
+			c.buf = c.buf[:0]
+		}
+		if len(c.lbuf) >= flushSize {
+			c.lens.Write(c.lbuf)
+			c.lbuf = c.lbuf[:0]
+		}
+		c.values.Write(vals[lo:hi])
+	}
+	if arr.NullN() == 0 {
+		valid(0, n)
+		return true
+	}
+	for i := 0; i < n; {
+		if arr.IsNull(i) {
+			c.run(false, 1)
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && arr.IsValid(j) {
+			j++
+		}
+		valid(i, j)
+		i = j
+	}
+	return true
+}
+
+// binaryValue returns the bytes of the valid top-level slot i of a
+// variable-length or dictionary-of-variable-length array.
+func binaryValue(arr arrow.Array, i int) []byte {
+	switch a := arr.(type) {
+	case *array.Dictionary:
+		return binaryValue(a.Dictionary(), a.GetValueIndex(i))
+	case *array.String:
+		return []byte(a.Value(i))
+	case *array.LargeString:
+		return []byte(a.Value(i))
+	case *array.StringView:
+		return []byte(a.Value(i))
+	case *array.Binary:
+		return a.Value(i)
+	case *array.LargeBinary:
+		return a.Value(i)
+	case *array.BinaryView:
+		return a.Value(i)
+	}
+	panic(fmt.Sprintf("logical digest: %s is not variable-length", arr.DataType()))
 }
 
 // isNullAt also treats a dictionary index that points at a null value as null.

@@ -189,3 +189,50 @@ func TestFirstDifference(t *testing.T) {
 		t.Errorf("FirstDifference(int64, utf8) = %q, want schema differs", got)
 	}
 }
+
+// The physical variants of a string column hash alike: utf8, large_utf8,
+// string_view and a dictionary of strings, with nulls in any of them; and
+// bytes moving from one value to the next change the digest.
+func TestLogicalDigestStringVariants(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	vals := []string{"ab", "", "c", "ab", "longer than twelve bytes", "x"}
+	valid := []bool{true, true, false, true, true, true}
+	one := func(arr arrow.Array) string {
+		defer arr.Release()
+		sc := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arr.DataType(), Nullable: true}}, nil)
+		rec := array.NewRecordBatch(sc, []arrow.Array{arr}, int64(arr.Len()))
+		defer rec.Release()
+		return digestOf(t, mem, []arrow.RecordBatch{rec})
+	}
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues(vals, valid)
+	want := one(sb.NewArray())
+	sb.Release()
+	lb := array.NewLargeStringBuilder(mem)
+	lb.AppendValues(vals, valid)
+	vb := array.NewStringViewBuilder(mem)
+	vb.AppendValues(vals, valid)
+	db := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}).(*array.BinaryDictionaryBuilder)
+	for i, v := range vals {
+		if !valid[i] {
+			db.AppendNull()
+		} else if err := db.AppendString(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, arr := range map[string]arrow.Array{"large_utf8": lb.NewArray(), "string_view": vb.NewArray(), "dictionary": db.NewArray()} {
+		if got := one(arr); got != want {
+			t.Errorf("%s: digest %s, utf8 %s", name, got, want)
+		}
+	}
+	lb.Release()
+	vb.Release()
+	db.Release()
+	sb = array.NewStringBuilder(mem)
+	sb.AppendValues([]string{"a", "b", "c", "ab", "longer than twelve bytes", "x"}, valid) // "ab","" -> "a","b"
+	if got := one(sb.NewArray()); got == want {
+		t.Errorf("moving a byte to the next value kept the digest %s", got)
+	}
+	sb.Release()
+}

@@ -28,7 +28,7 @@ const MediaTypeArrowStream = "application/vnd.apache.arrow.stream"
 
 // manifestVersion is bumped when the manifest's meaning changes; older
 // manifests then read as misses.
-const manifestVersion = 1
+const manifestVersion = 2
 
 // Manifest is what a node key maps to in the store.
 type Manifest struct {
