@@ -210,10 +210,11 @@ func gatherVarBinary[O int32 | int64](mem memory.Allocator, dt arrow.DataType, a
 			lo, hi := src[off+r.s], src[off+r.e]
 			copy(dst[pos:], data[lo:hi])
 			base := pos - lo
-			for _, o := range src[off+r.s+1 : off+r.e+1] {
-				k++
-				offs[k] = base + o
+			d := offs[k+1 : k+1+r.e-r.s]
+			for i, o := range src[off+r.s+1 : off+r.e+1] {
+				d[i] = base + o
 			}
+			k += r.e - r.s
 			pos += hi - lo
 		}
 	}

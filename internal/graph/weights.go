@@ -137,10 +137,6 @@ func keptWeights(rec arrow.RecordBatch, sel expr.Selection) []int64 {
 }
 
 func keptColumnWeights(arr arrow.Array, sel expr.Selection, w []int64) {
-	type sized interface {
-		IsValid(int) bool
-		ValueLen(int) int
-	}
 	add := func(b int64) {
 		for i := range w {
 			w[i] += b
@@ -150,17 +146,14 @@ func keptColumnWeights(arr arrow.Array, sel expr.Selection, w []int64) {
 	case *array.Null:
 	case *array.Boolean:
 		add(1)
-	case *array.String, *array.LargeString, *array.Binary, *array.LargeBinary:
-		v := a.(sized)
-		k := 0
-		sel.Each(func(s, e int) {
-			for i := s; i < e; i++ {
-				if v.IsValid(i) {
-					w[k] += int64(v.ValueLen(i))
-				}
-				k++
-			}
-		})
+	case *array.String:
+		keptLens(a.ValueOffsets(), a, sel, w)
+	case *array.Binary:
+		keptLens(a.ValueOffsets(), a, sel, w)
+	case *array.LargeString:
+		keptLens(a.ValueOffsets(), a, sel, w)
+	case *array.LargeBinary:
+		keptLens(a.ValueOffsets(), a, sel, w)
 	case *array.Struct, *array.FixedSizeList, array.ListLike, *array.Dictionary:
 		all := make([]int64, arr.Len())
 		rowWeights(arr, all)
@@ -178,4 +171,28 @@ func keptColumnWeights(arr arrow.Array, sel expr.Selection, w []int64) {
 		}
 		add(8)
 	}
+}
+
+// keptLens adds the lengths of the selected valid values of a string or
+// binary array, straight from its offsets (relative to the array's offset).
+func keptLens[O int32 | int64](offs []O, arr arrow.Array, sel expr.Selection, w []int64) {
+	k := 0
+	if arr.NullN() == 0 {
+		sel.Each(func(s, e int) {
+			d := w[k : k+e-s]
+			for i, o := range offs[s+1 : e+1] {
+				d[i] += int64(o - offs[s+i])
+			}
+			k += e - s
+		})
+		return
+	}
+	sel.Each(func(s, e int) {
+		for i := s; i < e; i++ {
+			if arr.IsValid(i) {
+				w[k] += int64(offs[i+1] - offs[i])
+			}
+			k++
+		}
+	})
 }
