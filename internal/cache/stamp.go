@@ -31,11 +31,21 @@ func fileIdentity(fi os.FileInfo) []byte {
 }
 
 // stampValid reports whether fi is the file a stamp of d describes.
+//
+// A blob this process hashed itself is trusted while its file keeps the
+// identity it had then, even within the racily-clean window: a blob is a
+// read-only file replaced only by rename (a new inode), and the rule exists
+// for files rewritten in place. Without this, the node after the one that
+// wrote a blob would re-hash it through read calls instead of mapping it.
 func (s *Store) stampValid(d digest.Digest, fi os.FileInfo) bool {
 	if s.AlwaysVerify {
 		return false
 	}
-	return stampHolds(s.stampPath(d), fileIdentity(fi), fi)
+	id := fileIdentity(fi)
+	if v, ok := s.hashed.Load(d); ok && bytes.Equal(v.([]byte), id) {
+		return true
+	}
+	return stampHolds(s.stampPath(d), id, fi)
 }
 
 // stampHolds reads the stamp at path and compares it with want. Like git's
@@ -63,6 +73,7 @@ func (s *Store) stamp(d digest.Digest, path string) {
 	if err != nil {
 		return
 	}
+	s.hashed.Store(d, fileIdentity(fi))
 	tmp, err := os.CreateTemp(s.ingest, "stamp-*")
 	if err != nil {
 		return

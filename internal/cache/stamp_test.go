@@ -139,3 +139,51 @@ func TestRacilyCleanStampIsNotTrusted(t *testing.T) {
 		t.Errorf("FileMatches trusted a stamp no newer than the file's last change")
 	}
 }
+
+// A blob this store wrote and hashed itself maps at once, inside the
+// racily-clean window; another Store on the same directory (another
+// process) does not trust it until the tick has passed and a verification
+// stamps it.
+func TestOwnBlobMapsAtOnce(t *testing.T) {
+	s := newTestStore(t)
+	data := pseudoRandom(9, 1<<16)
+	desc, err := s.Put(bytes.NewReader(data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, release, err := s.Map(desc.Digest)
+	if err != nil {
+		t.Fatalf("Map(own fresh blob) = %v", err)
+	}
+	if !bytes.Equal(b, data) {
+		t.Errorf("mapped bytes differ")
+	}
+	release()
+	other, err := Open(s.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make the stamp racily clean whatever the clock did: backdate it to
+	// the blob's change time.
+	path, _ := s.Path(desc.Digest)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ctime := statExtra(fi)
+	if ctime == 0 {
+		t.Skip("no ctime here")
+	}
+	when := time.Unix(0, ctime)
+	if err := os.Chtimes(s.stampPath(desc.Digest), when, when); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := other.Map(desc.Digest); !errors.Is(err, ErrUnverified) {
+		t.Errorf("another store mapped a racily clean blob: %v", err)
+	}
+	if _, release, err := s.Map(desc.Digest); err != nil {
+		t.Errorf("Map(own blob, racily clean stamp) = %v", err)
+	} else {
+		release()
+	}
+}

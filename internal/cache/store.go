@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -64,6 +65,10 @@ type Store struct {
 	keys   string
 	ingest string
 	stamps string
+
+	// hashed holds the identity of each blob file this process hashed
+	// itself (see stamp.go), keyed by digest.
+	hashed sync.Map
 }
 
 const (
