@@ -221,9 +221,15 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
+// parallelParquetWriter is switched off by tests to compare with pqarrow.
+var parallelParquetWriter = true
+
 // parquetWriter buffers rows into row groups of exactly ParquetRowGroupRows.
+// A schema of flat columns is written by the parallel encoder (fw nil, pw
+// set); any other by pqarrow's FileWriter.
 type parquetWriter struct {
 	fw      *pqarrow.FileWriter
+	pw      *parallelParquet
 	schema  *arrow.Schema
 	mem     memory.Allocator
 	pending []arrow.RecordBatch
@@ -260,8 +266,15 @@ func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, g
 	)
 	// The stored Arrow schema keeps large_utf8, dictionaries and time zones
 	// across a round trip; it is deterministic because metadata is gone.
-	fw, err := pqarrow.NewFileWriter(clean, nopCloser{w}, props,
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
+	if parallelParquetWriter && flatSchema(clean) {
+		pw, err := newParallelParquet(nopCloser{w}, clean, props, arrProps)
+		if err != nil {
+			return nil, fmt.Errorf("arrowio: parquet writer: %w", err)
+		}
+		return &parquetWriter{pw: pw, schema: clean, mem: mem, groupRows: groupRows}, nil
+	}
+	fw, err := pqarrow.NewFileWriter(clean, nopCloser{w}, props, arrProps)
 	if err != nil {
 		return nil, fmt.Errorf("arrowio: parquet writer: %w", err)
 	}
@@ -297,6 +310,13 @@ func (w *parquetWriter) flush() error {
 		releaseAll(w.pending)
 		w.pending, w.rows = w.pending[:0], 0
 	}()
+	if w.pw != nil {
+		// Each column is concatenated on the goroutine that encodes it.
+		if err := w.pw.writeRowGroup(w.pending, w.rows); err != nil {
+			return fmt.Errorf("arrowio: parquet writer: %w", err)
+		}
+		return nil
+	}
 	cols := make([]arrow.Array, w.schema.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -336,7 +356,13 @@ func (w *parquetWriter) Close() error {
 	}
 	w.closed = true
 	err := w.flush()
-	if cerr := w.fw.Close(); err == nil {
+	var cerr error
+	if w.pw != nil {
+		cerr = w.pw.fw.Close()
+	} else {
+		cerr = w.fw.Close()
+	}
+	if err == nil {
 		err = cerr
 	}
 	return err
