@@ -62,7 +62,7 @@ func TestParallelParquetMatchesPqarrow(t *testing.T) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
-	write := func(parallel bool, codec compress.Compression) []byte {
+	write := func(parallel bool, codec compress.Compression, rows int64) []byte {
 		t.Helper()
 		old := parallelParquetWriter
 		parallelParquetWriter = parallel
@@ -89,9 +89,13 @@ func TestParallelParquetMatchesPqarrow(t *testing.T) {
 		return buf.Bytes()
 	}
 	for _, codec := range []compress.Compression{compress.Codecs.Zstd, compress.Codecs.Snappy, compress.Codecs.Uncompressed} {
-		want, got := write(false, codec), write(true, codec)
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: parallel writer wrote %d bytes that differ from pqarrow's %d", codec, len(got), len(want))
+		// 350 rows: four row groups, the last one short; 0 rows: no row
+		// group at all; 100: exactly one.
+		for _, n := range []int64{rows, 0, 100} {
+			want, got := write(false, codec, n), write(true, codec, n)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s, %d rows: parallel writer wrote %d bytes that differ from pqarrow's %d", codec, n, len(got), len(want))
+			}
 		}
 	}
 }

@@ -229,7 +229,7 @@ var parallelParquetWriter = true
 // set); any other by pqarrow's FileWriter.
 type parquetWriter struct {
 	fw      *pqarrow.FileWriter
-	pw      *parallelParquet
+	pw      *rowGroupPipeline
 	schema  *arrow.Schema
 	mem     memory.Allocator
 	pending []arrow.RecordBatch
@@ -268,10 +268,11 @@ func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, g
 	// across a round trip; it is deterministic because metadata is gone.
 	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
 	if parallelParquetWriter && flatSchema(clean) {
-		pw, err := newParallelParquet(nopCloser{w}, clean, props, arrProps)
-		if err != nil {
+		// Fail here, not at the first row group, on a schema Parquet cannot take.
+		if _, err := pqarrow.ToParquet(clean, props, arrProps); err != nil {
 			return nil, fmt.Errorf("arrowio: parquet writer: %w", err)
 		}
+		pw := newRowGroupPipeline(w, clean, props, arrProps)
 		return &parquetWriter{pw: pw, schema: clean, mem: mem, groupRows: groupRows}, nil
 	}
 	fw, err := pqarrow.NewFileWriter(clean, nopCloser{w}, props, arrProps)
@@ -306,17 +307,20 @@ func (w *parquetWriter) flush() error {
 	if w.rows == 0 {
 		return nil
 	}
-	defer func() {
-		releaseAll(w.pending)
-		w.pending, w.rows = w.pending[:0], 0
-	}()
 	if w.pw != nil {
-		// Each column is concatenated on the goroutine that encodes it.
-		if err := w.pw.writeRowGroup(w.pending, w.rows); err != nil {
+		// Row groups are encoded on several cores; the pipeline owns the
+		// pending batches from here.
+		parts, rows := w.pending, w.rows
+		w.pending, w.rows = nil, 0
+		if err := w.pw.add(parts, rows); err != nil {
 			return fmt.Errorf("arrowio: parquet writer: %w", err)
 		}
 		return nil
 	}
+	defer func() {
+		releaseAll(w.pending)
+		w.pending, w.rows = w.pending[:0], 0
+	}()
 	cols := make([]arrow.Array, w.schema.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -358,7 +362,14 @@ func (w *parquetWriter) Close() error {
 	err := w.flush()
 	var cerr error
 	if w.pw != nil {
-		cerr = w.pw.fw.Close()
+		if err != nil {
+			w.pw.abort()
+		} else {
+			cerr = w.pw.close()
+			if cerr != nil {
+				cerr = fmt.Errorf("arrowio: parquet writer: %w", cerr)
+			}
+		}
 	} else {
 		cerr = w.fw.Close()
 	}
