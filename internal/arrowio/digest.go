@@ -428,19 +428,24 @@ func (c *colHasher) write(arr arrow.Array) {
 // of valid values is one write of its bytes, straight from the data buffer.
 func (c *colHasher) writeOffsetBinary(arr arrow.Array) bool {
 	d := arr.Data()
-	var o32 []int32
-	var o64 []int64
+	large := false
 	switch arr.(type) {
 	case *array.String, *array.Binary:
-		o32 = arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())
 	case *array.LargeString, *array.LargeBinary:
-		o64 = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())
+		large = true
 	default:
 		return false
 	}
 	n, off := arr.Len(), d.Offset()
 	if n == 0 {
-		return true
+		return true // an empty array may have no offsets buffer
+	}
+	var o32 []int32
+	var o64 []int64
+	if large {
+		o64 = arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())
+	} else {
+		o32 = arrow.Int32Traits.CastFromBytes(d.Buffers()[1].Bytes())
 	}
 	var vals []byte
 	if b := d.Buffers()[2]; b != nil {
