@@ -77,6 +77,25 @@ func BenchmarkFilterKernel(b *testing.B) {
 		}
 		report(b)
 	})
+	// What the filter op and the executor do: the op only selects, and the
+	// executor gathers the kept rows of several batches into one.
+	b.Run("expr/mask+Gather", func(b *testing.B) {
+		for b.Loop() {
+			m, err := p.Eval(ctx, mem, rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sel := SelectMask(m.(*array.Boolean))
+			h, t := sel.Split(sel.Kept() / 2)
+			out, err := Gather(ctx, mem, rec.Schema(), []Part{{rec, h}, {rec, t}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			out.Release()
+			m.Release()
+		}
+		report(b)
+	})
 	b.Run("expr/mask", func(b *testing.B) {
 		for b.Loop() {
 			m, err := p.Eval(ctx, mem, rec)
