@@ -82,8 +82,18 @@ type Part struct {
 // runs; nested and dictionary columns are filtered part by part and then
 // concatenated. The caller releases the result; parts are only read.
 func Gather(ctx context.Context, mem memory.Allocator, schema *arrow.Schema, parts []Part) (arrow.RecordBatch, error) {
+	return GatherInto(ctx, mem, mem, schema, parts)
+}
+
+// GatherInto is Gather with the buffers it overwrites entirely (values and
+// offsets of flat columns) allocated from values, which need not return
+// zeroed memory (a recycling allocator), and everything else from mem.
+func GatherInto(ctx context.Context, mem, values memory.Allocator, schema *arrow.Schema, parts []Part) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
+	}
+	if values == nil {
+		values = mem
 	}
 	n := 0
 	for _, p := range parts {
@@ -102,7 +112,7 @@ func Gather(ctx context.Context, mem memory.Allocator, schema *arrow.Schema, par
 		for j, p := range parts {
 			arrs[j] = p.Rec.Column(i)
 		}
-		c, err := gatherColumn(ctx, mem, f.Type, arrs, parts, n)
+		c, err := gatherColumn(ctx, mem, values, f.Type, arrs, parts, n)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", f.Name, err)
 		}
@@ -111,7 +121,7 @@ func Gather(ctx context.Context, mem memory.Allocator, schema *arrow.Schema, par
 	return array.NewRecordBatch(schema, cols, int64(n)), nil
 }
 
-func gatherColumn(ctx context.Context, mem memory.Allocator, dt arrow.DataType, arrs []arrow.Array, parts []Part, n int) (arrow.Array, error) {
+func gatherColumn(ctx context.Context, mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Array, parts []Part, n int) (arrow.Array, error) {
 	for _, a := range arrs {
 		if !arrow.TypeEqual(a.DataType(), dt) {
 			return nil, fmt.Errorf("gather: %s column in a %s schema", a.DataType(), dt)
@@ -139,7 +149,7 @@ func gatherColumn(ctx context.Context, mem memory.Allocator, dt arrow.DataType, 
 		arrow.FIXED_SIZE_BINARY, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
 		w := dt.(arrow.FixedWidthDataType).BitWidth() / 8
 		valid := gatherValidity(mem, arrs, parts, n)
-		vb := newUninitBuf(mem, n*w) // every byte is written below
+		vb := newUninitBuf(values, n*w) // every byte is written below
 		dst := vb.Bytes()
 		k := 0
 		for j, a := range arrs {
@@ -155,9 +165,9 @@ func gatherColumn(ctx context.Context, mem memory.Allocator, dt arrow.DataType, 
 		}
 		return finish(dt, n, valid, vb), nil
 	case arrow.STRING, arrow.BINARY:
-		return gatherVarBinary(mem, dt, arrs, parts, n, 4, arrow.Int32Traits.CastFromBytes)
+		return gatherVarBinary(mem, values, dt, arrs, parts, n, 4, arrow.Int32Traits.CastFromBytes)
 	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
-		return gatherVarBinary(mem, dt, arrs, parts, n, 8, arrow.Int64Traits.CastFromBytes)
+		return gatherVarBinary(mem, values, dt, arrs, parts, n, 8, arrow.Int64Traits.CastFromBytes)
 	}
 	// Nested and dictionary columns: filter each part, then concatenate.
 	pieces := make([]arrow.Array, 0, len(arrs))
@@ -175,7 +185,7 @@ func gatherColumn(ctx context.Context, mem memory.Allocator, dt arrow.DataType, 
 	return array.Concatenate(pieces, mem)
 }
 
-func gatherVarBinary[O int32 | int64](mem memory.Allocator, dt arrow.DataType, arrs []arrow.Array, parts []Part, n, width int, cast func([]byte) []O) (arrow.Array, error) {
+func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Array, parts []Part, n, width int, cast func([]byte) []O) (arrow.Array, error) {
 	srcOffs := make([][]O, len(arrs))
 	size := 0
 	for j, a := range arrs {
@@ -192,10 +202,10 @@ func gatherVarBinary[O int32 | int64](mem memory.Allocator, dt arrow.DataType, a
 		return nil, fmt.Errorf("gather: %d bytes of values do not fit 32-bit offsets", size)
 	}
 	valid := gatherValidity(mem, arrs, parts, n)
-	ob := newUninitBuf(mem, (n+1)*width)
+	ob := newUninitBuf(values, (n+1)*width)
 	offs := cast(ob.Bytes())[:n+1]
 	offs[0] = 0
-	db := newUninitBuf(mem, size)
+	db := newUninitBuf(values, size)
 	dst := db.Bytes()
 	k, pos := 0, O(0)
 	for j, a := range arrs {

@@ -153,3 +153,53 @@ func TestSelectionSplit(t *testing.T) {
 		t.Fatalf("Split changed its receiver: %v", s.runs)
 	}
 }
+
+// dirtyAllocator hands out memory full of garbage, as a recycling
+// allocator does.
+type dirtyAllocator struct{ memory.Allocator }
+
+func (d dirtyAllocator) Allocate(n int) []byte {
+	b := d.Allocator.Allocate(n)
+	for i := range b[:cap(b)] {
+		b[:cap(b)][i] = 0xA5
+	}
+	return b
+}
+
+func (d dirtyAllocator) Reallocate(n int, b []byte) []byte {
+	nb := d.Allocate(n)
+	copy(nb, b)
+	d.Free(b)
+	return nb
+}
+
+// GatherInto overwrites every byte of what it allocates from its values
+// allocator: garbage there never reaches the result or its IPC bytes.
+func TestGatherIntoOverwritesValueBuffers(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r := rand.New(rand.NewPCG(7, 8))
+	base := recFromJSON(t, mem, filterSchema, randomRows(r, 300))
+	rec := withDictionary(t, mem, base, r)
+	base.Release()
+	defer rec.Release()
+	m := randomMask(t, mem, r, int(rec.NumRows()), 5)
+	defer m.Release()
+	sel := SelectMask(m)
+	h, tl := sel.Split(sel.Kept() / 3)
+	parts := []Part{{rec, h}, {rec, tl}}
+	ctx := context.Background()
+	want, err := Gather(ctx, mem, rec.Schema(), parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Release()
+	got, err := GatherInto(ctx, mem, dirtyAllocator{mem}, rec.Schema(), parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	if !bytes.Equal(ipcBytes(t, got), ipcBytes(t, want)) {
+		t.Errorf("garbage from the values allocator reached the gathered batch")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -81,6 +82,7 @@ func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
 // are encoded, hashed and written in order.
 type artifactWriter struct {
 	mem    memory.Allocator
+	values *recycler // gathered value buffers
 	schema *arrow.Schema
 	blob   *cache.Writer
 	ipc    *ipc.Writer
@@ -92,7 +94,13 @@ type artifactWriter struct {
 
 	mu  sync.Mutex
 	err error // first failure of a gather or a write; sticky
+
+	size atomic.Int64 // blob bytes written so far, for progress
 }
+
+// Size is the number of blob bytes written so far; batches are written on
+// the writer's own goroutine, so this may trail what was handed to it.
+func (w *artifactWriter) Size() int64 { return w.size.Load() }
 
 // A stored artifact's batches hold artifactRows rows, or fewer when their
 // values reach artifactBytes first (an ESConv conversation is ~4 KB, and a
@@ -119,7 +127,7 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 	if err != nil {
 		return nil, err
 	}
-	w := &artifactWriter{mem: mem, schema: schema, blob: bw, hash: newAsyncHasher(h),
+	w := &artifactWriter{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h),
 		gather: stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	w.chunk = newRechunker(mem, schema, chunkRows, nil)
@@ -188,7 +196,7 @@ func (w *artifactWriter) submit(parts []expr.Part) error {
 		return err
 	}
 	w.gather.Go(func() stream.Callback {
-		rec, err := gatherParts(w.mem, w.schema, parts)
+		rec, err := gatherParts(w.mem, w.values, w.schema, parts)
 		return func() {
 			if rec != nil {
 				defer rec.Release()
@@ -209,14 +217,14 @@ func (w *artifactWriter) submit(parts []expr.Part) error {
 
 // gatherParts gathers and releases parts; a panic in the kernels becomes an
 // error, as the pool's goroutines are not the node's.
-func gatherParts(mem memory.Allocator, schema *arrow.Schema, parts []expr.Part) (rec arrow.RecordBatch, err error) {
+func gatherParts(mem, values memory.Allocator, schema *arrow.Schema, parts []expr.Part) (rec arrow.RecordBatch, err error) {
 	defer releaseParts(parts)
 	defer func() {
 		if r := recover(); r != nil {
 			rec, err = nil, fmt.Errorf("internal error gathering a batch: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return expr.Gather(context.Background(), mem, schema, parts)
+	return expr.GatherInto(context.Background(), mem, values, schema, parts)
 }
 
 func releaseParts(parts []expr.Part) {
@@ -231,6 +239,7 @@ func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
 	if err := w.ipc.Write(rec); err != nil {
 		return err
 	}
+	w.size.Store(w.blob.Size())
 	w.rows += rec.NumRows()
 	w.hash.Write(rec)
 	return nil
@@ -291,6 +300,7 @@ func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error
 		w.Abort()
 		return cache.Descriptor{}, "", 0, err
 	}
+	w.values.release() // every gathered batch has been written and hashed
 	desc, err := w.blob.Commit("")
 	if err != nil {
 		return cache.Descriptor{}, "", 0, err
@@ -303,6 +313,7 @@ func (w *artifactWriter) Abort() {
 	w.chunk.Release()
 	w.waitGather()
 	w.hash.Wait()
+	w.values.release()
 	w.blob.Abort()
 }
 
@@ -332,7 +343,7 @@ type rechunker struct {
 func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func(arrow.RecordBatch) error) *rechunker {
 	r := &rechunker{mem: mem, schema: schema, n: n, limit: artifactBytes}
 	r.cut = func(parts []expr.Part) error {
-		rec, err := gatherParts(mem, schema, parts)
+		rec, err := gatherParts(mem, mem, schema, parts)
 		if err != nil {
 			return err
 		}

@@ -455,7 +455,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 				return err
 			}
 			r := rows.Add(rec.NumRows())
-			o.Events.Progress(n, r, aw.blob.Size())
+			o.Events.Progress(n, r, aw.Size())
 			return ctx.Err()
 		},
 		EmitRows: func(rec arrow.RecordBatch, sel expr.Selection) error {
@@ -466,7 +466,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 				return err
 			}
 			r := rows.Add(int64(sel.Kept()))
-			o.Events.Progress(n, r, aw.blob.Size())
+			o.Events.Progress(n, r, aw.Size())
 			return ctx.Err()
 		},
 	}
