@@ -50,7 +50,7 @@ log "building dsbuild and the bench binaries (duckdb-go links libduckdb: the fir
 rm -rf "$RUN"
 mkdir -p "$BIN" "$RUN"
 (cd "$ROOT" && go build -o "$BIN/dsbuild" ./cmd/dsbuild)
-(cd "$HERE" && go build -o "$BIN/" . ./gen ./duck ./naive)
+(cd "$HERE" && go build -o "$BIN/" . ./gen ./naive && go build -tags duckdb_arrow -o "$BIN/" ./duck)
 
 if [[ ! -f "$DATA/meta.json" ]]; then
 	log "generating $ROWS rows into $DATA"

@@ -4,6 +4,11 @@
 //
 //	COPY (SELECT * FROM read_parquet(IN) WHERE empathy < K AND speaker = 'supporter')
 //	  TO OUT (FORMAT parquet [, COMPRESSION c])
+//
+// With -arrow, IN is the Arrow IPC stream dsbuild reads: arrow-go reads it
+// and hands the batches to DuckDB through the Arrow C stream interface
+// (duckdb-go's RegisterView, build tag duckdb_arrow), and the query reads
+// that view instead of read_parquet.
 package main
 
 import (
@@ -24,8 +29,15 @@ func main() {
 	maxEmpathy := flag.Int("max-empathy", 3, "keep rows with empathy < this")
 	compression := flag.String("compression", "", "Parquet codec (default: DuckDB's, snappy)")
 	threads := flag.Int("threads", 0, "DuckDB threads (0: DuckDB's default, one per core)")
+	arrowIn := flag.Bool("arrow", false, "IN is an Arrow IPC stream, read by arrow-go and scanned by DuckDB as an Arrow view")
 	flag.Parse()
-	if err := run(*in, *out, *maxEmpathy, *compression, *threads); err != nil {
+	var err error
+	if *arrowIn {
+		err = runArrow(*in, *out, *maxEmpathy, *compression)
+	} else {
+		err = run(*in, *out, *maxEmpathy, *compression, *threads)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "duck:", err)
 		os.Exit(1)
 	}
