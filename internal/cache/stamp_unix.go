@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !(darwin || ios || freebsd || netbsd)
 
 package cache
 
@@ -12,5 +12,5 @@ func statExtra(fi os.FileInfo) (ino uint64, ctimeNs int64) {
 	if !ok {
 		return 0, 0
 	}
-	return uint64(st.Ino), st.Ctim.Sec*1e9 + st.Ctim.Nsec
+	return uint64(st.Ino), int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)
 }
