@@ -57,6 +57,7 @@ func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *
 	}
 	maps.add(release)
 	mr := &sliceMessageReader{buf: data}
+	mr.live.buf = data
 	mr.refs.Store(1)
 	rd, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
@@ -98,18 +99,77 @@ func (r *mappedReader) Err() error { return r.err }
 // sliceMessageReader yields the IPC messages of a stream held in memory,
 // with metadata and body as slices of it (no copy).
 type sliceMessageReader struct {
-	buf     []byte
-	off     int
-	dropped int // pages before this offset have been released
-	refs    atomic.Int64
-	msg     *ipc.Message
+	buf  []byte
+	off  int
+	refs atomic.Int64
+	msg  *ipc.Message
+	live liveBodies
 }
 
-// residentWindow is how much of a mapping behind the read position stays
-// resident: batches in flight (a few, bounded by the op's parallelism) are
-// well inside it. Pages further behind are released; were one still in use,
-// touching it again just reads it back from the page cache.
-const residentWindow = 256 << 20
+// liveBodies releases a mapping's pages as soon as no batch uses them: each
+// message body is handed out as a buffer whose last release reports here,
+// and the pages before the oldest body still in use are dropped from the
+// process (they stay in the page cache). Resident memory is then what the
+// node's batches in flight use, however long an op holds on to them; a
+// fixed window behind the read position dropped pages that batches still
+// in flight then faulted back in, and those stayed mapped to the end.
+type liveBodies struct {
+	mu      sync.Mutex
+	buf     []byte
+	starts  []int        // bodies handed out and not all released, in order
+	freed   map[int]bool // released bodies not at the head of starts
+	end     int          // end of the last body handed out
+	dropped int          // pages before this offset have been released
+	drop    func([]byte) // cache.Unneeded; tests record instead
+}
+
+// dropBatch is how much releasable mapping accumulates before one madvise.
+const dropBatch = 32 << 20
+
+// body returns a buffer over buf[start:end] that reports its last release.
+func (l *liveBodies) body(start, end int) *memory.Buffer {
+	l.mu.Lock()
+	if l.freed == nil {
+		l.freed = map[int]bool{}
+	}
+	l.starts = append(l.starts, start)
+	l.end = end
+	l.mu.Unlock()
+	return memory.NewBufferWithAllocator(l.buf[start:end], bodyRelease{l, start})
+}
+
+func (l *liveBodies) release(start int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.freed[start] = true
+	for len(l.starts) > 0 && l.freed[l.starts[0]] {
+		delete(l.freed, l.starts[0])
+		l.starts = l.starts[1:]
+	}
+	upTo := l.end
+	if len(l.starts) > 0 {
+		upTo = l.starts[0]
+	}
+	if upTo-l.dropped >= dropBatch {
+		drop := l.drop
+		if drop == nil {
+			drop = cache.Unneeded
+		}
+		drop(l.buf[l.dropped:upTo])
+		l.dropped = upTo
+	}
+}
+
+// bodyRelease is the allocator of a body buffer: it allocates nothing, and
+// the buffer's release tells liveBodies the body is no longer used.
+type bodyRelease struct {
+	l     *liveBodies
+	start int
+}
+
+func (bodyRelease) Allocate(int) []byte           { panic("mapped message body: allocate") }
+func (bodyRelease) Reallocate(int, []byte) []byte { panic("mapped message body: reallocate") }
+func (b bodyRelease) Free([]byte)                 { b.l.release(b.start) }
 
 const ipcContinuation = 0xFFFFFFFF
 
@@ -144,16 +204,19 @@ func (r *sliceMessageReader) Message() (*ipc.Message, error) {
 	if bodyLen < 0 || int64(r.off)+bodyLen > int64(len(r.buf)) {
 		return nil, fmt.Errorf("arrow/ipc: message body of %d bytes at offset %d runs past the end (%d)", bodyLen, r.off, len(r.buf))
 	}
-	body := r.buf[r.off : r.off+int(bodyLen)]
+	start := r.off
 	r.off += int(bodyLen)
-	if r.off-r.dropped > 2*residentWindow {
-		cache.Unneeded(r.buf[r.dropped : r.off-residentWindow])
-		r.dropped = r.off - residentWindow
+	var body *memory.Buffer
+	if bodyLen > 0 {
+		body = r.live.body(start, r.off)
+	} else {
+		body = memory.NewBufferBytes(r.buf[start:start])
 	}
 	if r.msg != nil {
 		r.msg.Release()
 	}
-	r.msg = ipc.NewMessage(memory.NewBufferBytes(meta), memory.NewBufferBytes(body))
+	r.msg = ipc.NewMessage(memory.NewBufferBytes(meta), body)
+	body.Release() // the message holds it now
 	return r.msg, nil
 }
 
