@@ -55,9 +55,14 @@ func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *
 	if err != nil {
 		return nil, err
 	}
-	maps.add(release)
 	mr := &sliceMessageReader{buf: data}
 	mr.live.buf = data
+	maps.add(func() error {
+		// A body released after this (a leaked batch) must not madvise
+		// an address range that the next mmap may have reused.
+		mr.live.close()
+		return release()
+	})
 	mr.refs.Store(1)
 	rd, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
@@ -121,6 +126,14 @@ type liveBodies struct {
 	end     int          // end of the last body handed out
 	dropped int          // pages before this offset have been released
 	drop    func([]byte) // cache.Unneeded; tests record instead
+	closed  bool         // the mapping is gone: release nothing more
+}
+
+// close stops all releasing; it runs before the mapping is unmapped.
+func (l *liveBodies) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }
 
 // dropBatch is how much releasable mapping accumulates before one madvise.
@@ -141,6 +154,9 @@ func (l *liveBodies) body(start, end int) *memory.Buffer {
 func (l *liveBodies) release(start int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
 	l.freed[start] = true
 	for len(l.starts) > 0 && l.freed[l.starts[0]] {
 		delete(l.freed, l.starts[0])

@@ -47,3 +47,17 @@ func TestLiveBodiesDropUpToOldestInUse(t *testing.T) {
 		t.Errorf("bookkeeping left after every body was released: starts %v, freed %v", l.starts, l.freed)
 	}
 }
+
+// After the mapping is released nothing more is dropped: the range may
+// belong to another mapping by then.
+func TestLiveBodiesClosedDropsNothing(t *testing.T) {
+	buf := make([]byte, 2*dropBatch)
+	drops := 0
+	l := &liveBodies{buf: buf, drop: func([]byte) { drops++ }}
+	b := l.body(0, len(buf))
+	l.close()
+	b.Release()
+	if drops != 0 {
+		t.Errorf("dropped pages after close")
+	}
+}
