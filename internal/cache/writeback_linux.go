@@ -38,3 +38,10 @@ func control(f *os.File, fn func(fd int)) {
 	}
 	_ = rc.Control(func(fd uintptr) { fn(int(fd)) })
 }
+
+// preallocate reserves [off, off+n) without changing the file's size.
+func preallocate(f *os.File, off, n int64) {
+	control(f, func(fd int) {
+		_ = unix.Fallocate(fd, unix.FALLOC_FL_KEEP_SIZE, off, n)
+	})
+}

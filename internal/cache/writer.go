@@ -34,6 +34,8 @@ const (
 	// dropped from the page cache (see writeFile); blobs up to this size
 	// never have their pages dropped.
 	dropLag = 64 << 20
+	// preallocStep is how much file space a large blob reserves at a time.
+	preallocStep = 64 << 20
 )
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
@@ -56,6 +58,7 @@ type Writer struct {
 	name    string // temp file path in ingest/
 	h       hash.Hash
 	off     int64 // bytes written to f; owned by whoever is running writeFile
+	alloc   int64 // file space reserved up to here (see writeFile)
 	wbOff   int64 // offset up to which writeback has been started
 	dropOff int64 // offset up to which pages have been flushed and dropped
 	state   writerState
@@ -120,6 +123,14 @@ func (w *Writer) writeChunk(c []byte) (int, error) {
 }
 
 func (w *Writer) writeFile(c []byte) (int, error) {
+	// Once a blob is large, reserve its blocks ahead in big steps: the
+	// filesystem then does not find and reserve them page by page as the
+	// writes come (delayed allocation was ~5% of a 0.5 GB artifact's CPU);
+	// finish gives back what was reserved past the end.
+	if w.off >= writebackEvery && w.off+int64(len(c)) > w.alloc {
+		w.alloc = w.off + preallocStep
+		preallocate(w.f, w.off, preallocStep)
+	}
 	n, err := w.f.Write(c)
 	w.off += int64(n)
 	if err == nil && w.off-w.wbOff >= writebackEvery {
@@ -188,6 +199,12 @@ func (w *Writer) Commit(expected digest.Digest) (Descriptor, error) {
 }
 
 func (w *Writer) finish(dst string) error {
+	if w.alloc > w.off {
+		// Truncating to the same size frees the blocks reserved past the end.
+		if err := w.f.Truncate(w.off); err != nil {
+			return err
+		}
+	}
 	if err := w.f.Chmod(blobMode); err != nil {
 		return err
 	}
