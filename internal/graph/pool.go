@@ -28,7 +28,7 @@ type recycler struct {
 }
 
 const (
-	minClass     = 20 // 1 MiB: smaller buffers are not recycled
+	minClass     = 16 // 64 KiB (offsets of a batch): smaller buffers are not recycled
 	maxClass     = 26 // 64 MiB: nor larger ones
 	recycleLimit = 128 << 20
 )
