@@ -368,28 +368,12 @@ func (c *colHasher) write(arr arrow.Array) {
 	if e.kind == eFixed {
 		buf := data.Buffers()[1].Bytes()
 		off, w := data.Offset(), e.width
-		if arr.NullN() == 0 {
-			// The hot path: one write per batch.
-			c.run(true, n)
-			c.flush()
-			c.values.Write(buf[off*w : (off+n)*w])
-			return
-		}
-		for i := 0; i < n; {
-			if arr.IsNull(i) {
-				c.run(false, 1)
-				i++
-				continue
-			}
-			j := i + 1
-			for j < n && arr.IsValid(j) {
-				j++
-			}
+		// Without nulls this is one write per batch: the hot path.
+		c.validRuns(arr, func(i, j int) {
 			c.run(true, j-i)
 			c.flush()
 			c.values.Write(buf[(off+i)*w : (off+j)*w])
-			i = j
-		}
+		})
 		return
 	}
 	if e.binaryValues() {
@@ -477,9 +461,19 @@ func (c *colHasher) writeOffsetBinary(arr arrow.Array) bool {
 		}
 		c.values.Write(vals[lo:hi])
 	}
+	c.validRuns(arr, valid)
+	return true
+}
+
+// validRuns calls valid(i, j) for each run [i, j) of valid slots of arr,
+// in order, and counts each null slot into the validity runs.
+func (c *colHasher) validRuns(arr arrow.Array, valid func(i, j int)) {
+	n := arr.Len()
 	if arr.NullN() == 0 {
-		valid(0, n)
-		return true
+		if n > 0 {
+			valid(0, n)
+		}
+		return
 	}
 	for i := 0; i < n; {
 		if arr.IsNull(i) {
@@ -494,7 +488,6 @@ func (c *colHasher) writeOffsetBinary(arr arrow.Array) bool {
 		valid(i, j)
 		i = j
 	}
-	return true
 }
 
 // binaryValue returns the bytes of the valid top-level slot i of a

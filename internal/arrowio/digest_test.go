@@ -236,3 +236,30 @@ func TestLogicalDigestStringVariants(t *testing.T) {
 	}
 	sb.Release()
 }
+
+// An empty batch between two others changes nothing, even right after a
+// null (it must not split the run of nulls).
+func TestLogicalDigestEmptyBatch(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	batch := func(vals []int64, valid []bool) arrow.RecordBatch {
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		b.AppendValues(vals, valid)
+		a := b.NewArray()
+		defer a.Release()
+		return array.NewRecordBatch(sc, []arrow.Array{a}, int64(a.Len()))
+	}
+	whole := []arrow.RecordBatch{batch([]int64{1, 0, 3}, []bool{true, false, true})}
+	split := []arrow.RecordBatch{
+		batch([]int64{1, 0}, []bool{true, false}),
+		batch(nil, nil),
+		batch([]int64{3}, []bool{true}),
+	}
+	defer releaseAll(whole)
+	defer releaseAll(split)
+	if a, b := digestOf(t, mem, whole), digestOf(t, mem, split); a != b {
+		t.Errorf("digest with an empty batch after a null %s, without %s", b, a)
+	}
+}

@@ -118,51 +118,11 @@ func filterArray(ctx context.Context, mem memory.Allocator, arr arrow.Array, sel
 		return nil, fmt.Errorf("filter mask has %d values for an array of %d", sel.total, arr.Len())
 	}
 	dt := arr.DataType()
-	d := arr.Data()
-	off := d.Offset()
 	n := sel.kept
+	if out, ok, err := gatherFlat(mem, mem, dt, []arrow.Array{arr}, []selection{sel}, n); ok {
+		return out, err
+	}
 	switch dt.ID() {
-	case arrow.NULL:
-		return array.NewNull(n), nil
-	case arrow.BOOL:
-		valid := filterValidity(mem, arr, sel)
-		vb := newBitmap(mem, n)
-		src := d.Buffers()[1].Bytes()
-		k := 0
-		for _, r := range sel.runs {
-			copyBits(src, off+r.s, r.e-r.s, vb.Bytes(), k)
-			k += r.e - r.s
-		}
-		return finishData(dt, n, valid, vb), nil
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
-		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64, arrow.DATE32, arrow.DATE64, arrow.TIME32, arrow.TIME64,
-		arrow.TIMESTAMP, arrow.DURATION, arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256,
-		arrow.FIXED_SIZE_BINARY, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
-		w := dt.(arrow.FixedWidthDataType).BitWidth() / 8
-		valid := filterValidity(mem, arr, sel)
-		vb := newBuf(mem, n*w)
-		dst := vb.Bytes()
-		var src []byte
-		if b := d.Buffers()[1]; b != nil {
-			src = b.Bytes()
-		}
-		k := 0
-		for _, r := range sel.runs {
-			k += copy(dst[k:], src[(off+r.s)*w:(off+r.e)*w])
-		}
-		return finishData(dt, n, valid, vb), nil
-	case arrow.STRING, arrow.BINARY:
-		var src []int32
-		if b := d.Buffers()[1]; b != nil {
-			src = arrow.Int32Traits.CastFromBytes(b.Bytes())
-		}
-		return filterVarBinary(mem, arr, sel, src, arrow.Int32Traits.CastFromBytes), nil
-	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
-		var src []int64
-		if b := d.Buffers()[1]; b != nil {
-			src = arrow.Int64Traits.CastFromBytes(b.Bytes())
-		}
-		return filterVarBinary(mem, arr, sel, src, arrow.Int64Traits.CastFromBytes), nil
 	case arrow.STRUCT:
 		st := arr.(*array.Struct)
 		children := make([]arrow.Array, 0, st.NumField())
@@ -201,11 +161,6 @@ func filterArray(ctx context.Context, mem memory.Allocator, arr arrow.Array, sel
 	return compute.FilterArray(compute.WithAllocator(ctx, mem), arr, m, *compute.DefaultFilterOptions())
 }
 
-// finishData is finish with the buffers' null count computed from valid.
-func finishData(dt arrow.DataType, n int, valid, vals *memory.Buffer) arrow.Array {
-	return finish(dt, n, valid, vals)
-}
-
 func filterValidity(mem memory.Allocator, arr arrow.Array, sel selection) *memory.Buffer {
 	bits, off := validBits(arr)
 	if arr.NullN() == 0 {
@@ -221,42 +176,6 @@ func filterValidity(mem memory.Allocator, arr arrow.Array, sel selection) *memor
 		k += r.e - r.s
 	}
 	return vb
-}
-
-func filterVarBinary[O int32 | int64](mem memory.Allocator, arr arrow.Array, sel selection, src []O, cast func([]byte) []O) arrow.Array {
-	d := arr.Data()
-	off := d.Offset()
-	n := sel.kept
-	var width int
-	if _, ok := any(src).([]int32); ok {
-		width = 4
-	} else {
-		width = 8
-	}
-	var data []byte
-	if b := d.Buffers()[2]; b != nil {
-		data = b.Bytes()
-	}
-	size := 0
-	for _, r := range sel.runs {
-		size += int(src[off+r.e] - src[off+r.s])
-	}
-	valid := filterValidity(mem, arr, sel)
-	ob := newBuf(mem, (n+1)*width)
-	offs := cast(ob.Bytes())[:n+1]
-	db := newBuf(mem, size)
-	dst := db.Bytes()
-	k, pos := 0, O(0)
-	for _, r := range sel.runs {
-		lo, hi := src[off+r.s], src[off+r.e]
-		copy(dst[pos:], data[lo:hi])
-		for i := off + r.s; i < off+r.e; i++ {
-			pos += src[i+1] - src[i]
-			k++
-			offs[k] = pos
-		}
-	}
-	return finish(arr.DataType(), n, valid, ob, db)
 }
 
 func filterList(ctx context.Context, mem memory.Allocator, arr arrow.Array, sel selection) (arrow.Array, error) {

@@ -127,53 +127,18 @@ func gatherColumn(ctx context.Context, mem, values memory.Allocator, dt arrow.Da
 			return nil, fmt.Errorf("gather: %s column in a %s schema", a.DataType(), dt)
 		}
 	}
-	switch dt.ID() {
-	case arrow.NULL:
-		return array.NewNull(n), nil
-	case arrow.BOOL:
-		valid := gatherValidity(mem, arrs, parts, n)
-		vb := newBitmap(mem, n)
-		k := 0
-		for j, a := range arrs {
-			d := a.Data()
-			src, off := d.Buffers()[1].Bytes(), d.Offset()
-			for _, r := range parts[j].Sel.runs {
-				copyBits(src, off+r.s, r.e-r.s, vb.Bytes(), k)
-				k += r.e - r.s
-			}
-		}
-		return finish(dt, n, valid, vb), nil
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
-		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64, arrow.DATE32, arrow.DATE64, arrow.TIME32, arrow.TIME64,
-		arrow.TIMESTAMP, arrow.DURATION, arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256,
-		arrow.FIXED_SIZE_BINARY, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
-		w := dt.(arrow.FixedWidthDataType).BitWidth() / 8
-		valid := gatherValidity(mem, arrs, parts, n)
-		vb := newUninitBuf(values, n*w) // every byte is written below
-		dst := vb.Bytes()
-		k := 0
-		for j, a := range arrs {
-			d := a.Data()
-			var src []byte
-			if b := d.Buffers()[1]; b != nil {
-				src = b.Bytes()
-			}
-			off := d.Offset()
-			for _, r := range parts[j].Sel.runs {
-				k += copy(dst[k:], src[(off+r.s)*w:(off+r.e)*w])
-			}
-		}
-		return finish(dt, n, valid, vb), nil
-	case arrow.STRING, arrow.BINARY:
-		return gatherVarBinary(mem, values, dt, arrs, parts, n, 4, arrow.Int32Traits.CastFromBytes)
-	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
-		return gatherVarBinary(mem, values, dt, arrs, parts, n, 8, arrow.Int64Traits.CastFromBytes)
+	sels := make([]selection, len(parts))
+	for j, p := range parts {
+		sels[j] = p.Sel
+	}
+	if out, ok, err := gatherFlat(mem, values, dt, arrs, sels, n); ok {
+		return out, err
 	}
 	// Nested and dictionary columns: filter each part, then concatenate.
 	pieces := make([]arrow.Array, 0, len(arrs))
 	defer func() { releaseAll(pieces...) }()
 	for j, a := range arrs {
-		f, err := filterArray(ctx, mem, a, parts[j].Sel)
+		f, err := filterArray(ctx, mem, a, sels[j])
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +150,58 @@ func gatherColumn(ctx context.Context, mem, values memory.Allocator, dt arrow.Da
 	return array.Concatenate(pieces, mem)
 }
 
-func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Array, parts []Part, n, width int, cast func([]byte) []O) (arrow.Array, error) {
+// gatherFlat gathers a flat column (null, boolean, fixed width, string or
+// binary): the rows sels[j] selects of arrs[j], in order, n in all. It
+// reports false for any other type. Filter uses it with one array.
+func gatherFlat(mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Array, sels []selection, n int) (arrow.Array, bool, error) {
+	switch dt.ID() {
+	case arrow.NULL:
+		return array.NewNull(n), true, nil
+	case arrow.BOOL:
+		valid := gatherValidity(mem, arrs, sels, n)
+		vb := newBitmap(mem, n)
+		k := 0
+		for j, a := range arrs {
+			d := a.Data()
+			src, off := d.Buffers()[1].Bytes(), d.Offset()
+			for _, r := range sels[j].runs {
+				copyBits(src, off+r.s, r.e-r.s, vb.Bytes(), k)
+				k += r.e - r.s
+			}
+		}
+		return finish(dt, n, valid, vb), true, nil
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64, arrow.DATE32, arrow.DATE64, arrow.TIME32, arrow.TIME64,
+		arrow.TIMESTAMP, arrow.DURATION, arrow.DECIMAL32, arrow.DECIMAL64, arrow.DECIMAL128, arrow.DECIMAL256,
+		arrow.FIXED_SIZE_BINARY, arrow.INTERVAL_MONTHS, arrow.INTERVAL_DAY_TIME, arrow.INTERVAL_MONTH_DAY_NANO:
+		w := dt.(arrow.FixedWidthDataType).BitWidth() / 8
+		valid := gatherValidity(mem, arrs, sels, n)
+		vb := newUninitBuf(values, n*w) // every byte is written below
+		dst := vb.Bytes()
+		k := 0
+		for j, a := range arrs {
+			d := a.Data()
+			var src []byte
+			if b := d.Buffers()[1]; b != nil {
+				src = b.Bytes()
+			}
+			off := d.Offset()
+			for _, r := range sels[j].runs {
+				k += copy(dst[k:], src[(off+r.s)*w:(off+r.e)*w])
+			}
+		}
+		return finish(dt, n, valid, vb), true, nil
+	case arrow.STRING, arrow.BINARY:
+		out, err := gatherVarBinary(mem, values, dt, arrs, sels, n, 4, arrow.Int32Traits.CastFromBytes)
+		return out, true, err
+	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
+		out, err := gatherVarBinary(mem, values, dt, arrs, sels, n, 8, arrow.Int64Traits.CastFromBytes)
+		return out, true, err
+	}
+	return nil, false, nil
+}
+
+func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Array, sels []selection, n, width int, cast func([]byte) []O) (arrow.Array, error) {
 	srcOffs := make([][]O, len(arrs))
 	size := 0
 	for j, a := range arrs {
@@ -194,14 +210,14 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 			srcOffs[j] = cast(b.Bytes())
 		}
 		off := d.Offset()
-		for _, r := range parts[j].Sel.runs {
+		for _, r := range sels[j].runs {
 			size += int(srcOffs[j][off+r.e] - srcOffs[j][off+r.s])
 		}
 	}
 	if width == 4 && size > math.MaxInt32 {
 		return nil, fmt.Errorf("gather: %d bytes of values do not fit 32-bit offsets", size)
 	}
-	valid := gatherValidity(mem, arrs, parts, n)
+	valid := gatherValidity(mem, arrs, sels, n)
 	ob := newUninitBuf(values, (n+1)*width)
 	offs := cast(ob.Bytes())[:n+1]
 	offs[0] = 0
@@ -216,7 +232,7 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 			data = b.Bytes()
 		}
 		off := d.Offset()
-		for _, r := range parts[j].Sel.runs {
+		for _, r := range sels[j].runs {
 			lo, hi := src[off+r.s], src[off+r.e]
 			copy(dst[pos:], data[lo:hi])
 			base := pos - lo
@@ -233,7 +249,7 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 
 // gatherValidity returns the validity of the gathered rows, or nil when
 // none of them can be null.
-func gatherValidity(mem memory.Allocator, arrs []arrow.Array, parts []Part, n int) *memory.Buffer {
+func gatherValidity(mem memory.Allocator, arrs []arrow.Array, sels []selection, n int) *memory.Buffer {
 	nulls := false
 	for _, a := range arrs {
 		if a.NullN() > 0 {
@@ -251,12 +267,12 @@ func gatherValidity(mem memory.Allocator, arrs []arrow.Array, parts []Part, n in
 		bits, off := validBits(a)
 		switch {
 		case a.NullN() == 0:
-			bitutil.SetBitsTo(dst, int64(k), int64(parts[j].Sel.kept), true)
-			k += parts[j].Sel.kept
+			bitutil.SetBitsTo(dst, int64(k), int64(sels[j].kept), true)
+			k += sels[j].kept
 		case bits == nil: // all null: the bits stay 0
-			k += parts[j].Sel.kept
+			k += sels[j].kept
 		default:
-			for _, r := range parts[j].Sel.runs {
+			for _, r := range sels[j].runs {
 				copyBits(bits, off+r.s, r.e-r.s, dst, k)
 				k += r.e - r.s
 			}
