@@ -366,6 +366,9 @@ func (c *colHasher) write(arr arrow.Array) {
 	}
 	data := arr.Data()
 	if e.kind == eFixed {
+		if n == 0 {
+			return // an empty array may have no values buffer
+		}
 		buf := data.Buffers()[1].Bytes()
 		off, w := data.Offset(), e.width
 		// Without nulls this is one write per batch: the hot path.
