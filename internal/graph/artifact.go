@@ -432,7 +432,14 @@ func openArtifactNotify(s *cache.Store, mem memory.Allocator, blob digest.Digest
 		rc.Close()
 		return nil, err
 	}
-	return &artifactReader{Reader: rd, body: rc, notify: done}, nil
+	end := func(err error) error {
+		if err != nil {
+			return corruptOr(rc, err)
+		}
+		_, err = io.Copy(io.Discard, rc) // the store's reader checks the digest at the end
+		return err
+	}
+	return &artifactReader{Reader: rd, end: end, close: rc.Close, notify: done}, nil
 }
 
 // corruptOr drains body after a decoding error: if the blob turns out to be
@@ -448,9 +455,14 @@ func corruptOr(body io.Reader, decodeErr error) error {
 	return decodeErr
 }
 
+// artifactReader is a stored artifact's record reader. When the IPC reader
+// stops, end turns its error (nil at a clean end-of-stream) into the
+// artifact's, and notify, if set, hears that once. close, if set, runs on
+// Release.
 type artifactReader struct {
 	*ipc.Reader
-	body   io.ReadCloser
+	end    func(error) error
+	close  func() error
 	err    error
 	done   bool
 	notify func(error)
@@ -464,13 +476,10 @@ func (r *artifactReader) Next() bool {
 		return true
 	}
 	r.done = true
-	if err := r.Reader.Err(); err != nil {
-		r.err = corruptOr(r.body, err)
-	} else if _, err := io.Copy(io.Discard, r.body); err != nil {
-		r.err = err
-	}
+	r.err = r.end(r.Reader.Err())
 	if r.notify != nil {
 		r.notify(r.err)
+		r.notify = nil
 	}
 	return false
 }
@@ -479,9 +488,9 @@ func (r *artifactReader) Err() error { return r.err }
 
 func (r *artifactReader) Release() {
 	r.Reader.Release()
-	if r.body != nil {
-		r.body.Close()
-		r.body = nil
+	if r.close != nil {
+		r.close()
+		r.close = nil
 	}
 }
 

@@ -68,38 +68,16 @@ func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *
 	if err != nil {
 		return nil, fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
 	}
-	return &mappedReader{Reader: rd, blob: blob, notify: done}, nil
+	end := func(err error) error {
+		if err != nil {
+			// The bytes were verified when stamped: undecodable now means
+			// they rotted since, which makes the input lost, not the op wrong.
+			return fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
+		}
+		return nil
+	}
+	return &artifactReader{Reader: rd, end: end, notify: done}, nil
 }
-
-type mappedReader struct {
-	*ipc.Reader
-	blob   digest.Digest
-	err    error
-	done   bool
-	notify func(error)
-}
-
-func (r *mappedReader) Next() bool {
-	if r.done {
-		return false
-	}
-	if r.Reader.Next() {
-		return true
-	}
-	r.done = true
-	if err := r.Reader.Err(); err != nil {
-		// The bytes were verified when stamped: undecodable now means they
-		// rotted since, which makes the input lost, not the op wrong.
-		r.err = fmt.Errorf("artifact %s: %w: %v", r.blob, cache.ErrCorrupt, err)
-	}
-	if r.notify != nil {
-		r.notify(r.err)
-		r.notify = nil
-	}
-	return false
-}
-
-func (r *mappedReader) Err() error { return r.err }
 
 // sliceMessageReader yields the IPC messages of a stream held in memory,
 // with metadata and body as slices of it (no copy).
