@@ -677,25 +677,11 @@ func (l *loader) decodeRefs(pn *pendingNode, a *Attr) hcl.Diagnostics {
 		}
 	case *hclsyntax.ObjectConsExpr:
 		count = len(e.Items)
-		keys := map[string]hcl.Range{}
-		for _, item := range e.Items {
-			key, rng, d := objectKey(item.KeyExpr, "source name")
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				continue
-			}
-			if prev, ok := keys[key]; ok {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Duplicate source name",
-					Detail:   fmt.Sprintf("The source name %q was already used at %s; each source needs its own name.", key, where(prev)),
-					Subject:  rng.Ptr(),
-				})
-				continue
-			}
-			keys[key] = rng
-			add(key, item.ValueExpr)
-		}
+		diags = append(diags, uniqueItems(e.Items, "source name",
+			func(key string, prev hcl.Range) (string, string) {
+				return "Duplicate source name", fmt.Sprintf("The source name %q was already used at %s; each source needs its own name.", key, where(prev))
+			},
+			func(key string, _ hcl.Range, value hcl.Expression) { add(key, value) })...)
 	default:
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -718,6 +704,29 @@ func (l *loader) decodeRefs(pn *pendingNode, a *Attr) hcl.Diagnostics {
 
 // objectKey reads the key of an object constructor item: a bare name or a
 // quoted string, never a computed value, so keys are known at load time.
+// uniqueItems calls add, in order, for each item of an object constructor
+// whose key is a valid name (what says of what) not seen before; a repeated
+// key gets an error built by dup from the key and its first use.
+func uniqueItems(items []hclsyntax.ObjectConsItem, what string, dup func(key string, prev hcl.Range) (summary, detail string), add func(key string, rng hcl.Range, value hcl.Expression)) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	keys := map[string]hcl.Range{}
+	for _, item := range items {
+		key, rng, d := objectKey(item.KeyExpr, what)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		if prev, ok := keys[key]; ok {
+			summary, detail := dup(key, prev)
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()})
+			continue
+		}
+		keys[key] = rng
+		add(key, rng, item.ValueExpr)
+	}
+	return diags
+}
+
 func objectKey(expr hcl.Expression, what string) (string, hcl.Range, hcl.Diagnostics) {
 	rng := expr.Range()
 	val, d := expr.Value(nil)
@@ -747,27 +756,14 @@ func decodeRowExprMap(pn *pendingNode, a *Attr) hcl.Diagnostics {
 			Subject: a.Expr.Range().Ptr(),
 		}}
 	}
-	var diags hcl.Diagnostics
-	keys := map[string]hcl.Range{}
-	for _, item := range obj.Items {
-		key, rng, d := objectKey(item.KeyExpr, "column name")
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		if prev, ok := keys[key]; ok {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate column name",
-				Detail:   fmt.Sprintf("The column %q is already derived at %s; give each derived column its own name.", key, where(prev)),
-				Subject:  rng.Ptr(),
-			})
-			continue
-		}
-		keys[key] = rng
-		a.Items = append(a.Items, Item{Key: key, KeyRange: rng, Expr: item.ValueExpr})
-		pn.rowExprs = append(pn.rowExprs, item.ValueExpr)
-	}
+	diags := uniqueItems(obj.Items, "column name",
+		func(key string, prev hcl.Range) (string, string) {
+			return "Duplicate column name", fmt.Sprintf("The column %q is already derived at %s; give each derived column its own name.", key, where(prev))
+		},
+		func(key string, rng hcl.Range, value hcl.Expression) {
+			a.Items = append(a.Items, Item{Key: key, KeyRange: rng, Expr: value})
+			pn.rowExprs = append(pn.rowExprs, value)
+		})
 	return diags
 }
 
