@@ -324,13 +324,8 @@ type matchNode struct {
 }
 
 func (m *matchNode) eval(e *env) (arrow.Array, error) {
-	sa, err := m.s.get(e)
+	sa, pa, err := getPair(e, m.s, m.sub)
 	if err != nil {
-		return nil, err
-	}
-	pa, err := m.sub.get(e)
-	if err != nil {
-		releaseAll(sa)
 		return nil, err
 	}
 	defer releaseAll(sa, pa)

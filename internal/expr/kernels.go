@@ -158,6 +158,21 @@ func (o operand) get(e *env) (arrow.Array, error) {
 	return o.n.eval(e)
 }
 
+// getPair evaluates two operands; on error nothing is left to release.
+// The caller releases both (releaseAll skips constants' nil arrays).
+func getPair(e *env, l, r operand) (arrow.Array, arrow.Array, error) {
+	la, err := l.get(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	ra, err := r.get(e)
+	if err != nil {
+		releaseAll(la)
+		return nil, nil, err
+	}
+	return la, ra, nil
+}
+
 func numSlice[T int64 | float64](arr arrow.Array, c *konst) ([]T, int) {
 	if c != nil {
 		var v T
@@ -195,13 +210,8 @@ type arithNode struct {
 }
 
 func (a *arithNode) eval(e *env) (arrow.Array, error) {
-	la, err := a.l.get(e)
+	la, ra, err := getPair(e, a.l, a.r)
 	if err != nil {
-		return nil, err
-	}
-	ra, err := a.r.get(e)
-	if err != nil {
-		releaseAll(la)
 		return nil, err
 	}
 	defer releaseAll(la, ra)
@@ -301,13 +311,8 @@ type cmpNode struct {
 }
 
 func (c *cmpNode) eval(e *env) (arrow.Array, error) {
-	la, err := c.l.get(e)
+	la, ra, err := getPair(e, c.l, c.r)
 	if err != nil {
-		return nil, err
-	}
-	ra, err := c.r.get(e)
-	if err != nil {
-		releaseAll(la)
 		return nil, err
 	}
 	defer releaseAll(la, ra)
