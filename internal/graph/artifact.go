@@ -130,8 +130,7 @@ func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schem
 	w := &artifactWriter{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h),
 		gather: stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-	w.chunk = newRechunker(mem, schema, chunkRows, nil)
-	w.chunk.cut = w.submit
+	w.chunk = newRechunker(chunkRows, w.submit)
 	return w, nil
 }
 
@@ -327,8 +326,6 @@ func (w *artifactWriter) waitGather() { w.waited.Do(w.gather.Wait) }
 // producers lay out equal values differently (bitmaps, offsets, slices), and
 // the IPC bytes must depend on values alone.
 type rechunker struct {
-	mem     memory.Allocator
-	schema  *arrow.Schema
 	n       int64
 	limit   int64 // logical bytes per batch; 0 = no limit
 	pending []expr.Part
@@ -338,11 +335,16 @@ type rechunker struct {
 	cut func([]expr.Part) error
 }
 
-// newRechunker returns a rechunker that gathers each output batch and hands
-// it to emit, which borrows it.
-func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func(arrow.RecordBatch) error) *rechunker {
-	r := &rechunker{mem: mem, schema: schema, n: n, limit: artifactBytes}
-	r.cut = func(parts []expr.Part) error {
+// newRechunker returns a rechunker that hands each output batch's parts to
+// cut, which owns their references.
+func newRechunker(n int64, cut func([]expr.Part) error) *rechunker {
+	return &rechunker{n: n, limit: artifactBytes, cut: cut}
+}
+
+// gatherTo returns a cut function that gathers each output batch on the
+// calling goroutine and hands it to emit, which borrows it.
+func gatherTo(mem memory.Allocator, schema *arrow.Schema, emit func(arrow.RecordBatch) error) func([]expr.Part) error {
+	return func(parts []expr.Part) error {
 		rec, err := gatherParts(mem, mem, schema, parts)
 		if err != nil {
 			return err
@@ -350,7 +352,6 @@ func newRechunker(mem memory.Allocator, schema *arrow.Schema, n int64, emit func
 		defer rec.Release()
 		return emit(rec)
 	}
-	return r
 }
 
 // Add takes every row of a borrowed batch.

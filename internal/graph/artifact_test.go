@@ -30,7 +30,7 @@ func TestRechunkerBatchSizes(t *testing.T) {
 			defer mem.AssertSize(t, 0)
 			var got []int64
 			next := int64(0)
-			r := newRechunker(mem, genSchema, tc.chunk, func(rec arrow.RecordBatch) error {
+			r := newRechunker(tc.chunk, gatherTo(mem, genSchema, func(rec arrow.RecordBatch) error {
 				got = append(got, rec.NumRows())
 				ids := rec.Column(0).(*array.Int64)
 				for i := 0; i < ids.Len(); i++ {
@@ -40,7 +40,7 @@ func TestRechunkerBatchSizes(t *testing.T) {
 					next++
 				}
 				return nil
-			})
+			}))
 			first := int64(0)
 			for _, n := range tc.in {
 				rec := genBatch(mem, first, n)

@@ -46,10 +46,10 @@ func TestRechunkByBytesIndependentOfInputBatching(t *testing.T) {
 
 	cuts := func(size int64) []int64 {
 		var got []int64
-		r := newRechunker(mem, schema, 100, func(rec arrow.RecordBatch) error {
+		r := newRechunker(100, gatherTo(mem, schema, func(rec arrow.RecordBatch) error {
 			got = append(got, rec.NumRows())
 			return nil
-		})
+		}))
 		r.limit = 1500
 		for off := int64(0); off < rows; off += size {
 			part := all.NewSlice(off, min(off+size, rows))
@@ -92,10 +92,10 @@ func TestRechunkByBytesIndependentOfInputBatching(t *testing.T) {
 	// row through AddRows, and the same rows materialized through Add.
 	selCuts := func(size int64) []int64 {
 		var got []int64
-		r := newRechunker(mem, schema, 100, func(rec arrow.RecordBatch) error {
+		r := newRechunker(100, gatherTo(mem, schema, func(rec arrow.RecordBatch) error {
 			got = append(got, rec.NumRows())
 			return nil
-		})
+		}))
 		r.limit = 1500
 		for off := int64(0); off < rows; off += size {
 			part := all.NewSlice(off, min(off+size, rows))
