@@ -109,7 +109,7 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 			checked = dir
 		}
 		if err := fetch.CheckLocalPath(checked); err != nil {
-			diags = append(diags, diag("Not a regular file", fmt.Sprintf("fetch reads regular files only: %v. Point url at a regular file (or a directory or glob of them).", err), attrRange(n, "url")))
+			diags = append(diags, diag("Not a regular file", fmt.Sprintf("%v. Point url at a regular file, or at a directory or glob of them.", err), attrRange(n, "url")))
 			return nil, diags
 		}
 	}
