@@ -2,9 +2,11 @@
 // local path, or hf://) to a byte stream, preferring a local mirror file
 // when one holds the pinned digest.
 //
-// It owns URL schemes, mirror lookup, retries and the HuggingFace mapping.
-// It must never write to the cache store, verify the streamed bytes against
-// the pin (the caller hashes while storing, and only that check counts), know
+// It owns URL schemes, mirror lookup, retries, the HuggingFace mapping and
+// the bounds of every read (sizes, idle timeouts, regular files only). It
+// must never write to the cache store, verify the streamed bytes' digest
+// against the pin (the caller hashes while storing, and only that check
+// counts; sizes it does check, to stop early), know
 // anything of Arrow or HCL, keep package-level state, or let the HuggingFace
 // token reach an error, a log line or an Info.
 package fetch
@@ -82,17 +84,17 @@ type Info struct {
 	Size     int64  // Content-Length or file size; -1 if unknown
 }
 
-// Every fetch is bounded: by the pinned size when the caller knows it, by
-// the Content-Length a server announces, and by the Fetcher's MaxSize; a
-// body that stalls for IdleTimeout fails (and is resumed, as a transient
-// failure, per Retries). Local files, mirror files included, are read only
-// if they are regular files outside /proc, /sys and /dev, and never past
-// the size they had when opened.
-
 // Fetcher opens recipe inputs. The zero value is usable; a Fetcher must not
 // be copied after its first Open, and Open is safe for concurrent use. The
 // fields other than Logf are read once, at the first Open (Mirrors at the
 // first pinned one), and later changes to them have no effect.
+//
+// Every fetch is bounded: by the pinned size when the caller knows it, by
+// the Content-Length a server announces, and by MaxSize; a body that
+// stalls for IdleTimeout fails (and is resumed, as a transient failure,
+// per Retries). Local files, mirror files included, are read only if they
+// are regular files outside /proc, /sys and /dev, and never past the size
+// they had when opened.
 type Fetcher struct {
 	// Client is used for http(s) and hf:// fetches. nil means a client of
 	// this Fetcher's own with connect (10s) and response-header (30s)

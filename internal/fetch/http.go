@@ -56,6 +56,7 @@ type download struct {
 	pin      digest.Digest
 	validate string // If-Range validator of the first response ("" = none)
 	failure  error  // why resp was dropped, for the resumed request's log
+	err      error  // the first error Read returned (other than io.EOF): it sticks
 	etag     string
 	lastMod  string
 }
@@ -222,6 +223,9 @@ func (d *download) closeResp() {
 
 func (d *download) Close() error {
 	d.closeResp()
+	if d.err == nil {
+		d.err = fmt.Errorf("fetch %s: read after Close", d.src.display)
+	}
 	return nil
 }
 
@@ -249,17 +253,22 @@ func (d *download) overLimit() error {
 }
 
 func (d *download) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
 	for {
 		n, err := d.read(p)
-		if err == nil || err == io.EOF || n > 0 {
+		if err == nil || err == io.EOF {
 			return n, err
 		}
 		var te transientBody
 		if !errors.As(err, &te) {
-			return 0, err
+			d.err = err
+			return n, err
 		}
 		// Nothing was delivered from this call: resume from d.off.
 		if rerr := d.resume(te.err); rerr != nil {
+			d.err = rerr
 			return 0, rerr
 		}
 	}

@@ -246,7 +246,7 @@ func (f *Fetcher) OpenFile(ctx context.Context, p string) (io.ReadCloser, int64,
 	return newFileBody(ctx, file, p, "file:"+p, st.Size()), st.Size(), nil
 }
 
-// MaxSize returns the byte limit of one fetch in effect (MaxSize, or
+// MaxFetchSize returns the byte limit of one fetch in effect (MaxSize, or
 // DefaultMaxSize when that is 0).
 func (f *Fetcher) MaxFetchSize() int64 { return f.config().maxSize }
 
