@@ -11,9 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -239,6 +239,9 @@ func runBounded(t *testing.T, p *project, args ...string) (int, string) {
 // diagnostic, exit 2), a directory or glob fetch matches it (exit 1, from
 // the listing), or a mirror holds it under the URL's name (never read).
 func TestFetchRefusesSpecialFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no /dev, /proc or FIFOs")
+	}
 	base := t.TempDir()
 	special := map[string]string{}
 	link := func(name, target string) {
@@ -250,7 +253,7 @@ func TestFetchRefusesSpecialFiles(t *testing.T) {
 	}
 	link("zero.jsonl", "/dev/zero")
 	link("status.jsonl", "/proc/self/status")
-	if err := syscall.Mkfifo(filepath.Join(base, "fifo.jsonl"), 0o644); err == nil {
+	if err := mkfifo(filepath.Join(base, "fifo.jsonl")); err == nil {
 		special["fifo.jsonl"] = filepath.Join(base, "fifo.jsonl")
 	}
 	special["proc.jsonl"] = "/proc/self/status"
@@ -277,7 +280,7 @@ func TestFetchRefusesSpecialFiles(t *testing.T) {
 			must(t, os.WriteFile(filepath.Join(data, "a.jsonl"), []byte(`{"id": 1}`+"\n"), 0o644))
 			entry := filepath.Join(data, "b.jsonl")
 			if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
-				must(t, syscall.Mkfifo(entry, 0o644))
+				must(t, mkfifo(entry))
 			} else {
 				must(t, os.Symlink(path, entry))
 			}
