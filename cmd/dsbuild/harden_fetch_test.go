@@ -129,7 +129,6 @@ func TestEndlessServerStopsAtLockedSize(t *testing.T) {
 			p.cache = t.TempDir() // nothing cached: the bytes must be fetched
 			origin.sent.Store(0)
 			code, _, stderr := p.dsbuild(t, args...)
-			t.Log(stderr)
 			if code != exitPin {
 				t.Fatalf("exit %d, want %d\n%s", code, exitPin, stderr)
 			}
@@ -139,6 +138,7 @@ func TestEndlessServerStopsAtLockedSize(t *testing.T) {
 					t.Errorf("message does not contain %q:\n%s", want, stderr)
 				}
 			}
+			t.Logf("the server sent %d bytes; the store holds %d", origin.sent.Load(), storeBytes(t, p.cache))
 			if sent := origin.sent.Load(); sent > fetchBound {
 				t.Errorf("the server sent %d bytes before the build stopped, want at most %d", sent, fetchBound)
 			}
@@ -168,7 +168,6 @@ func TestEndlessServerStopsAtMaxFetchSize(t *testing.T) {
 			p := fetchProject(t, origin.URL+"/data.jsonl", tt.pin, "jsonl")
 			origin.sent.Store(0)
 			code, _, stderr := p.dsbuildEnv(t, tt.env, append([]string{"build", p.recipe()}, tt.args...)...)
-			t.Log(stderr)
 			if code != exitFailed {
 				t.Fatalf("exit %d, want %d\n%s", code, exitFailed, stderr)
 			}
@@ -177,6 +176,7 @@ func TestEndlessServerStopsAtMaxFetchSize(t *testing.T) {
 					t.Errorf("message does not contain %q:\n%s", want, stderr)
 				}
 			}
+			t.Logf("the server sent %d bytes; the store holds %d", origin.sent.Load(), storeBytes(t, p.cache))
 			if sent := origin.sent.Load(); sent > fetchBound {
 				t.Errorf("the server sent %d bytes, want at most %d", sent, fetchBound)
 			}
