@@ -38,7 +38,7 @@ func (o *commonOptions) AddFlags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&o.cacheDir, "cache", "", "store directory (default $DSBUILD_CACHE, else $XDG_CACHE_HOME/dsbuild)")
 	fs.StringVar(&o.project, "project", "", "project directory (default: found from the recipe: the folder holding lockfiles/ or .git)")
-	fs.Func("max-fetch-size", "bytes one fetch may have, e.g. 500MB or 10GiB (default $DSBUILD_MAX_FETCH_SIZE, else 64GiB)", func(s string) (err error) {
+	fs.Func("max-fetch-size", "the most bytes one fetch may have, a `SIZE` such as 500MB or 10GiB (default $DSBUILD_MAX_FETCH_SIZE, else 64GiB)", func(s string) (err error) {
 		o.maxFetch, err = parseFetchSize(s)
 		return err
 	})
