@@ -44,7 +44,7 @@ type PinError struct {
 }
 
 func (e *PinError) Error() string {
-	if e.Got == "" {
+	if e.Got == "" && (e.GotSize != 0 || e.GotMore) {
 		return e.sizeError()
 	}
 	return fmt.Sprintf("%s: %s is pinned to %s but %s has %s", e.Node, e.URL, e.Want, e.Source, e.Got)
