@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
@@ -25,6 +26,7 @@ type commonOptions struct {
 	mirrors  []string
 	cacheDir string
 	project  string
+	maxFetch int64 // --max-fetch-size; 0: $DSBUILD_MAX_FETCH_SIZE, else the default
 }
 
 func (o *commonOptions) AddFlags(fs *flag.FlagSet) {
@@ -36,6 +38,18 @@ func (o *commonOptions) AddFlags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&o.cacheDir, "cache", "", "store directory (default $DSBUILD_CACHE, else $XDG_CACHE_HOME/dsbuild)")
 	fs.StringVar(&o.project, "project", "", "project directory (default: found from the recipe: the folder holding lockfiles/ or .git)")
+	fs.Func("max-fetch-size", "the most bytes one fetch may have, a `SIZE` such as 500MB or 10GiB (default $DSBUILD_MAX_FETCH_SIZE, else 64GiB)", func(s string) (err error) {
+		o.maxFetch, err = parseFetchSize(s)
+		return err
+	})
+}
+
+func parseFetchSize(s string) (int64, error) {
+	n, err := fetch.ParseSize(s)
+	if err == nil && n <= 0 {
+		err = fmt.Errorf("invalid size %q: must be positive", s)
+	}
+	return n, err
 }
 
 func (o *commonOptions) openStore(g *globals) (*cache.Store, error) {
@@ -54,10 +68,25 @@ func (o *commonOptions) openStore(g *globals) (*cache.Store, error) {
 	return s, nil
 }
 
-func (o *commonOptions) fetcher(g *globals, p *graph.Plan) *fetch.Fetcher {
+func (o *commonOptions) fetcher(g *globals, p *graph.Plan) (*fetch.Fetcher, error) {
 	mirrors := append([]string(nil), o.mirrors...)
 	mirrors = append(mirrors, fetch.SplitMirrorList(g.getenv("DSBUILD_MIRROR"))...)
-	return &fetch.Fetcher{Mirrors: mirrors, BaseDir: p.Recipe.Dir}
+	f := &fetch.Fetcher{Mirrors: mirrors, BaseDir: p.Recipe.Dir, MaxSize: o.maxFetch}
+	if env := g.getenv("DSBUILD_MAX_FETCH_SIZE"); env != "" && f.MaxSize == 0 {
+		n, err := parseFetchSize(env)
+		if err != nil {
+			return nil, usageError{"DSBUILD_MAX_FETCH_SIZE: " + err.Error()}
+		}
+		f.MaxSize = n
+	}
+	if env := g.getenv("DSBUILD_FETCH_IDLE_TIMEOUT"); env != "" {
+		d, err := time.ParseDuration(env)
+		if err != nil || d <= 0 {
+			return nil, usageError{fmt.Sprintf("DSBUILD_FETCH_IDLE_TIMEOUT: %q is not a positive duration such as 30s", env)}
+		}
+		f.IdleTimeout = d
+	}
+	return f, nil
 }
 
 // load reads the recipe and prints its diagnostics with source snippets.
@@ -151,10 +180,14 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 		printDiags(g, p, diags)
 		return diags
 	}
+	fetcher, err := o.fetcher(g, p)
+	if err != nil {
+		return err
+	}
 	ev := newEvents(g, o.json)
 	defer ev.Close()
 	err = p.Execute(ctx, graph.ExecOptions{
-		Store: store, Fetcher: o.fetcher(g, p), Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
+		Store: store, Fetcher: fetcher, Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
 		DebugKeys: debugKeys(g),
 	})
 	if err != nil {

@@ -56,9 +56,13 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	if s, err := o.openStore(g); err == nil {
 		local = s
 	}
+	fetcher, err := o.fetcher(g, p)
+	if err != nil {
+		return err
+	}
 	ev := newEvents(g, false)
 	err = p.Execute(ctx, graph.ExecOptions{
-		Store: fresh, Fetcher: o.fetcher(g, p), Jobs: o.jobs, Events: ev,
+		Store: fresh, Fetcher: fetcher, Jobs: o.jobs, Events: ev,
 		OutputDir: tmp + "/outputs", Reuse: local, DebugKeys: debugKeys(g),
 	})
 	ev.Close()

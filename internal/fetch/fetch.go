@@ -2,9 +2,11 @@
 // local path, or hf://) to a byte stream, preferring a local mirror file
 // when one holds the pinned digest.
 //
-// It owns URL schemes, mirror lookup, retries and the HuggingFace mapping.
-// It must never write to the cache store, verify the streamed bytes against
-// the pin (the caller hashes while storing, and only that check counts), know
+// It owns URL schemes, mirror lookup, retries, the HuggingFace mapping and
+// the bounds of every read (sizes, idle timeouts, regular files only). It
+// must never write to the cache store, verify the streamed bytes' digest
+// against the pin (the caller hashes while storing, and only that check
+// counts; sizes it does check, to stop early), know
 // anything of Arrow or HCL, keep package-level state, or let the HuggingFace
 // token reach an error, a log line or an Info.
 package fetch
@@ -32,13 +34,21 @@ var ErrPinMismatch = errors.New("pinned digest does not match")
 // local files.
 var ErrNotFound = errors.New("not found")
 
-// PinError reports that the only thing able to serve a pinned URL was a
-// mirror file whose digest differs from the pin: the pin does not hold.
+// PinError reports that a pin does not hold: the only thing able to serve a
+// pinned URL was a mirror file whose digest or size differs from the pin,
+// or the source has (or sends, or announces) a size other than the pinned
+// one. A size mismatch leaves Got empty: the bytes are never read to the
+// end to hash them.
 type PinError struct {
 	URL    string
 	Want   digest.Digest
 	Got    digest.Digest
-	Source string // "mirror:/abs/path" of the mismatching candidate
+	Source string // "mirror:/abs/path" of the mismatching candidate, or the URL that served
+	// WantSize and GotSize are set when the sizes differ (Got is then "");
+	// GotMore means the source has more than GotSize bytes, which were not
+	// read.
+	WantSize, GotSize int64
+	GotMore           bool
 	// Err is why the URL itself could not be fetched. It is kept out of
 	// Unwrap so that errors.Is(err, ErrNotFound) cannot hide the pin problem.
 	Err error
@@ -46,6 +56,9 @@ type PinError struct {
 
 func (e *PinError) Error() string {
 	msg := fmt.Sprintf("fetch %s: pinned %s but %s has %s", e.URL, e.Want, e.Source, e.Got)
+	if e.Got == "" {
+		msg = fmt.Sprintf("fetch %s: pinned %s of %d bytes but %s has %s", e.URL, e.Want, e.WantSize, e.Source, SizeText(e.GotSize, e.GotMore))
+	}
 	if e.Err != nil {
 		msg += " (and the URL itself failed: " + e.Err.Error() + ")"
 	}
@@ -53,6 +66,15 @@ func (e *PinError) Error() string {
 }
 
 func (e *PinError) Unwrap() error { return ErrPinMismatch }
+
+// SizeText says "N bytes", or "more than N bytes" when more is set.
+func SizeText(n int64, more bool) string {
+	s := fmt.Sprintf("%d bytes", n)
+	if more {
+		s = "more than " + s
+	}
+	return s
+}
 
 // Info describes what served a fetch; the lock records it.
 type Info struct {
@@ -66,6 +88,13 @@ type Info struct {
 // be copied after its first Open, and Open is safe for concurrent use. The
 // fields other than Logf are read once, at the first Open (Mirrors at the
 // first pinned one), and later changes to them have no effect.
+//
+// Every fetch is bounded: by the pinned size when the caller knows it, by
+// the Content-Length a server announces, and by MaxSize; a body that
+// stalls for IdleTimeout fails (and is resumed, as a transient failure,
+// per Retries). Local files, mirror files included, are read only if they
+// are regular files outside /proc, /sys and /dev, and never past the size
+// they had when opened.
 type Fetcher struct {
 	// Client is used for http(s) and hf:// fetches. nil means a client of
 	// this Fetcher's own with connect (10s) and response-header (30s)
@@ -90,6 +119,15 @@ type Fetcher struct {
 	// BaseDir is the directory relative local paths are resolved against
 	// (the recipe's directory); "" means the working directory.
 	BaseDir string
+	// MaxSize bounds the bytes of one fetch (a directory or glob fetch:
+	// all its files together): 0 means DefaultMaxSize (64 GiB). A source
+	// known to be larger fails before it is read; a body that turns out
+	// larger fails once it passes the limit, wrapping ErrTooLarge.
+	MaxSize int64
+	// IdleTimeout fails a download, or the wait for its response, after
+	// this long without a byte (0 means 30s). The failure is transient: it
+	// is retried like a connection error, resuming where it stopped.
+	IdleTimeout time.Duration
 	// Logf, when set, receives progress notes (mirror hits, retries).
 	Logf func(format string, args ...any)
 
@@ -109,12 +147,15 @@ type config struct {
 	hfEndpoint string
 	hfToken    string
 	baseDir    string
+	maxSize    int64
+	idle       time.Duration
 }
 
 const (
 	defaultRetries = 3
 	defaultBackoff = 500 * time.Millisecond
 	defaultHF      = "https://huggingface.co"
+	defaultIdle    = 30 * time.Second
 )
 
 func (f *Fetcher) config() *config {
@@ -126,6 +167,14 @@ func (f *Fetcher) config() *config {
 			hfEndpoint: f.HFEndpoint,
 			hfToken:    f.HFToken,
 			baseDir:    f.BaseDir,
+			maxSize:    f.MaxSize,
+			idle:       f.IdleTimeout,
+		}
+		if c.maxSize <= 0 {
+			c.maxSize = DefaultMaxSize
+		}
+		if c.idle <= 0 {
+			c.idle = defaultIdle
 		}
 		if c.client == nil {
 			c.client = newDefaultClient()
@@ -174,20 +223,23 @@ func (f *Fetcher) logf(format string, args ...any) {
 	}
 }
 
-// Open returns the body of url. If pin != "" and a mirror has a file with
-// the URL's base name whose digest equals pin, that file is served without
-// touching the network. Mirror candidates whose digest differs are
-// remembered: if the URL itself then cannot be fetched, Open returns a
-// *PinError for the first of them. Open never checks the bytes it serves
-// against pin; the caller must.
-func (f *Fetcher) Open(ctx context.Context, url string, pin digest.Digest) (io.ReadCloser, Info, error) {
+// Open returns the body of url. If pin.Digest != "" and a mirror has a
+// file with the URL's base name whose digest equals it, that file is served
+// without touching the network. Mirror candidates whose digest (or size)
+// differs are remembered: if the URL itself then cannot be fetched, Open
+// returns a *PinError for the first of them. Open never checks the bytes it
+// serves against the pinned digest; the caller must. It does check sizes:
+// when pin.Size is known, a source whose size differs fails with a
+// *PinError, before it is read when its size is known up front (a file, a
+// Content-Length), else when the body passes the pinned size.
+func (f *Fetcher) Open(ctx context.Context, url string, pin Pin) (io.ReadCloser, Info, error) {
 	info := Info{URL: url, Size: -1}
 	if err := ctx.Err(); err != nil {
 		return nil, info, fmt.Errorf("fetch %s: %w", url, err)
 	}
-	if pin != "" {
-		if err := pin.Validate(); err != nil {
-			return nil, info, fmt.Errorf("fetch %s: invalid pin %q: %w", url, pin, err)
+	if pin.Digest != "" {
+		if err := pin.Digest.Validate(); err != nil {
+			return nil, info, fmt.Errorf("fetch %s: invalid pin %q: %w", url, pin.Digest, err)
 		}
 	}
 	cfg := f.config()
@@ -198,8 +250,8 @@ func (f *Fetcher) Open(ctx context.Context, url string, pin digest.Digest) (io.R
 	info.Revision = src.revision
 
 	var mismatch *PinError
-	if pin != "" && src.base != "" && len(f.Mirrors) > 0 {
-		rc, minfo, pe, err := f.openMirror(ctx, src, pin, info)
+	if pin.Digest != "" && src.base != "" && len(f.Mirrors) > 0 {
+		rc, minfo, pe, err := f.openMirror(ctx, cfg, src, pin, info)
 		if err != nil {
 			return nil, info, err
 		}
@@ -211,9 +263,9 @@ func (f *Fetcher) Open(ctx context.Context, url string, pin digest.Digest) (io.R
 
 	var rc io.ReadCloser
 	if src.local != "" {
-		rc, info, err = openLocal(ctx, src, info)
+		rc, info, err = openLocal(ctx, cfg, src, pin, info)
 	} else {
-		rc, info, err = f.openHTTP(ctx, cfg, src, info)
+		rc, info, err = f.openHTTP(ctx, cfg, src, pin, info)
 	}
 	if err != nil {
 		if mismatch != nil && ctx.Err() == nil {
@@ -225,90 +277,87 @@ func (f *Fetcher) Open(ctx context.Context, url string, pin digest.Digest) (io.R
 	return rc, info, nil
 }
 
-// openMirror returns an open mirror file whose digest equals pin, or the
-// first mismatching candidate as a *PinError (nil if there was none).
-func (f *Fetcher) openMirror(ctx context.Context, src source, pin digest.Digest, info Info) (io.ReadCloser, Info, *PinError, error) {
+// openMirror returns an open mirror file whose digest equals the pin, or
+// the first mismatching candidate as a *PinError (nil if there was none).
+// A candidate whose size differs from a known pinned size is a mismatch
+// without being read.
+func (f *Fetcher) openMirror(ctx context.Context, cfg *config, src source, pin Pin, info Info) (io.ReadCloser, Info, *PinError, error) {
 	f.mirrorOnce.Do(func() { f.mirrors = buildMirrorIndex(f.Mirrors, f.logf) })
+	wantSize, sizeKnown := pin.size()
 	var mismatch *PinError
+	unusable := func(p string, err error) {
+		f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+	}
 	for _, p := range f.mirrors.candidates(src.base) {
-		got, err := f.mirrors.digestOf(ctx, p, pin.Algorithm())
+		st, err := checkLocal(p, true)
+		if err != nil {
+			unusable(p, err)
+			continue
+		}
+		if sizeKnown && st.Size() != wantSize {
+			if mismatch == nil {
+				mismatch = &PinError{URL: src.display, Want: pin.Digest, Source: "mirror:" + p, WantSize: wantSize, GotSize: st.Size()}
+			}
+			continue
+		}
+		if st.Size() > cfg.maxSize {
+			unusable(p, tooLarge(src.display, "mirror:"+p, st.Size(), cfg.maxSize, false))
+			continue
+		}
+		got, err := f.mirrors.digestOf(ctx, p, pin.Digest.Algorithm(), cfg.maxSize)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, info, nil, fmt.Errorf("fetch %s: %w", src.display, ctxErr)
 			}
-			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			unusable(p, err)
 			continue
 		}
-		if got != pin {
+		if got != pin.Digest {
 			if mismatch == nil {
-				mismatch = &PinError{URL: src.display, Want: pin, Got: got, Source: "mirror:" + p}
+				mismatch = &PinError{URL: src.display, Want: pin.Digest, Got: got, Source: "mirror:" + p}
 			}
 			continue
 		}
-		file, err := os.Open(p)
+		file, st, err := openRegular(p)
 		if err != nil {
-			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			unusable(p, err)
 			continue
 		}
-		st, err := file.Stat()
-		if err != nil {
+		// The file may have changed since it was hashed: serve no more than
+		// the pinned size (the caller's hash check catches the rest).
+		if (sizeKnown && st.Size() != wantSize) || st.Size() > cfg.maxSize {
 			file.Close()
-			f.logf("fetch %s: mirror candidate %s unusable: %v", src.display, p, err)
+			unusable(p, fmt.Errorf("changed size to %d bytes since it was hashed", st.Size()))
 			continue
 		}
 		info.Source = "mirror:" + p
 		info.Size = st.Size()
 		f.logf("fetch %s: served by %s", src.display, info.Source)
-		return &body{ctx: ctx, rc: file, display: src.display, source: info.Source}, info, nil, nil
+		return newFileBody(ctx, file, src.display, info.Source, st.Size()), info, nil, nil
 	}
 	return nil, info, mismatch, nil
 }
 
-func openLocal(ctx context.Context, src source, info Info) (io.ReadCloser, Info, error) {
-	file, err := os.Open(src.local)
+func openLocal(ctx context.Context, cfg *config, src source, pin Pin, info Info) (io.ReadCloser, Info, error) {
+	file, st, err := openRegular(src.local)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, info, fmt.Errorf("fetch %s: %s: %w", src.display, src.local, ErrNotFound)
 		}
 		return nil, info, fmt.Errorf("fetch %s: %w", src.display, err)
 	}
-	st, err := file.Stat()
-	if err != nil {
-		file.Close()
-		return nil, info, fmt.Errorf("fetch %s: %w", src.display, err)
-	}
-	if !st.Mode().IsRegular() {
-		file.Close()
-		return nil, info, fmt.Errorf("fetch %s: %s is not a regular file (%s)", src.display, src.local, st.Mode().Type())
-	}
 	info.Source = "file:" + src.local
 	info.Size = st.Size()
-	return &body{ctx: ctx, rc: file, display: src.display, source: info.Source}, info, nil
-}
-
-// body names the URL and byte offset in read errors and stops reading once
-// ctx is done, so a cancelled build does not keep streaming a local file.
-type body struct {
-	ctx     context.Context
-	rc      io.ReadCloser
-	display string
-	source  string
-	off     int64
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	if err := b.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("fetch %s: reading %s at byte %d: %w", b.display, b.source, b.off, err)
+	if want, ok := pin.size(); ok && st.Size() != want {
+		file.Close()
+		return nil, info, &PinError{URL: src.display, Want: pin.Digest, Source: info.Source, WantSize: want, GotSize: st.Size()}
 	}
-	n, err := b.rc.Read(p)
-	b.off += int64(n)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("fetch %s: reading %s at byte %d: %w", b.display, b.source, b.off, err)
+	if st.Size() > cfg.maxSize {
+		file.Close()
+		return nil, info, tooLarge(src.display, info.Source, st.Size(), cfg.maxSize, false)
 	}
-	return n, err
+	return newFileBody(ctx, file, src.display, info.Source, st.Size()), info, nil
 }
-
-func (b *body) Close() error { return b.rc.Close() }
 
 // SplitMirrorList splits a DSBUILD_MIRROR value (colon-separated, like
 // PATH) into directories, dropping empty elements.

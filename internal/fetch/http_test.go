@@ -50,7 +50,7 @@ func testFetcher(t testing.TB) *Fetcher {
 // openAll opens url and reads the whole body.
 func openAll(t *testing.T, f *Fetcher, url string, pin digest.Digest) ([]byte, Info, error) {
 	t.Helper()
-	rc, info, err := f.Open(context.Background(), url, pin)
+	rc, info, err := f.Open(context.Background(), url, Pin{Digest: pin})
 	if err != nil {
 		return nil, info, err
 	}
@@ -198,7 +198,7 @@ func TestOpenStatus(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			url := srv.URL + "/file.bin"
-			rc, _, err := f.Open(ctx, url, "")
+			rc, _, err := f.Open(ctx, url, Pin{})
 			if got := srv.hits.Load(); got != tt.wantHits {
 				t.Errorf("server hits = %d, want %d", got, tt.wantHits)
 			}
@@ -274,7 +274,7 @@ func TestOpenCancelDuringBackoff(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := f.Open(ctx, srv.URL+"/f", "")
+		_, _, err := f.Open(ctx, srv.URL+"/f", Pin{})
 		done <- err
 	}()
 	select {
@@ -294,7 +294,7 @@ func TestOpenCanceledContext(t *testing.T) {
 	srv := sequenceServer(t, reply{code: 200, body: "ok"})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := testFetcher(t).Open(ctx, srv.URL+"/f", ""); !errors.Is(err, context.Canceled) {
+	if _, _, err := testFetcher(t).Open(ctx, srv.URL+"/f", Pin{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open(cancelled ctx) = %v, want context.Canceled", err)
 	}
 	if n := srv.hits.Load(); n != 0 {
@@ -342,7 +342,7 @@ func TestOpenTruncatedBodyNamesOffset(t *testing.T) {
 		buf.Flush()
 		conn.Close()
 	})
-	rc, info, err := testFetcher(t).Open(context.Background(), srv.URL+"/big.bin", "")
+	rc, info, err := testFetcher(t).Open(context.Background(), srv.URL+"/big.bin", Pin{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +455,7 @@ func TestHFTokenNeverInErrors(t *testing.T) {
 		"hf://datasets/org/broken@main/pinned.json", // mirror mismatch → PinError
 		"hf://datasets/bad repo/x/y.json",
 	} {
-		_, _, err := f.Open(context.Background(), url, digest.FromString("pinned"))
+		_, _, err := f.Open(context.Background(), url, Pin{Digest: digest.FromString("pinned")})
 		if err == nil {
 			t.Errorf("Open(%s) succeeded, want an error", url)
 			continue
@@ -524,7 +524,7 @@ func BenchmarkOpenHTTP(b *testing.B) {
 	f.Logf = nil
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
-		rc, _, err := f.Open(context.Background(), srv.URL+"/f", "")
+		rc, _, err := f.Open(context.Background(), srv.URL+"/f", Pin{})
 		if err != nil {
 			b.Fatal(err)
 		}

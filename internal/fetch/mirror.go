@@ -87,7 +87,9 @@ func (m *mirrorIndex) candidates(name string) []string {
 // digestOf hashes path once per algorithm, however many goroutines ask.
 // A hash cut short by its caller's cancellation is forgotten so that the
 // next caller starts over rather than inheriting someone else's ctx error.
-func (m *mirrorIndex) digestOf(ctx context.Context, path string, alg digest.Algorithm) (digest.Digest, error) {
+// The file is read only if it is regular, no larger than max, and only up
+// to the size it had when opened.
+func (m *mirrorIndex) digestOf(ctx context.Context, path string, alg digest.Algorithm, max int64) (digest.Digest, error) {
 	key := hashKey{path, alg}
 	for {
 		m.mu.Lock()
@@ -96,7 +98,7 @@ func (m *mirrorIndex) digestOf(ctx context.Context, path string, alg digest.Algo
 			e = &hashEntry{done: make(chan struct{})}
 			m.digests[key] = e
 			m.mu.Unlock()
-			e.d, e.err = hashFile(ctx, path, alg)
+			e.d, e.err = hashFile(ctx, path, alg, max)
 			if e.err != nil && ctx.Err() != nil {
 				e.canceled = true
 				m.mu.Lock()
@@ -120,30 +122,32 @@ func (m *mirrorIndex) digestOf(ctx context.Context, path string, alg digest.Algo
 	}
 }
 
-func hashFile(ctx context.Context, path string, alg digest.Algorithm) (digest.Digest, error) {
+func hashFile(ctx context.Context, path string, alg digest.Algorithm, max int64) (digest.Digest, error) {
 	if !alg.Available() {
 		return "", fmt.Errorf("digest algorithm %q is not available", alg)
 	}
-	file, err := os.Open(path)
+	file, st, err := openRegular(path)
 	if err != nil {
 		return "", err
 	}
 	defer file.Close()
+	if st.Size() > max {
+		return "", tooLarge(path, "mirror:"+path, st.Size(), max, false)
+	}
 	h := alg.Hash()
 	buf := make([]byte, 1<<20)
-	var off int64
+	r := newFileBody(ctx, file, path, "mirror:"+path, st.Size())
 	for {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		n, err := file.Read(buf)
+		n, err := r.Read(buf)
 		h.Write(buf[:n])
-		off += int64(n)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("hashing %s at byte %d: %w", path, off, err)
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return "", ctxErr
+			}
+			return "", fmt.Errorf("hashing: %w", err)
 		}
 	}
 	return digest.NewDigest(alg, h), nil

@@ -175,7 +175,7 @@ func TestMirrorConcurrentOpensHashOnce(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range errs {
 		wg.Go(func() {
-			rc, info, err := f.Open(context.Background(), "http://127.0.0.1:1/shared.bin", pin)
+			rc, info, err := f.Open(context.Background(), "http://127.0.0.1:1/shared.bin", Pin{Digest: pin})
 			if err != nil {
 				errs[i] = err
 				return
@@ -205,10 +205,10 @@ func TestMirrorHashCancelIsNotMemoized(t *testing.T) {
 	idx := buildMirrorIndex([]string{mirror}, t.Logf)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := idx.digestOf(ctx, p, digest.SHA256); !errors.Is(err, context.Canceled) {
+	if _, err := idx.digestOf(ctx, p, digest.SHA256, DefaultMaxSize); !errors.Is(err, context.Canceled) {
 		t.Fatalf("digestOf(cancelled) = %v, want context.Canceled", err)
 	}
-	got, err := idx.digestOf(context.Background(), p, digest.SHA256)
+	got, err := idx.digestOf(context.Background(), p, digest.SHA256, DefaultMaxSize)
 	if err != nil || got != digest.FromString("abc") {
 		t.Errorf("digestOf after a cancelled attempt = %s, %v; want %s", got, err, digest.FromString("abc"))
 	}
@@ -257,7 +257,7 @@ func TestSharedMirror(t *testing.T) {
 	f.Client = &http.Client{Transport: failTransport{t}}
 	f.Retries = -1
 
-	rc, info, err := f.Open(context.Background(), url, pin)
+	rc, info, err := f.Open(context.Background(), url, Pin{Digest: pin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func BenchmarkOpenMirrorHit(b *testing.B) {
 	pin := digest.FromString(content)
 	b.SetBytes(int64(len(content)))
 	for b.Loop() {
-		rc, _, err := f.Open(context.Background(), "http://127.0.0.1:1/big.bin", pin)
+		rc, _, err := f.Open(context.Background(), "http://127.0.0.1:1/big.bin", Pin{Digest: pin})
 		if err != nil {
 			b.Fatal(err)
 		}

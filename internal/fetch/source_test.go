@@ -145,7 +145,7 @@ func TestOpenLocalCancelStopsReading(t *testing.T) {
 	defer cancel()
 	f := testFetcher(t)
 	f.BaseDir = base
-	rc, _, err := f.Open(ctx, "f.txt", "")
+	rc, _, err := f.Open(ctx, "f.txt", Pin{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestOpenLocalCancelStopsReading(t *testing.T) {
 
 func TestOpenInvalidPin(t *testing.T) {
 	for _, pin := range []string{"sha256:abc", "md5:0123", "nocolon"} {
-		_, _, err := testFetcher(t).Open(context.Background(), "x.csv", digest.Digest(pin))
+		_, _, err := testFetcher(t).Open(context.Background(), "x.csv", Pin{Digest: digest.Digest(pin)})
 		if err == nil || !strings.Contains(err.Error(), "invalid pin") {
 			t.Errorf("Open(pin %q) = %v, want an invalid pin error", pin, err)
 		}

@@ -37,9 +37,16 @@ type PinError struct {
 	Want   digest.Digest
 	Got    digest.Digest
 	Source string
+	// WantSize and GotSize are set instead of Got when the sizes differ
+	// (GotMore: more than GotSize bytes, which were not read).
+	WantSize, GotSize int64
+	GotMore           bool
 }
 
 func (e *PinError) Error() string {
+	if e.Got == "" && (e.GotSize != 0 || e.GotMore) {
+		return e.sizeError()
+	}
 	return fmt.Sprintf("%s: %s is pinned to %s but %s has %s", e.Node, e.URL, e.Want, e.Source, e.Got)
 }
 
@@ -539,13 +546,9 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		}
 		return o.Store.Path(n.Pin)
 	}
-	body, info, err := o.Fetcher.Open(ctx, url, n.Pin)
+	body, info, err := o.Fetcher.Open(ctx, url, fetch.Pin{Digest: n.Pin, Size: p.pinnedSize(n)})
 	if err != nil {
-		var pe *fetch.PinError
-		if errors.As(err, &pe) {
-			return "", &PinError{Node: n.ID, URL: url, Want: pe.Want, Got: pe.Got, Source: pe.Source}
-		}
-		return "", err
+		return "", fetchPinError(n, url, err)
 	}
 	defer body.Close()
 	w, err := o.Store.NewWriter()
@@ -554,7 +557,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 	}
 	defer w.Abort()
 	if _, err := io.Copy(w, &progressReader{r: body, ctx: ctx, report: func(b int64) { o.Events.Progress(n, 0, b) }}); err != nil {
-		return "", fmt.Errorf("downloading %s: %w", url, err)
+		return "", fetchPinError(n, url, fmt.Errorf("downloading %s: %w", url, err))
 	}
 	desc, err := w.Commit(n.Pin)
 	if err != nil {

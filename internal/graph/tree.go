@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
 )
 
@@ -49,17 +50,29 @@ func renderListing(es []treeEntry) []byte {
 	return b.Bytes()
 }
 
-// listTree returns the files of a tree source, sorted by relative path.
+// listTree returns the files of a tree source, sorted by relative path:
+// what `sha256sum` would read. The directory itself may be a link; below
+// it, links to files count as those files (sha256sum follows them) while
+// links to directories are not followed (no cycles) and dangling links are
+// skipped. A matching device, FIFO or socket, or a link to one, is an
+// error: fetches read regular files only.
 func listTree(dir, pattern string) ([]string, error) {
+	if err := fetch.CheckLocalPath(dir); err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
 	var rels []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
 		}
-		rel, err := filepath.Rel(dir, path)
+		rel, err := filepath.Rel(root, path)
 		if err != nil {
 			return err
 		}
@@ -71,6 +84,25 @@ func listTree(dir, pattern string) ([]string, error) {
 			}
 			if !ok {
 				return nil
+			}
+		}
+		if !d.Type().IsRegular() {
+			shown := filepath.Join(dir, filepath.FromSlash(rel))
+			special := func() error {
+				if err := fetch.CheckLocalPath(shown); err != nil {
+					return err
+				}
+				return fmt.Errorf("%s changed while it was listed", shown)
+			}
+			if d.Type()&fs.ModeSymlink == 0 {
+				return special()
+			}
+			st, err := os.Stat(path)
+			switch {
+			case err != nil || st.IsDir():
+				return nil
+			case !st.Mode().IsRegular():
+				return special()
 			}
 		}
 		rels = append(rels, rel)
@@ -100,13 +132,26 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 	}
 	entries := make([]treeEntry, len(rels))
 	var size int64
+	// The lock's size of the tree and the max fetch size bound the files
+	// together; each is opened as a regular file and read no further than
+	// the size it had when opened.
+	pinSize, maxSize := p.pinnedSize(n), o.Fetcher.MaxFetchSize()
 	for i, rel := range rels {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		f, fsize, err := o.Fetcher.OpenFile(ctx, filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return nil, nil, err
+		}
+		if pinSize > 0 && size+fsize > pinSize {
+			f.Close()
+			return nil, nil, &PinError{Node: n.ID, URL: url, Want: n.Pin, Source: "file:" + dir, WantSize: pinSize, GotSize: pinSize, GotMore: true}
+		}
+		if size+fsize > maxSize {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: its files have more than %d bytes, %w of %s (set --max-fetch-size or DSBUILD_MAX_FETCH_SIZE to raise it)",
+				url, maxSize, fetch.ErrTooLarge, fetch.FormatSize(maxSize))
 		}
 		desc, err := o.Store.Put(f, "")
 		f.Close()

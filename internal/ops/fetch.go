@@ -17,6 +17,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -100,6 +101,18 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		// reader applies types by name to the inferred schema.
 	}
 	op.opts.FileColumn = attrString(n, "file_column", "")
+	if p, ok := localPath(u, env.RecipeDir); ok {
+		// A device, FIFO, /proc file … known now is a recipe error; the
+		// fetcher refuses one that appears later.
+		checked := p
+		if dir, _, ok := localTree(u, env.RecipeDir); ok {
+			checked = dir
+		}
+		if err := fetch.CheckLocalPath(checked); err != nil {
+			diags = append(diags, diag("Not a regular file", fmt.Sprintf("%v. Point url at a regular file, or at a directory or glob of them.", err), attrRange(n, "url")))
+			return nil, diags
+		}
+	}
 	if dir, pattern, ok := localTree(u, env.RecipeDir); ok {
 		return &treeFetchOp{fetchOp: op, dir: dir, pattern: pattern}, diags
 	}
@@ -112,15 +125,9 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 // localTree recognizes a fetch of many local files: a glob pattern or a
 // directory, relative to the recipe or as a file:// URL.
 func localTree(u *url.URL, base string) (dir, pattern string, ok bool) {
-	if u.Scheme != "" && u.Scheme != "file" {
+	p, ok := localPath(u, base)
+	if !ok {
 		return "", "", false
-	}
-	p := filepath.FromSlash(u.Path)
-	if u.Scheme == "" {
-		p = filepath.FromSlash(u.String())
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(base, p)
 	}
 	if strings.ContainsAny(p, "*?[") {
 		// The directory is everything before the first path element with a
@@ -136,6 +143,22 @@ func localTree(u *url.URL, base string) (dir, pattern string, ok bool) {
 		return p, "", true
 	}
 	return "", "", false
+}
+
+// localPath is the absolute path of a local fetch (a path relative to the
+// recipe or a file:// URL).
+func localPath(u *url.URL, base string) (string, bool) {
+	if u.Scheme != "" && u.Scheme != "file" {
+		return "", false
+	}
+	p := filepath.FromSlash(u.Path)
+	if u.Scheme == "" {
+		p = filepath.FromSlash(u.String())
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return p, true
 }
 
 // treeFetchOp reads a set of local files as one table.
