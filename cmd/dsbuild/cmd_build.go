@@ -62,6 +62,7 @@ func (o *commonOptions) fetcher(g *globals, p *graph.Plan) *fetch.Fetcher {
 
 // load reads the recipe and prints its diagnostics with source snippets.
 func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
+	stallForTest(g, "load")
 	var debug io.Writer
 	if strings.Contains(g.getenv("DSBUILD_DEBUG"), "keys") {
 		debug = g.stderr

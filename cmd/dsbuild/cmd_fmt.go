@@ -44,6 +44,7 @@ func runFmtCmd(ctx context.Context, g *globals, args []string) error {
 		files = append(files, m...)
 	}
 	sort.Strings(files)
+	stallForTest(g, "fmt")
 	var diags hcl.Diagnostics
 	var unformatted []string
 	for _, f := range files {
