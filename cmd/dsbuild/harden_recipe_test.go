@@ -169,3 +169,18 @@ func TestInterruptedCommandDoesNotReportSuccess(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepNestingIsADiagnostic: 100k parentheses (about 200 KB) used to
+// overflow the stack in load and in fmt; now every command reports the
+// place as a recipe error (exit 2).
+func TestDeepNestingIsADiagnostic(t *testing.T) {
+	where := strings.Repeat("(", 100000) + `a == "x"` + strings.Repeat(")", 100000)
+	_, rec, cacheDir := smallProject(t, strings.Replace(smallRecipe, `a == "x"`, where, 1))
+	for _, args := range [][]string{{"build", rec, "--cache", cacheDir}, {"plan", rec, "--cache", cacheDir}, {"fmt", rec}, {"fmt", "--check", rec}} {
+		cmd, stderr := startChild(t, nil, args...)
+		code, out := waitExit(t, cmd, stderr)
+		if code != exitUsage || !strings.Contains(out, "r.hcl:7:") || !strings.Contains(out, "Expression nested too deeply") {
+			t.Errorf("dsbuild %v: exit %d, want %d and a diagnostic at r.hcl:7:\n%.2000s", args, code, exitUsage, out)
+		}
+	}
+}

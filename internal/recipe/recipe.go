@@ -217,12 +217,19 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 			})
 			continue
 		}
+		r.Files = append(r.Files, File{Path: fp, Bytes: src})
+		// HCL's parser recurses per level of nesting; a file nested too
+		// deep is refused before it can overflow the stack.
+		if d := CheckNesting(src, fp); d.HasErrors() {
+			diags = append(diags, d...)
+			parseFailed = true
+			continue
+		}
 		f, d := p.ParseHCL(src, fp)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			parseFailed = true
 		}
-		r.Files = append(r.Files, File{Path: fp, Bytes: src})
 		if f != nil {
 			files = append(files, f)
 		}
