@@ -67,7 +67,11 @@ func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
 	if strings.Contains(g.getenv("DSBUILD_DEBUG"), "keys") {
 		debug = g.stderr
 	}
-	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, DebugKeys: debug})
+	storeDir := o.cacheDir
+	if storeDir == "" {
+		storeDir, _ = cache.DefaultDir()
+	}
+	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, StoreDir: storeDir, DebugKeys: debug})
 	if len(diags) > 0 {
 		printDiags(g, p, diags)
 	}

@@ -58,6 +58,8 @@ type LoadOptions struct {
 	Vars       map[string]string
 	Registry   ops.Registry
 	ProjectDir string // "" = found from the recipe's location
+	// StoreDir is the store's directory; outputs may not write into it.
+	StoreDir string
 	// DebugKeys, when set, receives every key's preimage.
 	DebugKeys io.Writer
 }
@@ -84,7 +86,10 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	for _, v := range rec.Variables {
 		vars[v.Name] = v.Value
 	}
-	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars}
+	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars, StoreDir: opts.StoreDir}
+	for _, f := range rec.Files {
+		env.RecipeFiles = append(env.RecipeFiles, f.Path)
+	}
 	for _, rn := range rec.Nodes {
 		spec := reg[rn.Kind]
 		op, d := spec.New(rn, env)

@@ -312,6 +312,9 @@ func libraryFiles(path string) ([]srcFile, hcl.Diagnostics) {
 		return fail("Cannot read template library", err.Error())
 	}
 	if !st.IsDir() {
+		if !st.Mode().IsRegular() {
+			return fail("Cannot read template library", fmt.Sprintf("%s is not a regular file; templates are read from regular files only (never devices or pipes).", path))
+		}
 		return []srcFile{{filepath.Base(path), path}}, nil
 	}
 	ents, err := os.ReadDir(path)
@@ -320,9 +323,15 @@ func libraryFiles(path string) ([]srcFile, hcl.Diagnostics) {
 	}
 	var files []srcFile
 	for _, e := range ents {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
-			files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
 		}
+		// A link in the folder could lead anywhere (outside the project,
+		// to a device); only the regular files of the folder are read.
+		if !e.Type().IsRegular() {
+			return fail("Cannot read template library", fmt.Sprintf("%s in %s is not a regular file (a symbolic link, device or pipe); template folders hold regular *.hcl files only.", e.Name(), path))
+		}
+		files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
 	if len(files) == 0 {
