@@ -184,3 +184,223 @@ func TestDeepNestingIsADiagnostic(t *testing.T) {
 		}
 	}
 }
+
+// runIn runs the CLI in-process with a private store.
+func runIn(t *testing.T, cacheDir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if args[0] != "fmt" {
+		args = append(args, "--cache", cacheDir)
+	}
+	code := run(context.Background(), g, args)
+	return code, out.String(), errb.String()
+}
+
+// outputRecipe is smallRecipe writing to path (an HCL string literal).
+func outputRecipe(path string) string {
+	return strings.Replace(smallRecipe, `"out/o.csv"`, path, 1)
+}
+
+// wantDiag runs dsbuild cmd on rec and wants exit 2 with every substring of
+// want in its diagnostics.
+func wantDiag(t *testing.T, cacheDir string, args []string, want ...string) string {
+	t.Helper()
+	code, _, stderr := runIn(t, cacheDir, args...)
+	if code != exitUsage {
+		t.Fatalf("dsbuild %v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("dsbuild %v: stderr lacks %q:\n%s", args, w, stderr)
+		}
+	}
+	return stderr
+}
+
+// TestOutputsStayInsideTheProject: an output whose folder (out/ itself or
+// any parent) is a link leading outside the project is refused before
+// anything runs, by build and plan alike, and nothing is written there; a
+// link that stays inside the project is followed.
+func TestOutputsStayInsideTheProject(t *testing.T) {
+	tests := []struct {
+		name, path string
+		links      map[string]string // link (in the project) -> target ("OUT" = the outside folder)
+		shown      string            // the link the message must name
+	}{
+		{"out is a link", `"out/keys/authorized_keys"`, map[string]string{"out": "OUT"}, "out"},
+		{"a deeper parent", `"out/keys/authorized_keys"`, map[string]string{"out/keys": "OUT"}, "out/keys"},
+		{"a relative link", `"out/keys/authorized_keys"`, map[string]string{"out/keys": "../../../OUTREL"}, "out/keys"},
+		{"the file itself", `"out/authorized_keys"`, map[string]string{"out/authorized_keys": "OUT/authorized_keys"}, "out/authorized_keys"},
+		{"a dangling link", `"out/keys/authorized_keys"`, map[string]string{"out/keys": "/nonexistent/dsbuild"}, "out/keys"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, rec, cacheDir := smallProject(t, outputRecipe(tc.path))
+			outside := t.TempDir()
+			must(t, os.WriteFile(filepath.Join(outside, "authorized_keys"), []byte("ssh-ed25519 AAAA mine\n"), 0o600))
+			for link, target := range tc.links {
+				target = strings.Replace(target, "OUT", outside, 1)
+				if strings.Contains(target, "OUTREL") {
+					rel, err := filepath.Rel(filepath.Join(dir, filepath.Dir(link)), outside)
+					must(t, err)
+					target = rel
+				}
+				must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(link)), 0o755))
+				must(t, os.Symlink(target, filepath.Join(dir, link)))
+			}
+			for _, cmd := range []string{"plan", "build"} {
+				wantDiag(t, cacheDir, []string{cmd, rec}, "r.hcl:12:", "Invalid output path", tc.shown)
+			}
+			got, err := os.ReadFile(filepath.Join(outside, "authorized_keys"))
+			must(t, err)
+			if string(got) != "ssh-ed25519 AAAA mine\n" {
+				t.Errorf("the file outside the project was changed: %q", got)
+			}
+		})
+	}
+	t.Run("a link inside the project", func(t *testing.T) {
+		dir, rec, cacheDir := smallProject(t, outputRecipe(`"out/o.csv"`))
+		must(t, os.MkdirAll(filepath.Join(dir, "data", "real"), 0o755))
+		must(t, os.Symlink(filepath.Join("data", "real"), filepath.Join(dir, "out")))
+		if code, _, stderr := runIn(t, cacheDir, "build", rec); code != 0 {
+			t.Fatalf("build: exit %d\n%s", code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data", "real", "o.csv")); err != nil {
+			t.Errorf("output not written through the link inside the project: %v", err)
+		}
+	})
+}
+
+// TestOutputsMayNotOverwriteWhatDsbuildOwns: the recipe, lockfiles/, .git/
+// and the store are refused as output paths, however the path is spelled;
+// an existing link or special file at the output path is refused, not
+// followed.
+func TestOutputsMayNotOverwriteWhatDsbuildOwns(t *testing.T) {
+	tests := []struct{ name, path, want string }{
+		{"the recipe", `"recipes/r.hcl"`, "Output would overwrite the recipe"},
+		{"the recipe spelled oddly", `"out/../recipes/./r.hcl"`, "Output would overwrite the recipe"},
+		{"a lockfile", `"lockfiles/r.lock"`, "Output would overwrite a lockfile"},
+		{"the lockfiles folder", `"lockfiles"`, "Output would overwrite a lockfile"},
+		{".git", `".git/hooks/pre-commit"`, "Output would write into .git"},
+		{"the store", `"cache/blobs/x.csv"`, "Output would write into the store"},
+		{"a NUL byte", `"out/a\u0000b.csv"`, "NUL"},
+		{"a folder", `"out"`, "is a folder"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, rec, _ := smallProject(t, outputRecipe(tc.path))
+			must(t, os.MkdirAll(filepath.Join(dir, ".git", "hooks"), 0o755))
+			must(t, os.MkdirAll(filepath.Join(dir, "out"), 0o755))
+			cacheDir := filepath.Join(dir, "cache")
+			before, err := os.ReadFile(rec)
+			must(t, err)
+			wantDiag(t, cacheDir, []string{"build", rec}, "r.hcl:12:", tc.want)
+			after, err := os.ReadFile(rec)
+			must(t, err)
+			if !bytes.Equal(before, after) {
+				t.Errorf("the recipe changed")
+			}
+		})
+	}
+	t.Run("an existing link", func(t *testing.T) {
+		dir, rec, cacheDir := smallProject(t, outputRecipe(`"out/o.csv"`))
+		must(t, os.MkdirAll(filepath.Join(dir, "out"), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, "kept.csv"), []byte("kept\n"), 0o644))
+		must(t, os.Symlink(filepath.Join(dir, "kept.csv"), filepath.Join(dir, "out", "o.csv")))
+		wantDiag(t, cacheDir, []string{"build", rec}, "Output path is not a regular file", "a symbolic link")
+		if b, _ := os.ReadFile(filepath.Join(dir, "kept.csv")); string(b) != "kept\n" {
+			t.Errorf("the link's target was written: %q", b)
+		}
+	})
+	t.Run("a FIFO", func(t *testing.T) {
+		dir, rec, cacheDir := smallProject(t, outputRecipe(`"out/o.csv"`))
+		must(t, os.MkdirAll(filepath.Join(dir, "out"), 0o755))
+		if err := syscall.Mkfifo(filepath.Join(dir, "out", "o.csv"), 0o644); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+		wantDiag(t, cacheDir, []string{"build", rec}, "Output path is not a regular file", "named pipe")
+	})
+}
+
+// TestTwoOutputsOneFile: two output blocks writing one file (however the
+// path is spelled, or through a link inside the project) are a recipe
+// error naming both blocks.
+func TestTwoOutputsOneFile(t *testing.T) {
+	for _, second := range []string{`"out/o.csv"`, `"./out/o.csv"`, `"out/x/../o.csv"`, `"alias/o.csv"`} {
+		t.Run(second, func(t *testing.T) {
+			dir, rec, cacheDir := smallProject(t, smallRecipe+`
+output "again" {
+  input = fetch.d
+  path  = `+second+`
+}
+`)
+			must(t, os.MkdirAll(filepath.Join(dir, "out"), 0o755))
+			must(t, os.Symlink("out", filepath.Join(dir, "alias")))
+			for _, cmd := range []string{"plan", "build", "graph"} {
+				wantDiag(t, cacheDir, []string{cmd, rec}, "r.hcl:17:", "Two outputs write one file", "output.o (", `r.hcl:12) already writes "out/o.csv"`, "give output.again another path")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "lockfiles", "r.lock")); err == nil {
+				t.Error("a lock was written")
+			}
+		})
+	}
+}
+
+// TestTemplatesStayInsideTheProject: a synthesize templates path through
+// a link out of the project, or a template file that is a link, is refused
+// at load with a message naming the link.
+func TestTemplatesStayInsideTheProject(t *testing.T) {
+	const recipe = `synthesize "s" {
+  category  = "boundary"
+  n         = 2
+  seed      = 1
+  templates = "recipes/templates"
+}
+`
+	dir, rec, cacheDir := smallProject(t, recipe)
+	outside := t.TempDir()
+	must(t, os.Symlink(outside, filepath.Join(dir, "recipes", "templates")))
+	wantDiag(t, cacheDir, []string{"plan", rec}, "r.hcl:5:", "Invalid templates path", "recipes/templates, a symbolic link to "+outside+", outside the project")
+
+	dir, rec, cacheDir = smallProject(t, recipe)
+	must(t, os.MkdirAll(filepath.Join(dir, "recipes", "templates"), 0o755))
+	must(t, os.WriteFile(filepath.Join(outside, "secret.hcl"), []byte("x = 1\n"), 0o644))
+	must(t, os.Symlink(filepath.Join(outside, "secret.hcl"), filepath.Join(dir, "recipes", "templates", "a.hcl")))
+	wantDiag(t, cacheDir, []string{"plan", rec}, "r.hcl:5:", "a.hcl", "not a regular file")
+}
+
+// TestStaleOutputTempsAreCleaned: the temp file a killed build leaves
+// beside an output is removed by the next build, whether the output is
+// rewritten or restored from the cache; a temp file a live writer holds
+// (locked) is left alone.
+func TestStaleOutputTempsAreCleaned(t *testing.T) {
+	dir, rec, cacheDir := smallProject(t, smallRecipe)
+	out := filepath.Join(dir, "out")
+	must(t, os.MkdirAll(out, 0o755))
+	stale := filepath.Join(out, ".o.csv.dsbuild-0123456789abcdef")
+	live := filepath.Join(out, ".o.csv.dsbuild-fedcba9876543210")
+	must(t, os.WriteFile(stale, []byte("half"), 0o600))
+	must(t, os.WriteFile(live, []byte("busy"), 0o600))
+	f, err := os.OpenFile(live, os.O_RDWR, 0)
+	must(t, err)
+	defer f.Close()
+	must(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	if code, _, stderr := runIn(t, cacheDir, "build", rec); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temp file %s survived the build (err %v)", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a locked temp file was removed: %v", err)
+	}
+	// A cached build that only checks the output cleans too.
+	must(t, os.WriteFile(stale, []byte("half"), 0o600))
+	if code, _, stderr := runIn(t, cacheDir, "build", rec); code != 0 {
+		t.Fatalf("second build: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temp file survived a cached build (err %v)", err)
+	}
+}

@@ -112,9 +112,6 @@ func checkOutputPath(n *recipe.Node, env *Env, p string) (string, hcl.Diagnostic
 		}
 		return bad("Invalid output path", err.Error()+".")
 	}
-	if res.Info != nil && !res.Info.Mode().IsRegular() {
-		return bad("Output path is not a regular file", fmt.Sprintf("%s exists and is %s. Outputs replace regular files only and never write through links or into devices or pipes; remove it or choose another path.", res.Rel, projpath.Describe(res.Info)))
-	}
 	root, err := projpath.RealDir(env.ProjectDir)
 	if err != nil {
 		return bad("Invalid output path", err.Error())
@@ -143,13 +140,16 @@ func checkOutputPath(n *recipe.Node, env *Env, p string) (string, hcl.Diagnostic
 			return bad("Output would overwrite the recipe", fmt.Sprintf("%s is the recipe file %s; write outputs elsewhere, e.g. \"out/%s\".", res.Rel, f, path.Base(res.Rel)))
 		}
 	}
+	if res.Info != nil && !res.Info.Mode().IsRegular() {
+		return bad("Output path is not a regular file", fmt.Sprintf("%s exists and is %s. Outputs replace regular files only and never write through links or into devices or pipes; remove it or choose another path.", res.Rel, projpath.Describe(res.Info)))
+	}
 	if prev, ok := env.outputs[key]; ok {
-		how := ""
+		same := ""
 		if prev.path != p {
-			how = fmt.Sprintf(" as %q", prev.path)
+			same = fmt.Sprintf(", the same file as %q", p)
 		}
-		return bad("Two outputs write one file", fmt.Sprintf("%s already writes %s%s (%s:%d). Each file is written by one output only, or its bytes would depend on which finished last; give %s another path.",
-			prev.id, res.Rel, how, prev.rng.Filename, prev.rng.Start.Line, n.ID()))
+		return bad("Two outputs write one file", fmt.Sprintf("%s (%s:%d) already writes %q%s. Each file is written by one output only, or its bytes would depend on which finished last; give %s another path.",
+			prev.id, prev.rng.Filename, prev.rng.Start.Line, prev.path, same, n.ID()))
 	}
 	if env.outputs == nil {
 		env.outputs = map[string]outputClaim{}
