@@ -404,3 +404,23 @@ func TestStaleOutputTempsAreCleaned(t *testing.T) {
 		t.Errorf("stale temp file survived a cached build (err %v)", err)
 	}
 }
+
+// TestEmptyRecipeIsAnError: a recipe without nodes (an empty file, only
+// comments, only variables) exits 2 with a hint and writes no lock.
+func TestEmptyRecipeIsAnError(t *testing.T) {
+	for name, src := range map[string]string{
+		"empty":          "",
+		"comments":       "# to do\n",
+		"only variables": "variable \"seed\" {\n  default = 1\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, rec, cacheDir := smallProject(t, src)
+			for _, cmd := range []string{"build", "plan"} {
+				wantDiag(t, cacheDir, []string{cmd, rec}, "r.hcl:1:1: error: Empty recipe", "declares no nodes", "e.g. fetch")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "lockfiles", "r.lock")); err == nil {
+				t.Error("an empty recipe wrote a lock")
+			}
+		})
+	}
+}

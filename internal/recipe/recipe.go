@@ -251,6 +251,9 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 	if !parseFailed {
 		diags = append(diags, l.resolve(r)...)
 		diags = append(diags, findCycles(r)...)
+		if len(l.pending) == 0 {
+			diags = append(diags, emptyRecipe(r, l.kindNames))
+		}
 	}
 	return r, sortDiagnostics(diags)
 }
@@ -297,4 +300,22 @@ func recipeFiles(path string) (paths []string, name, dir string, diags hcl.Diagn
 		}}
 	}
 	return paths, filepath.Base(filepath.Clean(path)), path, nil
+}
+
+// emptyRecipe reports a recipe without a single node: building it would
+// succeed having done nothing and write a lock that pins nothing, which
+// hides a wrong path or an unsaved file.
+func emptyRecipe(r *Recipe, kinds []string) *hcl.Diagnostic {
+	files := make([]string, len(r.Files))
+	for i, f := range r.Files {
+		files[i] = f.Path
+	}
+	start := hcl.InitialPos
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Empty recipe",
+		Detail: fmt.Sprintf("%s declares no nodes, so there is nothing to build or lock. Declare at least one node (%s), e.g. fetch \"data\" { url = \"data/input.csv\" } and output \"data\" { input = fetch.data, path = \"out/data.parquet\" }; check that this is the recipe you meant and that it is saved.",
+			strings.Join(files, ", "), strings.Join(kinds, ", ")),
+		Subject: &hcl.Range{Filename: r.Files[0].Path, Start: start, End: start},
+	}
 }
