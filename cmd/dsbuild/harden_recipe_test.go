@@ -424,3 +424,48 @@ func TestEmptyRecipeIsAnError(t *testing.T) {
 		})
 	}
 }
+
+// TestRecipeAndParameterErrorsTogether: a recipe error in one block (an
+// undeclared variable) and an op parameter error in another (an unknown
+// output format, an output escaping the project) come in one run, not one
+// round after the other.
+func TestRecipeAndParameterErrorsTogether(t *testing.T) {
+	src := smallRecipe + `
+filter "g" {
+  input = fetch.d
+  where = a == var.missing
+  strict = var.nope
+}
+
+output "p" {
+  input  = fetch.d
+  path   = "out/p.csv"
+  format = "xlsx"
+}
+
+output "q" {
+  input = fetch.d
+  path  = "../q.csv"
+}
+`
+	_, rec, cacheDir := smallProject(t, src)
+	for _, cmd := range []string{"build", "plan"} {
+		wantDiag(t, cacheDir, []string{cmd, rec},
+			"r.hcl:18:", "Reference to undeclared variable",
+			"r.hcl:24:", "Unsupported output format",
+			"r.hcl:29:", "Invalid output path")
+	}
+}
+
+// TestLockfileStaysInsideTheProject: lockfiles/ linked out of the project
+// would have the lock written there; it is refused at load.
+func TestLockfileStaysInsideTheProject(t *testing.T) {
+	dir, rec, cacheDir := smallProject(t, smallRecipe)
+	outside := t.TempDir()
+	must(t, os.Remove(filepath.Join(dir, "lockfiles")))
+	must(t, os.Symlink(outside, filepath.Join(dir, "lockfiles")))
+	wantDiag(t, cacheDir, []string{"build", rec}, "Invalid lockfile path", "lockfiles, a symbolic link to "+outside)
+	if ents, _ := os.ReadDir(outside); len(ents) > 0 {
+		t.Errorf("files written outside the project: %v", ents)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/projpath"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -72,8 +73,14 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		reg = ops.Builtin()
 	}
 	rec, diags := recipe.Load(opts.Recipe, reg.Kinds(), opts.Vars)
-	if diags.HasErrors() {
+	if rec == nil || rec.SyntaxErrors {
 		return &Plan{Recipe: rec}, diags
+	}
+	// With recipe errors, the ops of the nodes they do not touch are still
+	// built, so their parameter errors are reported in the same round.
+	recipeDiags := diags
+	if !diags.HasErrors() {
+		recipeDiags = nil
 	}
 	proj := opts.ProjectDir
 	if proj == "" {
@@ -90,7 +97,15 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	for _, f := range rec.Files {
 		env.RecipeFiles = append(env.RecipeFiles, f.Path)
 	}
+	if _, err := projpath.Resolve(proj, "lockfiles/"+rec.Name+".lock"); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lockfile path",
+			Detail:  fmt.Sprintf("The lock of this recipe would be written to lockfiles/%s.lock in %s, but %v.", rec.Name, proj, err),
+			Subject: &hcl.Range{Filename: rec.Files[0].Path, Start: hcl.InitialPos, End: hcl.InitialPos}})
+	}
 	for _, rn := range rec.Nodes {
+		if recipe.ErrorsIn(recipeDiags, rn.Range) {
+			continue
+		}
 		spec := reg[rn.Kind]
 		op, d := spec.New(rn, env)
 		diags = append(diags, d...)

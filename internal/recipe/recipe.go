@@ -86,6 +86,10 @@ type Recipe struct {
 	// Nodes holds every node block, output blocks included, in file order.
 	// A block whose ID repeats an earlier one is not included.
 	Nodes []*Node
+	// SyntaxErrors is set when a file did not parse: its blocks may be
+	// cut short, so nothing beyond the loader's own checks should judge
+	// them.
+	SyntaxErrors bool
 
 	parsed map[string]*hcl.File
 	ctx    *hcl.EvalContext
@@ -115,7 +119,9 @@ type Variable struct {
 type Node struct {
 	Kind, Name string
 	DeclRange  hcl.Range
-	Attrs      map[string]*Attr
+	// Range spans the whole block, header to closing brace.
+	Range hcl.Range
+	Attrs map[string]*Attr
 	// Deps are the IDs of the declared nodes this node references, in
 	// order of first appearance in the source, without duplicates.
 	Deps []string
@@ -248,6 +254,7 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 	diags = append(diags, l.decodeNodes(r)...)
 	// A syntax error can hide declarations; cross-node checks would then
 	// report references to nodes that do exist, burying the real problem.
+	r.SyntaxErrors = parseFailed
 	if !parseFailed {
 		diags = append(diags, l.resolve(r)...)
 		diags = append(diags, findCycles(r)...)
@@ -318,4 +325,20 @@ func emptyRecipe(r *Recipe, kinds []string) *hcl.Diagnostic {
 			strings.Join(files, ", "), strings.Join(kinds, ", ")),
 		Subject: &hcl.Range{Filename: r.Files[0].Path, Start: start, End: start},
 	}
+}
+
+// ErrorsIn reports whether diags hold an error located inside rng, e.g.
+// inside a node's block (Node.Range): a caller that goes on to check the
+// nodes a recipe error did not touch, so that all problems are reported at
+// once, skips those.
+func ErrorsIn(diags hcl.Diagnostics, rng hcl.Range) bool {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Filename != rng.Filename {
+			continue
+		}
+		if d.Subject.Start.Byte >= rng.Start.Byte && d.Subject.Start.Byte <= rng.End.Byte {
+			return true
+		}
+	}
+	return false
 }
