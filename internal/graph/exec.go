@@ -635,12 +635,17 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	cleanStaleOutputTemps(o.OutputDir, sink.Path())
-	if o.Store.FileMatches(dst, m.Blob) {
-		return false, nil
-	}
-	if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
-		o.Store.StampFile(dst, m.Blob)
-		return false, nil
+	// Only a regular file is read to compare: a FIFO would block and a
+	// link could lead anywhere. Anything else is replaced, or refused by
+	// commit.
+	if isRegular(dst) {
+		if o.Store.FileMatches(dst, m.Blob) {
+			return false, nil
+		}
+		if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
+			o.Store.StampFile(dst, m.Blob)
+			return false, nil
+		}
 	}
 	src, err := o.Store.Open(m.Blob)
 	if err != nil {

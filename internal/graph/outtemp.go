@@ -200,3 +200,10 @@ func cleanStaleTemps(root *os.Root, rel string) {
 		f.Close()
 	}
 }
+
+// isRegular reports whether path is a regular file, not following a final
+// link.
+func isRegular(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
