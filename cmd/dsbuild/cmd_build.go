@@ -72,6 +72,13 @@ func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
 		storeDir, _ = cache.DefaultDir()
 	}
 	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, StoreDir: storeDir, DebugKeys: debug})
+	if diags.HasErrors() && p != nil && len(p.Nodes) > 0 {
+		// The nodes no error touches are type-checked now, against the
+		// inputs already cached, so all problems are reported at once.
+		if store, err := o.openStore(g); err == nil {
+			diags = append(diags, p.Check(store, memory.DefaultAllocator)...)
+		}
+	}
 	if len(diags) > 0 {
 		printDiags(g, p, diags)
 	}

@@ -469,3 +469,32 @@ func TestLockfileStaysInsideTheProject(t *testing.T) {
 		t.Errorf("files written outside the project: %v", ents)
 	}
 }
+
+// TestAllThreeRoundsAtOnce: once an input is cached, a type error in a
+// node reading it is reported in the same run as a recipe error and a
+// parameter error elsewhere, not after they are fixed.
+func TestAllThreeRoundsAtOnce(t *testing.T) {
+	_, rec, cacheDir := smallProject(t, smallRecipe)
+	if code, _, stderr := runIn(t, cacheDir, "build", rec); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	bad := strings.Replace(smallRecipe, `where = a == "x"`, `where = a > 1`, 1) + `
+filter "g" {
+  input = fetch.d
+  where = a == var.missing
+}
+
+output "p" {
+  input  = fetch.d
+  path   = "out/p.csv"
+  format = "xlsx"
+}
+`
+	must(t, os.WriteFile(rec, []byte(bad), 0o644))
+	for _, cmd := range []string{"build", "plan"} {
+		wantDiag(t, cacheDir, []string{cmd, rec},
+			"r.hcl:7:", "Mismatched types",
+			"r.hcl:17:", "Reference to undeclared variable",
+			"r.hcl:23:", "Unsupported output format")
+	}
+}

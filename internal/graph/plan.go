@@ -113,7 +113,10 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		p.byID[n.ID] = n
 	}
 	if diags.HasErrors() {
-		return p, diags
+		// Keep the nodes no error touches, with inputs that are kept too:
+		// the caller can still type-check them against cached inputs, so
+		// every problem comes in one round. Such a plan is never run.
+		p.keepHealthy(diags)
 	}
 	for _, n := range p.byID {
 		for _, dep := range n.Rec.Deps {
@@ -140,6 +143,26 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		p.computeKey(n, opts.DebugKeys)
 	}
 	return p, diags
+}
+
+// keepHealthy drops from the plan every node that has an error inside its
+// block or an input that is dropped.
+func (p *Plan) keepHealthy(diags hcl.Diagnostics) {
+	for changed := true; changed; {
+		changed = false
+		for id, n := range p.byID {
+			bad := n.Op == nil || recipe.ErrorsIn(diags, n.Rec.Range)
+			for _, dep := range n.Rec.Deps {
+				if p.byID[dep] == nil {
+					bad = true
+				}
+			}
+			if bad {
+				delete(p.byID, id)
+				changed = true
+			}
+		}
+	}
 }
 
 // computeKey sets n.Key when everything it depends on is known.
