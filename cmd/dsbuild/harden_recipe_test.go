@@ -92,26 +92,26 @@ func waitLine(t *testing.T, r *bufio.Reader, want string) {
 // only turns a hang into a failure, it is not a timing assertion.
 func waitExit(t *testing.T, cmd *exec.Cmd, r *bufio.Reader) (int, string) {
 	t.Helper()
-	rest := make(chan string, 1)
+	// Read stderr to its end before Wait, which closes the pipe.
+	done := make(chan string, 1)
 	go func() {
 		b, _ := io.ReadAll(r)
-		rest <- string(b)
+		done <- string(b)
 	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	var rest string
 	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
-		return cmd.ProcessState.ExitCode(), <-rest
+	case rest = <-done:
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("dsbuild %v did not exit within 10 s of the interrupt", cmd.Args)
-		return 0, ""
+		_ = cmd.Wait()
+		t.Fatalf("dsbuild %v did not exit within 10 s", cmd.Args)
 	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), rest
 }
 
 // TestInterruptEveryCommand interrupts each command while it is stuck in a

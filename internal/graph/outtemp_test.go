@@ -90,3 +90,18 @@ func TestOutputWriteStaysInside(t *testing.T) {
 		empty(t, filepath.Join(proj, "out"))
 	})
 }
+
+// TestWriteLockStaysInside: lockfiles/ turned into a link out of the
+// project after the plan was checked does not carry the lock there.
+func TestWriteLockStaysInside(t *testing.T) {
+	proj, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(proj, "lockfiles")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteLock(filepath.Join(proj, "lockfiles", "r.lock"), &Lock{}); err == nil {
+		t.Fatal("WriteLock through a link out of the project succeeded")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("files written outside the project: %v", ents)
+	}
+}
