@@ -18,6 +18,7 @@ import (
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
 // LockVersion is the lock format version written in every lock.
@@ -248,6 +249,9 @@ func ReadLock(path string) (*Lock, error) {
 
 // ParseLock parses lock text.
 func ParseLock(name string, src []byte) (*Lock, error) {
+	if diags := recipe.CheckNesting(src, name); diags.HasErrors() {
+		return nil, diags // HCL's parser would overflow the stack
+	}
 	f, diags := hclparse.NewParser().ParseHCL(src, name)
 	if diags.HasErrors() {
 		return nil, diags

@@ -105,3 +105,12 @@ func TestWriteLockStaysInside(t *testing.T) {
 		t.Errorf("files written outside the project: %v", ents)
 	}
 }
+
+// TestParseDeepLock: a lock nested 100k levels deep is an error, not a
+// stack overflow.
+func TestParseDeepLock(t *testing.T) {
+	src := "lock_version = " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + "\n"
+	if _, err := ParseLock("deep.lock", []byte(src)); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+		t.Fatalf("ParseLock = %v, want a nesting error", err)
+	}
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/dsbuild/dsbuild/internal/recipe"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
@@ -388,7 +390,12 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		}
 		hashLibraryFile(h, f.rel, src)
 		l.files = append(l.files, f.rel)
-		file, d := parser.ParseHCL(src, f.abs)
+		// HCL's parser recurses per level: refuse deep nesting first.
+		d := recipe.CheckNesting(src, f.abs)
+		var file *hcl.File
+		if !d.HasErrors() {
+			file, d = parser.ParseHCL(src, f.abs)
+		}
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			// A recovered syntax tree would only add follow-on noise.
