@@ -173,17 +173,29 @@ func TestInterruptedCommandDoesNotReportSuccess(t *testing.T) {
 }
 
 // TestDeepNestingIsADiagnostic: 100k parentheses (about 200 KB) used to
-// overflow the stack in load and in fmt; now every command reports the
-// place as a recipe error (exit 2).
+// overflow the stack in load and in fmt, and so did a flat chain of 500k
+// && (the tree HCL builds is as deep as the chain); now every command
+// reports the place as a recipe error (exit 2).
 func TestDeepNestingIsADiagnostic(t *testing.T) {
-	where := strings.Repeat("(", 100000) + `a == "x"` + strings.Repeat(")", 100000)
-	_, rec, cacheDir := smallProject(t, strings.Replace(smallRecipe, `a == "x"`, where, 1))
-	for _, args := range [][]string{{"build", rec, "--cache", cacheDir}, {"plan", rec, "--cache", cacheDir}, {"fmt", rec}, {"fmt", "--check", rec}} {
-		cmd, stderr := startChild(t, nil, args...)
-		code, out := waitExit(t, cmd, stderr)
-		if code != exitUsage || !strings.Contains(out, "r.hcl:7:") || !strings.Contains(out, "Expression nested too deeply") {
-			t.Errorf("dsbuild %v: exit %d, want %d and a diagnostic at r.hcl:7:\n%.2000s", args, code, exitUsage, out)
-		}
+	var chain strings.Builder
+	chain.WriteString(`a == "0"`)
+	for i := 1; i < 500000; i++ {
+		chain.WriteString(` && a != "1"`)
+	}
+	for _, tc := range []struct{ name, where, want string }{
+		{"parentheses", strings.Repeat("(", 100000) + `a == "x"` + strings.Repeat(")", 100000), "Expression nested too deeply"},
+		{"operator chain", chain.String(), "Expression too long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rec, cacheDir := smallProject(t, strings.Replace(smallRecipe, `a == "x"`, tc.where, 1))
+			for _, args := range [][]string{{"build", rec, "--cache", cacheDir}, {"plan", rec, "--cache", cacheDir}, {"fmt", rec}, {"fmt", "--check", rec}} {
+				cmd, stderr := startChild(t, nil, args...)
+				code, out := waitExit(t, cmd, stderr)
+				if code != exitUsage || !strings.Contains(out, "r.hcl:7:") || !strings.Contains(out, tc.want) {
+					t.Errorf("dsbuild %v: exit %d, want %d and %q at r.hcl:7:\n%.2000s", args, code, exitUsage, tc.want, out)
+				}
+			}
+		})
 	}
 }
 

@@ -14,6 +14,12 @@ import (
 // overflow the stack; real recipes nest a dozen levels at most.
 const MaxNesting = 500
 
+// MaxChain is how many binary operators one expression may chain without
+// brackets (a && b && c ...). HCL parses such a chain in a loop, but the
+// tree it builds is as deep as the chain is long, and every later walk
+// over it recurses; a few megabytes of && overflowed the stack.
+const MaxChain = 10000
+
 // CheckNesting scans src without parsing it and reports where nesting
 // first exceeds MaxNesting. It understands just enough HCL to count
 // correctly: comments, quoted strings with escapes, heredocs, and the
@@ -29,6 +35,15 @@ func CheckNesting(src []byte, filename string) hcl.Diagnostics {
 	end := start
 	end.Byte++
 	end.Column++
+	if s.chainOver {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Expression too long",
+			Detail: fmt.Sprintf("More than %d operators are chained here in one expression, beyond what dsbuild parses. To test a value against many constants use in(x, [\"a\", \"b\", ...]); otherwise split the expression or add brackets around parts of it.",
+				MaxChain),
+			Subject: &hcl.Range{Filename: filename, Start: start, End: end},
+		}}
+	}
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagError,
 		Summary:  "Expression nested too deeply",
@@ -51,6 +66,7 @@ type nestFrame struct {
 	close byte   // the byte that ends a bracket or interpolation frame
 	cost  int    // nesting levels the frame adds (1 + pending unary operators)
 	conds int    // chained ? seen in this frame since its last item boundary
+	ops   int    // binary operators seen in this frame since its last item boundary
 	delim []byte // heredoc delimiter
 }
 
@@ -62,6 +78,10 @@ type nestScanner struct {
 	unary int // ! and unary - waiting for their operand
 	// topConds counts chained ? outside any bracket (an attribute's value).
 	topConds int
+	// chain is the sum of the frames' ops (and topOps): how deep the
+	// operator chains open here make the syntax tree.
+	chain, topOps int
+	chainOver     bool // the limit exceeded is MaxChain, not MaxNesting
 	// directives counts open %{ if } and %{ for } directives, which nest
 	// like blocks in HCL's template parser.
 	directives int
@@ -129,6 +149,7 @@ func (s *nestScanner) pop() {
 	f := s.stack[len(s.stack)-1]
 	s.stack = s.stack[:len(s.stack)-1]
 	s.depth -= f.cost + f.conds
+	s.chain -= f.ops
 	s.unary = 0
 }
 
@@ -137,10 +158,12 @@ func (s *nestScanner) pop() {
 func (s *nestScanner) boundary() {
 	if f := s.top(); f != nil {
 		s.depth -= f.conds
-		f.conds = 0
+		s.chain -= f.ops
+		f.conds, f.ops = 0, 0
 	} else {
 		s.depth -= s.topConds
-		s.topConds = 0
+		s.chain -= s.topOps
+		s.topConds, s.topOps = 0, 0
 	}
 	s.unary = 0
 }
@@ -219,6 +242,29 @@ func (s *nestScanner) expr() bool {
 		if s.exceeds(0) {
 			return true
 		}
+	case isBinaryOp(c, s.at(1)) || c == '-':
+		// (a unary minus was taken by the case above)
+		n := 1
+		if c2 := s.at(1); c2 == '=' || (c == '&' && c2 == '&') || (c == '|' && c2 == '|') {
+			n = 2
+		}
+		if f := s.top(); f != nil {
+			f.ops++
+		} else {
+			s.topOps++
+		}
+		s.chain++
+		s.unary = 0
+		if s.chain > MaxChain {
+			s.over, s.chainOver = s.pos, true
+			return true
+		}
+		s.advance(n)
+		return false
+	case c == '=' && s.at(1) == '>':
+		s.unary = 0
+		s.advance(2)
+		return false
 	case c == ',':
 		s.boundary()
 	case c == '\n':
@@ -339,6 +385,23 @@ func (s *nestScanner) directive() bool {
 	case bytes.HasPrefix(word, []byte("if")), bytes.HasPrefix(word, []byte("for")):
 		s.directives++
 		return s.exceeds(0)
+	}
+	return false
+}
+
+// isBinaryOp tells whether c (followed by next) starts a binary operator:
+// && || == != < <= > >= + * / %. A lone = assigns, => maps, ! alone is
+// unary, and - is decided by the caller.
+func isBinaryOp(c, next byte) bool {
+	switch c {
+	case '&':
+		return next == '&'
+	case '|':
+		return next == '|'
+	case '=', '!':
+		return next == '='
+	case '<', '>', '+', '*', '/', '%':
+		return true
 	}
 	return false
 }

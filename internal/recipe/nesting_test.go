@@ -38,9 +38,15 @@ func TestCheckNesting(t *testing.T) {
 		{"block comment", "/* " + strings.Repeat("[", 100000) + " */\na = 1\n", 0, 0},
 		// Long flat expressions are not deep.
 		{"many siblings", "a = [" + strings.Repeat("(x), ", 100000) + "]\n", 0, 0},
-		{"binary minus", "a = " + strings.Repeat("x - ", 100000) + "x\n", 0, 0},
-		{"not equal", "a = " + strings.Repeat("x != ", 100000) + "x\n", 0, 0},
-		{"negations of operands", "a = " + strings.Repeat("!x && ", 100000) + "x\n", 0, 0},
+		{"binary minus", "a = " + strings.Repeat("x - ", MaxChain) + "x\n", 0, 0},
+		{"not equal", "a = " + strings.Repeat("x != ", MaxChain) + "x\n", 0, 0},
+		{"negations of operands", "a = " + strings.Repeat("!x && ", MaxChain) + "x\n", 0, 0},
+		{"chains in brackets", "a = " + strings.Repeat("(x || "+strings.Repeat("x && ", MaxChain-10)+"x) && ", 5) + "x\n", 0, 0},
+		{"chains on lines", "b {\n" + strings.Repeat("a = x + x\n", 2*MaxChain) + "}\n", 0, 0},
+		{"for expressions", "a = [" + strings.Repeat("[for k, v in x : k => v], ", 2*MaxChain) + "]\n", 0, 0},
+		// A chain of operators builds a tree as deep as it is long.
+		{"long && chain", "a = " + strings.Repeat("x && ", 100000) + "x\n", 1, 7 + 5*MaxChain},
+		{"long chain of mixed operators", "a = " + strings.Repeat("x <= 1 || ", 100000) + "x\n", 1, 7 + 10*(MaxChain/2)},
 		{"conditionals in a list", "a = [" + strings.Repeat("x ? 1 : 2, ", 100000) + "]\n", 0, 0},
 		{"conditionals on lines", "b {\n" + strings.Repeat("a = x ? 1 : 2\n", 100000) + "}\n", 0, 0},
 	}
