@@ -211,6 +211,13 @@ func (s *nestScanner) expr() bool {
 	case c == '<' && s.at(1) == '<' && s.heredocStart():
 		return false
 	case c == '(' || c == '[' || c == '{':
+		if c == '[' && !s.afterOperator() {
+			// An index after an operand (x[k][j]...) nests the tree one
+			// level per step, like a binary operator.
+			if s.countOp() {
+				return true
+			}
+		}
 		closer := map[byte]byte{'(': ')', '[': ']', '{': '}'}[c]
 		over := s.push(nestFrame{mode: modeExpr, close: closer, cost: 1})
 		s.advance(1)
@@ -248,15 +255,7 @@ func (s *nestScanner) expr() bool {
 		if c2 := s.at(1); c2 == '=' || (c == '&' && c2 == '&') || (c == '|' && c2 == '|') {
 			n = 2
 		}
-		if f := s.top(); f != nil {
-			f.ops++
-		} else {
-			s.topOps++
-		}
-		s.chain++
-		s.unary = 0
-		if s.chain > MaxChain {
-			s.over, s.chainOver = s.pos, true
+		if s.countOp() {
 			return true
 		}
 		s.advance(n)
@@ -281,9 +280,29 @@ func (s *nestScanner) expr() bool {
 	return false
 }
 
-// unaryMinus tells a unary minus from a binary one by the last
-// significant byte before it: after an operand, - is binary.
-func (s *nestScanner) unaryMinus() bool {
+// countOp counts one operator of the chain open here; it reports whether
+// that exceeds MaxChain.
+func (s *nestScanner) countOp() bool {
+	if f := s.top(); f != nil {
+		f.ops++
+	} else {
+		s.topOps++
+	}
+	s.chain++
+	s.unary = 0
+	if s.chain > MaxChain {
+		s.over, s.chainOver = s.pos, true
+		return true
+	}
+	return false
+}
+
+func (s *nestScanner) unaryMinus() bool { return s.afterOperator() }
+
+// afterOperator tells, by the last significant byte before the current
+// one, whether an operand ends there or not: after an operand, - is
+// binary and [ indexes.
+func (s *nestScanner) afterOperator() bool {
 	for i := s.pos.Byte - 1; i >= 0; i-- {
 		switch c := s.src[i]; c {
 		case ' ', '\t', '\r':

@@ -44,6 +44,8 @@ func TestCheckNesting(t *testing.T) {
 		{"chains in brackets", "a = " + strings.Repeat("(x || "+strings.Repeat("x && ", MaxChain-10)+"x) && ", 5) + "x\n", 0, 0},
 		{"chains on lines", "b {\n" + strings.Repeat("a = x + x\n", 2*MaxChain) + "}\n", 0, 0},
 		{"for expressions", "a = [" + strings.Repeat("[for k, v in x : k => v], ", 2*MaxChain) + "]\n", 0, 0},
+		{"index chain", "a = x" + strings.Repeat("[k]", 100000) + "\n", 1, 6 + 3*MaxChain},
+		{"tuple of tuples", "a = [" + strings.Repeat("[1], ", 100000) + "]\n", 0, 0},
 		// A chain of operators builds a tree as deep as it is long.
 		{"long && chain", "a = " + strings.Repeat("x && ", 100000) + "x\n", 1, 7 + 5*MaxChain},
 		{"long chain of mixed operators", "a = " + strings.Repeat("x <= 1 || ", 100000) + "x\n", 1, 7 + 10*(MaxChain/2)},
