@@ -14,14 +14,15 @@ import (
 // overflow the stack; real recipes nest a dozen levels at most.
 const MaxNesting = 500
 
-// MaxChain is how many binary operators one expression may chain without
-// brackets (a && b && c ...). HCL parses such a chain in a loop, but the
-// tree it builds is as deep as the chain is long, and every later walk
-// over it recurses; a few megabytes of && overflowed the stack.
+// MaxChain is how many binary operators (and index steps x[k][j]...) one
+// expression may chain without brackets (a && b && c ...). HCL parses such
+// a chain in a loop, but the tree it builds is as deep as the chain is
+// long, and every later walk over it recurses: 500k && (7 MB) overflowed
+// the stack.
 const MaxChain = 10000
 
 // CheckNesting scans src without parsing it and reports where nesting
-// first exceeds MaxNesting. It understands just enough HCL to count
+// first exceeds MaxNesting or an operator chain MaxChain. It understands just enough HCL to count
 // correctly: comments, quoted strings with escapes, heredocs, and the
 // interpolations and directives inside templates. It allocates in
 // proportion to the nesting it accepts, never to the file's size, and it
