@@ -94,3 +94,17 @@ func TestLoadDeepRecipe(t *testing.T) {
 		})
 	}
 }
+
+// TestDeepVarValue: a -var value is parsed as HCL too; 100k brackets are
+// an error about the value, not a stack overflow.
+func TestDeepVarValue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.hcl")
+	src := "variable \"xs\" {\n  type = list(number)\n  default = []\n}\n\nfetch \"a\" {\n  url = \"a.csv\"\n}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := Load(path, testKinds, map[string]string{"xs": strings.Repeat("[", 100000) + strings.Repeat("]", 100000)})
+	if got := FormatDiagnostics(diags); !strings.Contains(got, "Invalid value for variable") || !strings.Contains(got, "nested too deeply at column 501") {
+		t.Errorf("Load = %s, want an invalid -var value nested too deeply", got)
+	}
+}
