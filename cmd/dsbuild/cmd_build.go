@@ -91,11 +91,23 @@ func (o *commonOptions) fetcher(g *globals, p *graph.Plan) (*fetch.Fetcher, erro
 
 // load reads the recipe and prints its diagnostics with source snippets.
 func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
+	stallForTest(g, "load")
 	var debug io.Writer
 	if strings.Contains(g.getenv("DSBUILD_DEBUG"), "keys") {
 		debug = g.stderr
 	}
-	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, DebugKeys: debug})
+	storeDir := o.cacheDir
+	if storeDir == "" {
+		storeDir, _ = cache.DefaultDir()
+	}
+	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, StoreDir: storeDir, DebugKeys: debug})
+	if diags.HasErrors() && p != nil && len(p.Nodes) > 0 {
+		// The nodes no error touches are type-checked now, against the
+		// inputs already cached, so all problems are reported at once.
+		if store, err := o.openStore(g); err == nil {
+			diags = append(diags, p.Check(store, memory.DefaultAllocator)...)
+		}
+	}
 	if len(diags) > 0 {
 		printDiags(g, p, diags)
 	}

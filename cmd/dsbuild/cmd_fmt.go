@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
 // runFmtCmd rewrites recipe files in HCL's canonical layout. Formatting
@@ -44,6 +46,7 @@ func runFmtCmd(ctx context.Context, g *globals, args []string) error {
 		files = append(files, m...)
 	}
 	sort.Strings(files)
+	stallForTest(g, "fmt")
 	var diags hcl.Diagnostics
 	var unformatted []string
 	for _, f := range files {
@@ -52,6 +55,11 @@ func runFmtCmd(ctx context.Context, g *globals, args []string) error {
 			return err
 		}
 		// Refuse to format what does not parse: the diagnostics say why.
+		// Nesting is checked first: the parser would overflow the stack.
+		if d := recipe.CheckNesting(src, f); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		if _, d := hclsyntax.ParseConfig(src, f, hcl.InitialPos); d.HasErrors() {
 			diags = append(diags, d...)
 			continue

@@ -50,7 +50,8 @@ func llmProject(t *testing.T, endpoint string) *project {
 	p := &project{dir: t.TempDir(), mirror: t.TempDir(), cache: t.TempDir()}
 	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
 	must(t, os.MkdirAll(filepath.Join(p.dir, "recipes"), 0o755))
-	must(t, os.Symlink(filepath.Join(root, "recipes", "templates"), filepath.Join(p.dir, "recipes", "templates")))
+	// A copy, not a link: a link out of the project is refused.
+	must(t, os.CopyFS(filepath.Join(p.dir, "recipes", "templates"), os.DirFS(filepath.Join(root, "recipes", "templates"))))
 	recipe := fmt.Sprintf(`
 synthesize "boundary" {
   category    = "boundary"

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -73,7 +74,22 @@ type globals struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	os.Exit(mainArgs(os.Args[1:]))
+}
+
+// interruptGrace is how long a command may take to unwind after the first
+// interrupt before main exits anyway. Every write dsbuild makes is a rename
+// of a finished temp file (the store and the outputs), and leftover temp
+// files are cleaned by the next run, so exiting mid-way is safe; waiting
+// longer would only make Ctrl-C feel ignored.
+const interruptGrace = 500 * time.Millisecond
+
+// mainArgs runs one command with signal handling: the first SIGINT or
+// SIGTERM cancels the command's context; if the command has not returned
+// within interruptGrace, or a second signal arrives, the process exits 130
+// at once. Only main (through mainArgs) exits.
+func mainArgs(args []string) int {
+	ctx, stop := interrupts(context.Background(), os.Stderr, os.Exit)
 	defer stop()
 	g := &globals{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	// DSBUILD_CPUPROFILE=FILE writes a CPU profile of the whole command, for
@@ -83,10 +99,10 @@ func main() {
 	if path := os.Getenv("DSBUILD_TRACE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			if err := trace.Start(f); err == nil {
-				code := run(ctx, g, os.Args[1:])
+				code := run(ctx, g, args)
 				trace.Stop()
 				f.Close()
-				os.Exit(code)
+				return code
 			}
 			f.Close()
 		}
@@ -94,15 +110,50 @@ func main() {
 	if path := os.Getenv("DSBUILD_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			if err := pprof.StartCPUProfile(f); err == nil {
-				code := run(ctx, g, os.Args[1:])
+				code := run(ctx, g, args)
 				pprof.StopCPUProfile()
 				f.Close()
-				os.Exit(code)
+				return code
 			}
 			f.Close()
 		}
 	}
-	os.Exit(run(ctx, g, os.Args[1:]))
+	return run(ctx, g, args)
+}
+
+// interrupts returns a context cancelled by the first SIGINT or SIGTERM.
+// After that signal, exit(130) is called when the command has not returned
+// within interruptGrace or when another signal arrives, whichever is
+// first: no stage of a command (loading, type-checking, formatting, a
+// blocking read) can make an interrupt wait.
+func interrupts(parent context.Context, stderr io.Writer, exit func(int)) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		t := time.NewTimer(interruptGrace)
+		defer t.Stop()
+		select {
+		case <-sigs:
+		case <-t.C:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "dsbuild: interrupted; the cache is consistent")
+		exit(exitInterrupted)
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 func run(ctx context.Context, g *globals, args []string) int {
@@ -115,7 +166,13 @@ func run(ctx context.Context, g *globals, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return exitCode(g, c.run(ctx, g, args[1:]), ctx)
+			err := c.run(ctx, g, args[1:])
+			if err == nil && ctx.Err() != nil {
+				// Interrupted, even if the command happened to finish:
+				// the user asked it to stop and must not read success.
+				err = ctx.Err()
+			}
+			return exitCode(g, err, ctx)
 		}
 	}
 	fmt.Fprintf(g.stderr, "dsbuild: unknown command %q\n", args[0])
@@ -146,7 +203,9 @@ func exitCode(g *globals, err error, ctx context.Context) int {
 	var le lockError
 	var ne *graph.NodeError
 	switch {
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil:
+		// Whatever the command reported after an interrupt (a canceled
+		// read, a half-done check) stems from it.
 		fmt.Fprintln(g.stderr, "dsbuild: interrupted; the cache is consistent")
 		return exitInterrupted
 	case errors.As(err, &diags):
@@ -241,4 +300,16 @@ func (v varFlag) Set(s string) error {
 	}
 	v[k] = val
 	return nil
+}
+
+// stallForTest blocks for good, deaf to its context, when
+// $DSBUILD_TEST_STALL names stage: process tests interrupt a command at a
+// known point of a stage that does not watch its context, the worst case
+// the interrupt handling must still end within a second.
+func stallForTest(g *globals, stage string) {
+	if g.getenv("DSBUILD_TEST_STALL") != stage {
+		return
+	}
+	fmt.Fprintf(g.stderr, "dsbuild: test hook: stalled in %s\n", stage)
+	select {}
 }

@@ -18,7 +18,7 @@ var arity = map[string][2]int{ // min, max (-1: unbounded)
 
 func (c *compiler) call(e *hclsyntax.FunctionCallExpr) cexpr {
 	rng := e.Range()
-	src := render(e)
+	src := srcOf(e)
 	ar, ok := arity[e.Name]
 	if !ok {
 		return c.errorf(e.NameRange, &rng, "Unknown function", "There is no function named %q.%s Supported functions: %s.", e.Name, didYouMean(e.Name, Functions), strings.Join(Functions, ", "))
@@ -166,7 +166,7 @@ func (c *compiler) call(e *hclsyntax.FunctionCallExpr) cexpr {
 
 // in compiles in(x, [c1, c2, ...]); the list must be constants (a tuple
 // of literals or a tuple variable) so it becomes a hash set once.
-func (c *compiler) in(e *hclsyntax.FunctionCallExpr, src string) cexpr {
+func (c *compiler) in(e *hclsyntax.FunctionCallExpr, src source) cexpr {
 	rng := e.Range()
 	x := c.expr(e.Args[0])
 	if x.bad {
@@ -195,13 +195,13 @@ func (c *compiler) in(e *hclsyntax.FunctionCallExpr, src string) cexpr {
 			return c.errorf(listRng, &rng, "Unknown variable", "%s", err.Error())
 		}
 		if !v.Type().IsTupleType() && !v.Type().IsListType() && !v.Type().IsSetType() {
-			return c.errorf(listRng, &rng, "Invalid list", "%s is a %s, not a list.", render(l), v.Type().FriendlyName())
+			return c.errorf(listRng, &rng, "Invalid list", "%s is a %s, not a list.", srcOf(l), v.Type().FriendlyName())
 		}
 		for it := v.ElementIterator(); it.Next(); {
 			_, ev := it.Element()
 			k, ok := konstOf(ev)
 			if !ok {
-				return c.errorf(listRng, &rng, "Invalid list", "%s holds a %s; in() compares with numbers, strings or bools.", render(l), ev.Type().FriendlyName())
+				return c.errorf(listRng, &rng, "Invalid list", "%s holds a %s; in() compares with numbers, strings or bools.", srcOf(l), ev.Type().FriendlyName())
 			}
 			items = append(items, k)
 		}

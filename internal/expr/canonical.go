@@ -2,9 +2,11 @@ package expr
 
 import (
 	"fmt"
+	"io"
 	"math/big"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -321,8 +323,13 @@ func renderStep(s string) string {
 func render(e hclsyntax.Expression) string {
 	var b strings.Builder
 	renderTo(&b, e)
+	rendered.Add(int64(b.Len()))
 	return b.String()
 }
+
+// rendered counts the bytes render has produced, so a test can tell that
+// compiling renders text only for messages.
+var rendered atomic.Int64
 
 func renderTo(b *strings.Builder, e hclsyntax.Expression) {
 	switch e := e.(type) {
@@ -467,4 +474,36 @@ func renderValue(b *strings.Builder, v cty.Value) {
 	default:
 		b.WriteString(v.GoString())
 	}
+}
+
+// source is the text of a sub-expression for messages. It is rendered only
+// when a message is built: rendering every node of the tree while
+// compiling made checking quadratic in the depth of an expression (30k
+// nested ! took seconds per thousand levels).
+type source struct {
+	text string
+	expr hclsyntax.Expression
+	// base, when set, is rendered first and text follows it: a struct
+	// field or list index step appended to a column reference.
+	base *source
+}
+
+func text(s string) source                  { return source{text: s} }
+func srcOf(e hclsyntax.Expression) source   { return source{expr: e} }
+func (s source) then(step string) source    { b := s; return source{base: &b, text: step} }
+func (s source) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+
+func (s source) String() string {
+	var parts []*source
+	for p := &s; p != nil; p = p.base {
+		parts = append(parts, p)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		if e := parts[i].expr; e != nil {
+			b.WriteString(render(e))
+		}
+		b.WriteString(parts[i].text)
+	}
+	return b.String()
 }

@@ -85,7 +85,7 @@ type cexpr struct {
 	k     kind
 	c     *konst // non-nil when the value is known at compile time
 	rng   hcl.Range
-	src   string // the sub-expression as written (normalized), for messages
+	src   source // the sub-expression as written (normalized), for messages
 	isCol bool   // a column or struct-field reference
 	bad   bool   // already reported; suppresses follow-on errors
 }
@@ -103,7 +103,7 @@ func (c *compiler) depth() int {
 	return c.scopes[len(c.scopes)-1].depth
 }
 
-func constExpr(k konst, rng hcl.Range, src string) cexpr {
+func constExpr(k konst, rng hcl.Range, src source) cexpr {
 	dt := normType(k.k)
 	if k.k == kNull {
 		dt = arrow.Null
@@ -112,7 +112,7 @@ func constExpr(k konst, rng hcl.Range, src string) cexpr {
 	return cexpr{n: &constNode{c: kk, dt: dt}, dt: dt, k: k.k, c: &kk, rng: rng, src: src}
 }
 
-func nullOf(dt arrow.DataType, rng hcl.Range, src string) cexpr {
+func nullOf(dt arrow.DataType, rng hcl.Range, src source) cexpr {
 	k := konst{k: kindOf(dt), null: true}
 	return cexpr{n: &constNode{c: k, dt: dt}, dt: dt, k: kindOf(dt), c: &k, rng: rng, src: src}
 }
@@ -158,7 +158,7 @@ func (c *compiler) expr(e hclsyntax.Expression) cexpr {
 		if !ok {
 			return c.errorf(rng, nil, "Unsupported literal", "Only numbers, strings, bools and null are supported as literals.")
 		}
-		return constExpr(k, rng, render(e))
+		return constExpr(k, rng, srcOf(e))
 	case *hclsyntax.TemplateExpr:
 		return c.template(e)
 	case *hclsyntax.TemplateWrapExpr:
@@ -346,7 +346,7 @@ func (c *compiler) binary(e *hclsyntax.BinaryOpExpr) cexpr {
 	if l.bad || r.bad {
 		return cexpr{bad: true}
 	}
-	src := render(e)
+	src := srcOf(e)
 	switch {
 	case op <= opMod:
 		for _, x := range []cexpr{l, r} {
@@ -394,9 +394,9 @@ func (c *compiler) binary(e *hclsyntax.BinaryOpExpr) cexpr {
 			}
 			k = kBool
 		case l.k == kString && isNum(r.k), isNum(l.k) && r.k == kString:
-			bad, lhs, rhs := l, "tonumber("+l.src+")", r.src
+			bad, lhs, rhs := l, "tonumber("+l.src.String()+")", r.src.String()
 			if r.k == kString {
-				bad, lhs, rhs = r, l.src, "tonumber("+r.src+")"
+				bad, lhs, rhs = r, l.src.String(), "tonumber("+r.src.String()+")"
 			}
 			return c.errorf(bad.rng, &rng, "Mismatched types", "%s and %s; convert with %s %s %s",
 				describe(l), describe(r), lhs, opSyms[op], rhs)
@@ -426,7 +426,7 @@ func (c *compiler) unary(e *hclsyntax.UnaryOpExpr) cexpr {
 	if v.bad {
 		return v
 	}
-	src := render(e)
+	src := srcOf(e)
 	switch e.Op {
 	case hclsyntax.OpLogicalNot:
 		if v.k != kBool && v.k != kNull {
@@ -476,7 +476,7 @@ func (c *compiler) conditional(e *hclsyntax.ConditionalExpr) cexpr {
 	if cond.bad || a.bad || b.bad {
 		return cexpr{bad: true}
 	}
-	src := render(e)
+	src := srcOf(e)
 	if cond.k != kBool && cond.k != kNull {
 		return c.errorf(cond.rng, &rng, "Invalid condition", "The condition must be a bool, but %s.", describe(cond))
 	}
@@ -503,7 +503,7 @@ func (c *compiler) conditional(e *hclsyntax.ConditionalExpr) cexpr {
 
 func (c *compiler) template(e *hclsyntax.TemplateExpr) cexpr {
 	rng := e.Range()
-	src := render(e)
+	src := srcOf(e)
 	parts := make([]cexpr, 0, len(e.Parts))
 	for _, p := range e.Parts {
 		x := c.expr(p)
@@ -581,7 +581,7 @@ func (c *compiler) object(e *hclsyntax.ObjectConsExpr) cexpr {
 		return cexpr{bad: true}
 	}
 	dt := arrow.StructOf(fields...)
-	return cexpr{n: &structNode{fields: nodes, dt: dt}, dt: dt, k: kStruct, rng: rng, src: render(e)}
+	return cexpr{n: &structNode{fields: nodes, dt: dt}, dt: dt, k: kStruct, rng: rng, src: srcOf(e)}
 }
 
 func (c *compiler) tuple(e *hclsyntax.TupleConsExpr) cexpr {
@@ -603,7 +603,7 @@ func (c *compiler) tuple(e *hclsyntax.TupleConsExpr) cexpr {
 		nodes[i] = coerce(it, dt).n
 	}
 	lt := arrow.ListOf(dt)
-	return cexpr{n: &tupleNode{items: nodes, dt: lt}, dt: lt, k: kList, rng: rng, src: render(e)}
+	return cexpr{n: &tupleNode{items: nodes, dt: lt}, dt: lt, k: kList, rng: rng, src: srcOf(e)}
 }
 
 func describeAll(xs []cexpr) string {
@@ -658,7 +658,7 @@ func (c *compiler) forExpr(e *hclsyntax.ForExpr) cexpr {
 	if e.CondExpr != nil {
 		fn.cond = coerce(cond, tBool).n
 	}
-	return cexpr{n: fn, dt: lt, k: kList, rng: rng, src: render(e)}
+	return cexpr{n: fn, dt: lt, k: kList, rng: rng, src: srcOf(e)}
 }
 
 // traversal resolves a name: a for variable, var.NAME, col["name"], or a
@@ -673,7 +673,7 @@ func (c *compiler) traversal(e *hclsyntax.ScopeTraversalExpr) cexpr {
 	for i := len(c.scopes) - 1; i >= 0 && !found; i-- {
 		if lv, ok := c.scopes[i].names[root]; ok {
 			found = true
-			x = cexpr{n: &colNode{slot: lv.slot, depth: c.scopes[i].depth, local: true}, dt: lv.dt, k: kindOf(lv.dt), rng: rootRng, src: root, isCol: true}
+			x = cexpr{n: &colNode{slot: lv.slot, depth: c.scopes[i].depth, local: true}, dt: lv.dt, k: kindOf(lv.dt), rng: rootRng, src: text(root), isCol: true}
 		}
 	}
 	switch {
@@ -724,7 +724,7 @@ func (c *compiler) column(name string, rng hcl.Range) cexpr {
 	}
 	cn := &colNode{slot: slot}
 	c.colNodes = append(c.colNodes, cn)
-	return cexpr{n: cn, dt: dt, k: kindOf(dt), rng: rng, src: renderName(name), isCol: true}
+	return cexpr{n: cn, dt: dt, k: kindOf(dt), rng: rng, src: text(renderName(name)), isCol: true}
 }
 
 // step applies one traversal step (struct field or list index) to x.
@@ -752,7 +752,7 @@ func (c *compiler) step(x cexpr, st hcl.Traverser, rng hcl.Range) cexpr {
 		case *arrow.LargeListType:
 			elem = lt.Elem()
 		}
-		return cexpr{n: &indexNode{src: x.n, k: k.i}, dt: elem, k: kindOf(elem), rng: rng, src: fmt.Sprintf("%s[%d]", x.src, k.i), isCol: x.isCol}
+		return cexpr{n: &indexNode{src: x.n, k: k.i}, dt: elem, k: kindOf(elem), rng: rng, src: x.src.then(fmt.Sprintf("[%d]", k.i)), isCol: x.isCol}
 	default:
 		return c.errorf(st.SourceRange(), &rng, "Unsupported traversal", "Splat and other traversals are not supported in row expressions.")
 	}
@@ -769,7 +769,7 @@ func (c *compiler) step(x cexpr, st hcl.Traverser, rng hcl.Range) cexpr {
 		return c.errorf(st.SourceRange(), &rng, "Unknown column", "%s has no field %q.%s Available fields of %s: %s.", x.src, name, didYouMean(name, names), x.src, strings.Join(names, ", "))
 	}
 	dt := stt.Field(i).Type
-	return cexpr{n: &fieldNode{src: x.n, idx: i}, dt: dt, k: kindOf(dt), rng: rng, src: x.src + renderStep(name), isCol: x.isCol}
+	return cexpr{n: &fieldNode{src: x.n, idx: i}, dt: dt, k: kindOf(dt), rng: rng, src: x.src.then(renderStep(name)), isCol: x.isCol}
 }
 
 func (c *compiler) variable(e *hclsyntax.ScopeTraversalExpr) cexpr {
@@ -806,9 +806,9 @@ func (c *compiler) variable(e *hclsyntax.ScopeTraversalExpr) cexpr {
 	}
 	k, ok := konstOf(v)
 	if !ok {
-		return c.errorf(rng, nil, "Unsupported variable type", "%s is a %s; row expressions use number, string, bool or null variables (and tuples in in()).", render(e), v.Type().FriendlyName())
+		return c.errorf(rng, nil, "Unsupported variable type", "%s is a %s; row expressions use number, string, bool or null variables (and tuples in in()).", srcOf(e), v.Type().FriendlyName())
 	}
-	return constExpr(k, rng, render(e))
+	return constExpr(k, rng, srcOf(e))
 }
 
 // didYouMean suggests the closest of names to name, or "".

@@ -596,15 +596,13 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // killed build never leaves a half-written output.
 func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions) error {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".dsbuild-*")
+	// The temp file and the rename stay inside the output directory
+	// whatever links appear there (see outFile).
+	tmp, err := createOutput(o.OutputDir, sink.Path())
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up on failure
-	defer tmp.Close()
+	defer tmp.abort() // a no-op after the commit; cleans up on failure
 	bw, err := o.Store.NewWriter()
 	if err != nil {
 		return err
@@ -619,16 +617,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := tmp.commit(); err != nil {
 		return err
 	}
 	o.Store.StampFile(dst, desc.Digest)
@@ -648,40 +637,33 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 // copying it from the store when it is missing or differs.
 func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
-	if o.Store.FileMatches(dst, m.Blob) {
-		return false, nil
-	}
-	if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
-		o.Store.StampFile(dst, m.Blob)
-		return false, nil
+	cleanStaleOutputTemps(o.OutputDir, sink.Path())
+	// Only a regular file is read to compare: a FIFO would block and a
+	// link could lead anywhere. Anything else is replaced, or refused by
+	// commit.
+	if isRegular(dst) {
+		if o.Store.FileMatches(dst, m.Blob) {
+			return false, nil
+		}
+		if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
+			o.Store.StampFile(dst, m.Blob)
+			return false, nil
+		}
 	}
 	src, err := o.Store.Open(m.Blob)
 	if err != nil {
 		return false, err
 	}
 	defer src.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".dsbuild-*")
+	tmp, err := createOutput(o.OutputDir, sink.Path())
 	if err != nil {
 		return false, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer tmp.abort()
 	if _, err := io.Copy(tmp, src); err != nil {
 		return false, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return false, err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return false, err
-	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := tmp.commit(); err != nil {
 		return false, err
 	}
 	o.Store.StampFile(dst, m.Blob)

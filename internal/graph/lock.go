@@ -18,6 +18,7 @@ import (
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
 // LockVersion is the lock format version written in every lock.
@@ -248,6 +249,9 @@ func ReadLock(path string) (*Lock, error) {
 
 // ParseLock parses lock text.
 func ParseLock(name string, src []byte) (*Lock, error) {
+	if diags := recipe.CheckNesting(src, name); diags.HasErrors() {
+		return nil, diags // HCL's parser would overflow the stack
+	}
 	f, diags := hclparse.NewParser().ParseHCL(src, name)
 	if diags.HasErrors() {
 		return nil, diags
@@ -293,30 +297,18 @@ func ParseLock(name string, src []byte) (*Lock, error) {
 
 // WriteLock writes the lock atomically.
 func WriteLock(path string, l *Lock) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*")
+	// Written like an output file, inside the folder above lockfiles/ (the
+	// project), so a link made after the plan cannot carry it elsewhere.
+	dir := filepath.Dir(path)
+	o, err := createOutput(filepath.Dir(dir), filepath.Base(dir)+"/"+filepath.Base(path))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(l.Encode()); err != nil {
-		tmp.Close()
+	defer o.abort()
+	if _, err := o.Write(l.Encode()); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return o.commit()
 }
 
 // Diff lists every way b differs from a (a = on disk, b = new), one line

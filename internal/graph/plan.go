@@ -17,6 +17,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/projpath"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -58,6 +59,8 @@ type LoadOptions struct {
 	Vars       map[string]string
 	Registry   ops.Registry
 	ProjectDir string // "" = found from the recipe's location
+	// StoreDir is the store's directory; outputs may not write into it.
+	StoreDir string
 	// DebugKeys, when set, receives every key's preimage.
 	DebugKeys io.Writer
 }
@@ -70,8 +73,14 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		reg = ops.Builtin()
 	}
 	rec, diags := recipe.Load(opts.Recipe, reg.Kinds(), opts.Vars)
-	if diags.HasErrors() {
+	if rec == nil || rec.SyntaxErrors {
 		return &Plan{Recipe: rec}, diags
+	}
+	// With recipe errors, the ops of the nodes they do not touch are still
+	// built, so their parameter errors are reported in the same round.
+	recipeDiags := diags
+	if !diags.HasErrors() {
+		recipeDiags = nil
 	}
 	proj := opts.ProjectDir
 	if proj == "" {
@@ -84,8 +93,19 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	for _, v := range rec.Variables {
 		vars[v.Name] = v.Value
 	}
-	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars}
+	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars, StoreDir: opts.StoreDir}
+	for _, f := range rec.Files {
+		env.RecipeFiles = append(env.RecipeFiles, f.Path)
+	}
+	if _, err := projpath.Resolve(proj, "lockfiles/"+rec.Name+".lock"); err != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid lockfile path",
+			Detail:  fmt.Sprintf("The lock of this recipe would be written to lockfiles/%s.lock in %s, but %v.", rec.Name, proj, err),
+			Subject: &hcl.Range{Filename: rec.Files[0].Path, Start: hcl.InitialPos, End: hcl.InitialPos}})
+	}
 	for _, rn := range rec.Nodes {
+		if recipe.ErrorsIn(recipeDiags, rn.Range) {
+			continue
+		}
 		spec := reg[rn.Kind]
 		op, d := spec.New(rn, env)
 		diags = append(diags, d...)
@@ -93,7 +113,10 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		p.byID[n.ID] = n
 	}
 	if diags.HasErrors() {
-		return p, diags
+		// Keep the nodes no error touches, with inputs that are kept too:
+		// the caller can still type-check them against cached inputs, so
+		// every problem comes in one round. Such a plan is never run.
+		p.keepHealthy(diags)
 	}
 	for _, n := range p.byID {
 		for _, dep := range n.Rec.Deps {
@@ -120,6 +143,26 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		p.computeKey(n, opts.DebugKeys)
 	}
 	return p, diags
+}
+
+// keepHealthy drops from the plan every node that has an error inside its
+// block or an input that is dropped.
+func (p *Plan) keepHealthy(diags hcl.Diagnostics) {
+	for changed := true; changed; {
+		changed = false
+		for id, n := range p.byID {
+			bad := n.Op == nil || recipe.ErrorsIn(diags, n.Rec.Range)
+			for _, dep := range n.Rec.Deps {
+				if p.byID[dep] == nil {
+					bad = true
+				}
+			}
+			if bad {
+				delete(p.byID, id)
+				changed = true
+			}
+		}
+	}
 }
 
 // computeKey sets n.Key when everything it depends on is known.

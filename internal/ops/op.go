@@ -41,6 +41,14 @@ type Env struct {
 	ProjectDir string // outputs and template paths resolve inside it
 	RecipeDir  string
 	Vars       map[string]cty.Value
+	// RecipeFiles and StoreDir (the --cache directory), with the project's
+	// lockfiles/ and .git/, are what an output may never overwrite.
+	RecipeFiles []string
+	StoreDir    string
+
+	// outputs are the files claimed by the output blocks built so far with
+	// this Env, by projpath.SameFileKey: two outputs may not write one.
+	outputs map[string]outputClaim
 }
 
 // Param is one canonical key parameter. Values are canonical text: two

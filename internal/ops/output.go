@@ -2,7 +2,10 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/projpath"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -46,9 +50,9 @@ type outputOp struct {
 func newOutput(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	p := attrString(n, "path", "")
-	clean, err := ProjectPath(p)
-	if err != nil {
-		return nil, hcl.Diagnostics{diag("Invalid output path", err.Error(), attrRange(n, "path"))}
+	clean, d := checkOutputPath(n, env, p)
+	if d.HasErrors() {
+		return nil, d
 	}
 	op := &outputOp{path: clean}
 	f := arrowio.Format(attrString(n, "format", ""))
@@ -79,20 +83,79 @@ func newOutput(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	return op, diags
 }
 
-// ProjectPath cleans a recipe-relative output path and refuses anything that
-// would escape the project directory.
-func ProjectPath(p string) (string, error) {
-	if p == "" {
-		return "", fmt.Errorf("path is empty; give a path inside the project such as \"out/data.parquet\"")
+// ProjectPath cleans a recipe-relative path and refuses, lexically, what
+// would escape the project or cannot be a file name (see projpath.Clean).
+func ProjectPath(p string) (string, error) { return projpath.Clean(p) }
+
+// outputClaim is an output block that writes a file.
+type outputClaim struct {
+	id   string
+	path string
+	rng  hcl.Range
+}
+
+// checkOutputPath resolves an output path in the project and refuses what
+// an output may not write: a place outside the project (lexically or
+// through a link on the way), an existing link or special file at the
+// path itself (never followed), the recipe's own files, lockfiles/, .git/
+// and the store, and a file another output block already writes. The
+// executor confines the write again (os.Root), for links made later.
+func checkOutputPath(n *recipe.Node, env *Env, p string) (string, hcl.Diagnostics) {
+	rng := attrRange(n, "path")
+	bad := func(summary, detail string) (string, hcl.Diagnostics) {
+		return "", hcl.Diagnostics{diag(summary, detail, rng)}
 	}
-	if filepath.IsAbs(p) {
-		return "", fmt.Errorf("path %q is absolute; outputs must stay inside the project, e.g. \"out/%s\"", p, filepath.Base(p))
+	res, err := projpath.Resolve(env.ProjectDir, p)
+	if err != nil {
+		if errors.Is(err, projpath.ErrOutside) {
+			return bad("Invalid output path", fmt.Sprintf("%v. Outputs are written inside the project, e.g. \"out/%s\".", err, path.Base(filepath.ToSlash(p))))
+		}
+		return bad("Invalid output path", err.Error()+".")
 	}
-	c := filepath.Clean(filepath.FromSlash(p))
-	if c == "." || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("path %q escapes the project directory; outputs must stay inside it", p)
+	root, err := projpath.RealDir(env.ProjectDir)
+	if err != nil {
+		return bad("Invalid output path", err.Error())
 	}
-	return filepath.ToSlash(c), nil
+	key := projpath.SameFileKey(root, res.Real)
+	within := func(dir string) bool {
+		d := projpath.SameFileKey(root, projpath.Real(dir))
+		return projpath.Within(d, key)
+	}
+	switch {
+	case within(filepath.Join(root, "lockfiles")):
+		return bad("Output would overwrite a lockfile", fmt.Sprintf("%s is inside lockfiles/, where dsbuild keeps the locks; write outputs elsewhere, e.g. \"out/%s\".", res.Rel, path.Base(res.Rel)))
+	case within(filepath.Join(root, ".git")):
+		return bad("Output would write into .git", fmt.Sprintf("%s is inside the repository's .git folder; write outputs elsewhere, e.g. \"out/%s\".", res.Rel, path.Base(res.Rel)))
+	case env.StoreDir != "" && within(env.StoreDir):
+		return bad("Output would write into the store", fmt.Sprintf("%s is inside the dsbuild store %s (--cache), whose files only dsbuild may write; write outputs elsewhere.", res.Rel, env.StoreDir))
+	}
+	for _, f := range env.RecipeFiles {
+		same := projpath.SameFileKey(root, projpath.Real(f)) == key
+		if !same && res.Info != nil {
+			if fi, err := os.Stat(f); err == nil {
+				same = os.SameFile(fi, res.Info)
+			}
+		}
+		if same {
+			return bad("Output would overwrite the recipe", fmt.Sprintf("%s is the recipe file %s; write outputs elsewhere, e.g. \"out/%s\".", res.Rel, f, path.Base(res.Rel)))
+		}
+	}
+	if res.Info != nil && !res.Info.Mode().IsRegular() {
+		return bad("Output path is not a regular file", fmt.Sprintf("%s exists and is %s. Outputs replace regular files only and never write through links or into devices or pipes; remove it or choose another path.", res.Rel, projpath.Describe(res.Info)))
+	}
+	if prev, ok := env.outputs[key]; ok {
+		same := ""
+		if prev.path != p {
+			same = fmt.Sprintf(", the same file as %q", p)
+		}
+		return bad("Two outputs write one file", fmt.Sprintf("%s (%s:%d) already writes %q%s. Each file is written by one output only, or its bytes would depend on which finished last; give %s another path.",
+			prev.id, prev.rng.Filename, prev.rng.Start.Line, prev.path, same, n.ID()))
+	}
+	if env.outputs == nil {
+		env.outputs = map[string]outputClaim{}
+	}
+	env.outputs[key] = outputClaim{id: n.ID(), path: p, rng: *rng}
+	return res.Rel, nil
 }
 
 func (op *outputOp) Path() string      { return op.path }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/dsbuild/dsbuild/internal/projpath"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 	"github.com/dsbuild/dsbuild/internal/synth"
 	"github.com/dsbuild/dsbuild/internal/synth/llm"
@@ -97,14 +97,18 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	default:
 		diags = append(diags, diag("Unknown generator", fmt.Sprintf("generator %q is not \"templates\" or \"openai\".", op.generator), attrRange(n, "generator")))
 	}
-	rel, err := ProjectPath(attrString(n, "templates", ""))
+	res, err := projpath.Resolve(env.ProjectDir, attrString(n, "templates", ""))
 	if err != nil {
-		return nil, append(diags, diag("Invalid templates path", err.Error(), attrRange(n, "templates")))
+		return nil, append(diags, diag("Invalid templates path", err.Error()+". Templates are read from a file or folder inside the project, such as \"recipes/templates\".", attrRange(n, "templates")))
 	}
-	op.rel = rel
+	if res.Info == nil {
+		return nil, append(diags, diag("Templates not found", fmt.Sprintf("%s does not exist in the project %s; give the file or folder of *.hcl templates.", res.Rel, env.ProjectDir), attrRange(n, "templates")))
+	}
+	op.rel = res.Rel
 	// The key needs only the templates' bytes; parsing and counting them
-	// waits for Prepare, so a no-op rebuild never pays for it.
-	op.libPath = filepath.Join(env.ProjectDir, filepath.FromSlash(rel))
+	// waits for Prepare, so a no-op rebuild never pays for it. The path is
+	// the resolved one, checked to lie inside the project.
+	op.libPath = res.Real
 	op.libDigest, d = synth.LibraryDigest(op.libPath)
 	for _, x := range d {
 		if x.Subject == nil {

@@ -430,7 +430,11 @@ func (l *loader) decodeNode(blk *hcl.Block, ctx *hcl.EvalContext) (*pendingNode,
 		Kind:      blk.Type,
 		Name:      blk.Labels[0],
 		DeclRange: blk.DefRange,
+		Range:     blk.DefRange,
 		Attrs:     map[string]*Attr{},
+	}
+	if sb, ok := blk.Body.(*hclsyntax.Body); ok {
+		n.Range = hcl.RangeBetween(blk.DefRange, sb.SrcRange)
 	}
 	pn := &pendingNode{node: n}
 	if !hclsyntax.ValidIdentifier(n.Name) {

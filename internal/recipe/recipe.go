@@ -86,6 +86,10 @@ type Recipe struct {
 	// Nodes holds every node block, output blocks included, in file order.
 	// A block whose ID repeats an earlier one is not included.
 	Nodes []*Node
+	// SyntaxErrors is set when a file did not parse: its blocks may be
+	// cut short, so nothing beyond the loader's own checks should judge
+	// them.
+	SyntaxErrors bool
 
 	parsed map[string]*hcl.File
 	ctx    *hcl.EvalContext
@@ -115,7 +119,9 @@ type Variable struct {
 type Node struct {
 	Kind, Name string
 	DeclRange  hcl.Range
-	Attrs      map[string]*Attr
+	// Range spans the whole block, header to closing brace.
+	Range hcl.Range
+	Attrs map[string]*Attr
 	// Deps are the IDs of the declared nodes this node references, in
 	// order of first appearance in the source, without duplicates.
 	Deps []string
@@ -217,12 +223,19 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 			})
 			continue
 		}
+		r.Files = append(r.Files, File{Path: fp, Bytes: src})
+		// HCL's parser recurses per level of nesting; a file nested too
+		// deep is refused before it can overflow the stack.
+		if d := CheckNesting(src, fp); d.HasErrors() {
+			diags = append(diags, d...)
+			parseFailed = true
+			continue
+		}
 		f, d := p.ParseHCL(src, fp)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			parseFailed = true
 		}
-		r.Files = append(r.Files, File{Path: fp, Bytes: src})
 		if f != nil {
 			files = append(files, f)
 		}
@@ -241,9 +254,13 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 	diags = append(diags, l.decodeNodes(r)...)
 	// A syntax error can hide declarations; cross-node checks would then
 	// report references to nodes that do exist, burying the real problem.
+	r.SyntaxErrors = parseFailed
 	if !parseFailed {
 		diags = append(diags, l.resolve(r)...)
 		diags = append(diags, findCycles(r)...)
+		if len(l.pending) == 0 {
+			diags = append(diags, emptyRecipe(r, l.kindNames))
+		}
 	}
 	return r, sortDiagnostics(diags)
 }
@@ -290,4 +307,38 @@ func recipeFiles(path string) (paths []string, name, dir string, diags hcl.Diagn
 		}}
 	}
 	return paths, filepath.Base(filepath.Clean(path)), path, nil
+}
+
+// emptyRecipe reports a recipe without a single node: building it would
+// succeed having done nothing and write a lock that pins nothing, which
+// hides a wrong path or an unsaved file.
+func emptyRecipe(r *Recipe, kinds []string) *hcl.Diagnostic {
+	files := make([]string, len(r.Files))
+	for i, f := range r.Files {
+		files[i] = f.Path
+	}
+	start := hcl.InitialPos
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Empty recipe",
+		Detail: fmt.Sprintf("%s declares no nodes, so there is nothing to build or lock. Declare at least one node (%s), e.g. fetch \"data\" { url = \"data/input.csv\" } and output \"data\" { input = fetch.data, path = \"out/data.parquet\" }; check that this is the recipe you meant and that it is saved.",
+			strings.Join(files, ", "), strings.Join(kinds, ", ")),
+		Subject: &hcl.Range{Filename: r.Files[0].Path, Start: start, End: start},
+	}
+}
+
+// ErrorsIn reports whether diags hold an error located inside rng, e.g.
+// inside a node's block (Node.Range): a caller that goes on to check the
+// nodes a recipe error did not touch, so that all problems are reported at
+// once, skips those.
+func ErrorsIn(diags hcl.Diagnostics, rng hcl.Range) bool {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Subject == nil || d.Subject.Filename != rng.Filename {
+			continue
+		}
+		if d.Subject.Start.Byte >= rng.Start.Byte && d.Subject.Start.Byte <= rng.End.Byte {
+			return true
+		}
+	}
+	return false
 }

@@ -140,7 +140,7 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"combined", "blocks", "refs"} {
+	for _, name := range []string{"combined", "blocks", "refs", "nesting", "empty"} {
 		t.Run(name, func(t *testing.T) {
 			_, diags := Load(filepath.Join("testdata", "invalid", name+".hcl"), testKinds, nil)
 			got := FormatDiagnostics(diags)

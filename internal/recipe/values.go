@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -19,6 +20,11 @@ import (
 func parseVarValue(raw string, ty cty.Type) (cty.Value, error) {
 	val := cty.StringVal(raw)
 	if !ty.Equals(cty.String) {
+		// The value is parsed as HCL, whose parser would overflow the
+		// stack on deep nesting.
+		if d := CheckNesting([]byte(raw), "-var"); d.HasErrors() {
+			return cty.NilVal, fmt.Errorf("%s at column %d", strings.ToLower(d[0].Summary[:1])+d[0].Summary[1:], d[0].Subject.Start.Column)
+		}
 		if lit, ok := literalValue(raw); ok {
 			val = lit
 		}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/dsbuild/dsbuild/internal/recipe"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
@@ -312,6 +314,9 @@ func libraryFiles(path string) ([]srcFile, hcl.Diagnostics) {
 		return fail("Cannot read template library", err.Error())
 	}
 	if !st.IsDir() {
+		if !st.Mode().IsRegular() {
+			return fail("Cannot read template library", fmt.Sprintf("%s is not a regular file; templates are read from regular files only (never devices or pipes).", path))
+		}
 		return []srcFile{{filepath.Base(path), path}}, nil
 	}
 	ents, err := os.ReadDir(path)
@@ -320,9 +325,15 @@ func libraryFiles(path string) ([]srcFile, hcl.Diagnostics) {
 	}
 	var files []srcFile
 	for _, e := range ents {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
-			files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
 		}
+		// A link in the folder could lead anywhere (outside the project,
+		// to a device); only the regular files of the folder are read.
+		if !e.Type().IsRegular() {
+			return fail("Cannot read template library", fmt.Sprintf("%s in %s is not a regular file (a symbolic link, device or pipe); template folders hold regular *.hcl files only.", e.Name(), path))
+		}
+		files = append(files, srcFile{e.Name(), filepath.Join(path, e.Name())})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
 	if len(files) == 0 {
@@ -379,7 +390,12 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		}
 		hashLibraryFile(h, f.rel, src)
 		l.files = append(l.files, f.rel)
-		file, d := parser.ParseHCL(src, f.abs)
+		// HCL's parser recurses per level: refuse deep nesting first.
+		d := recipe.CheckNesting(src, f.abs)
+		var file *hcl.File
+		if !d.HasErrors() {
+			file, d = parser.ParseHCL(src, f.abs)
+		}
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			// A recovered syntax tree would only add follow-on noise.

@@ -1,4 +1,4 @@
-variable "seed" {
+variable "seed" { # ERROR: Empty recipe
   default = 1
 }
 
