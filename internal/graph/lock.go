@@ -85,13 +85,11 @@ func (p *Plan) NewLock() (*Lock, error) {
 			Rows: m.Rows, Schema: m.Schema, Nondeterministic: m.Nondeterministic,
 		}
 		if src, ok := n.Op.(ops.Source); ok {
-			fr := FetchRecord{URL: src.URLs()[0], Digest: n.Pin}
-			switch {
-			case n.FetchInfo != nil:
-				fr = *n.FetchInfo
-			case p.Lock != nil && p.Lock.Fetches[n.ID].Digest == n.Pin:
-				fr = p.Lock.Fetches[n.ID]
+			// Never from the old lock: what it says is what is checked.
+			if n.FetchInfo == nil || n.FetchInfo.Digest != n.Pin {
+				return nil, fmt.Errorf("internal: %s has no fetch record", n.ID)
 			}
+			fr := *n.FetchInfo
 			fr.URL = src.URLs()[0]
 			l.Fetches[n.ID] = fr
 		}
