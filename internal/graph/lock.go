@@ -322,6 +322,12 @@ func WriteLock(path string, l *Lock) error {
 func Diff(a, b *Lock) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	// One line per differing field: what the lock expects, what was got.
+	field := func(kind, id, name string, want, got any) {
+		if want != got {
+			add("%s %s: %s: expected %s, got %s", kind, id, name, showValue(want), showValue(got))
+		}
+	}
 	for _, k := range unionKeys(a.Files, b.Files) {
 		if a.Files[k] != b.Files[k] {
 			add("recipe file %s: %s → %s", k, orNone(string(a.Files[k])), orNone(string(b.Files[k])))
@@ -342,8 +348,10 @@ func Diff(a, b *Lock) []string {
 			add("fetch %s: removed", k)
 		case fa.Digest != fb.Digest:
 			add("fetch %s: pinned %s, got %s", k, fa.Digest, fb.Digest)
-		case fa != fb:
-			add("fetch %s: %+v → %+v", k, fa, fb)
+		default:
+			field("fetch", k, "url", fa.URL, fb.URL)
+			field("fetch", k, "revision", fa.Revision, fb.Revision)
+			field("fetch", k, "size", fa.Size, fb.Size)
 		}
 	}
 	for _, k := range unionKeys(a.Nodes, b.Nodes) {
@@ -360,9 +368,13 @@ func Diff(a, b *Lock) []string {
 			}
 			if na.Logical != nb.Logical {
 				add("node %s: logical digest %s → %s (rows %d → %d)", k, na.Logical, nb.Logical, na.Rows, nb.Rows)
-			} else if na.Blob != nb.Blob || na.Size != nb.Size || na.Rows != nb.Rows || na.Op != nb.Op ||
-				strings.Join(na.Schema, "\n") != strings.Join(nb.Schema, "\n") || na.Nondeterministic != nb.Nondeterministic {
-				add("node %s: blob %s → %s", k, na.Blob, nb.Blob)
+			} else {
+				field("node", k, "op", na.Op, nb.Op)
+				field("node", k, "blob", na.Blob, nb.Blob)
+				field("node", k, "size", na.Size, nb.Size)
+				field("node", k, "rows", na.Rows, nb.Rows)
+				field("node", k, "schema", strings.Join(na.Schema, ", "), strings.Join(nb.Schema, ", "))
+				field("node", k, "nondeterministic", na.Nondeterministic, nb.Nondeterministic)
 			}
 		}
 	}
@@ -374,14 +386,27 @@ func Diff(a, b *Lock) []string {
 			add("output %s: new", k)
 		case !okb:
 			add("output %s: removed", k)
-		case oa != ob:
+		case oa.Digest != ob.Digest:
 			add("output %s (%s): %s → %s", k, ob.Path, oa.Digest, ob.Digest)
+		default:
+			field("output", k, "path", oa.Path, ob.Path)
+			field("output", k, "size", oa.Size, ob.Size)
 		}
 	}
 	if a.Recipe != b.Recipe || a.Version != b.Version {
 		add("lock header: %s v%d → %s v%d", a.Recipe, a.Version, b.Recipe, b.Version)
 	}
 	return out
+}
+
+func showValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return orNone(v)
+	case digest.Digest:
+		return orNone(string(v))
+	}
+	return fmt.Sprint(v)
 }
 
 func orNone(s string) string {
@@ -442,8 +467,14 @@ func (p *Plan) CheckRecipe() []string {
 			out = append(out, fmt.Sprintf("variable %s is %s, locked as %s", k, orNone(vars[k]), orNone(p.Lock.Variables[k])))
 		}
 	}
+	p.refreshLocal(nil)
 	for _, n := range p.Nodes {
-		if _, ok := n.Op.(ops.Source); ok && n.Pin == "" {
+		src, ok := n.Op.(ops.Source)
+		switch {
+		case !ok:
+		case n.lockedPin != "":
+			out = append(out, fmt.Sprintf("%s: local input %s changed since it was locked (%s → %s)", n.ID, src.URLs()[0], n.lockedPin, orNone(string(n.Pin))))
+		case n.Pin == "":
 			out = append(out, fmt.Sprintf("%s is not pinned in the recipe or the lock", n.ID))
 		}
 	}
