@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -373,7 +374,15 @@ func TestStoreFaultsNeverChangeResults(t *testing.T) {
 			did = append(did, fmt.Sprintf("%s %s: %s", filepath.Base(filepath.Dir(filepath.Dir(path))), filepath.Base(path)[:12], applyFault(t, rng, kind, path, set)))
 		}
 		jobs := fmt.Sprint(1 + rng.IntN(4))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
 		code, _, stderr := p.run(t, "build", p.recipe(), "--jobs", jobs)
+		runtime.ReadMemStats(&after)
+		// A damaged entry must not make a decoder trust a length in it (a
+		// text file under a blob's name reads as a 1.6 GB message).
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+			t.Errorf("seed %d trial %d (faults %q): the build allocated %d MiB", seed, trial, did, alloc>>20)
+		}
 		if code != 0 {
 			t.Fatalf("seed %d trial %d (edited %v, jobs %s, env %v, faults %q): build exit %d\n%s", seed, trial, edited, jobs, p.env, did, code, stderr)
 		}
@@ -504,6 +513,10 @@ func TestShortRawBlobIsFetchedAgain(t *testing.T) {
 			wantLock, err := graph.ReadLock(p.lock())
 			must(t, err)
 
+			// A store that has only ever built the unedited recipe.
+			p.cache = t.TempDir()
+			must(t, os.RemoveAll(filepath.Join(p.dir, "out")))
+			must(t, os.Remove(p.lock()))
 			p.setVariant(t, false)
 			p.build(t)
 			// Cut every raw blob (the fetched files and the glob's files)
@@ -706,5 +719,36 @@ func TestVerifyPrintsFields(t *testing.T) {
 	want := fmt.Sprintf("fetch fetch.pinned: size: expected 0, got %d", size)
 	if code != exitPin || !strings.Contains(stderr+out, want) || strings.Contains(stderr+out, "{URL:") {
 		t.Errorf("verify of a lock with a wrong size: exit %d, want %d and %q\n%s%s", code, exitPin, want, out, stderr)
+	}
+}
+
+// An artifact whose first message length was damaged in place (same size,
+// so its manifest still finds it) is verified before it is decoded: the
+// decoder never gets to trust the length and allocate gigabytes for it.
+func TestDamagedArtifactLengthIsNotTrusted(t *testing.T) {
+	p := newSmallProject(t)
+	p.build(t)
+	want := p.snapshot(t)
+	l, err := graph.ReadLock(p.lock())
+	must(t, err)
+	blob := filepath.Join(p.cache, "blobs", "sha256", strings.TrimPrefix(string(l.Nodes["filter.big"].Blob), "sha256:"))
+	must(t, os.Chmod(blob, 0o644))
+	f, err := os.OpenFile(blob, os.O_RDWR, 0)
+	must(t, err)
+	// An IPC stream starts with 0xFFFFFFFF and the metadata length.
+	_, err = f.WriteAt([]byte{0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x7f}, 0)
+	must(t, err)
+	must(t, f.Close())
+	// output.big must run again, reading filter.big's artifact.
+	must(t, os.Remove(filepath.Join(p.cache, "keys", "sha256", strings.TrimPrefix(string(l.Nodes["output.big"].Key), "sha256:"))))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p.build(t)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("the build allocated %d MiB", alloc>>20)
+	}
+	if d := diffSnapshots(want, p.snapshot(t)); d != "" {
+		t.Fatalf("results differ:\n%s", d)
 	}
 }

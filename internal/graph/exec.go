@@ -387,7 +387,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	defer maps.releaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
-		s, err := readSchema(o.Store, o.Mem, blob)
+		s, err := verifiedSchema(o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
 			if lostBlob(err) {

@@ -496,11 +496,11 @@ func DataDiffs(p *Plan, old, cur *cache.Store, now *Lock) []string {
 			out = append(out, fmt.Sprintf("%s: locked artifact %s is not in the local cache; cannot show where the data differs", id, ln.Blob))
 			continue
 		}
-		a, err := openArtifact(old, memory.DefaultAllocator, ln.Blob)
+		a, err := openVerifiedArtifact(old, memory.DefaultAllocator, ln.Blob)
 		if err != nil {
 			continue
 		}
-		b, err := openArtifact(cur, memory.DefaultAllocator, nn.Blob)
+		b, err := openVerifiedArtifact(cur, memory.DefaultAllocator, nn.Blob)
 		if err != nil {
 			a.Release()
 			continue

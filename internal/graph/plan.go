@@ -367,7 +367,7 @@ func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
 					schemas = nil
 					break
 				}
-				sc, err := readSchema(s, mem, m.Blob)
+				sc, err := verifiedSchema(s, mem, m.Blob)
 				if err != nil || !slices.Equal(ops.SchemaFields(sc), m.Schema) {
 					schemas = nil
 					break

@@ -30,7 +30,7 @@ func (p *Plan) Show(s *cache.Store, n *Node, limit int64, w io.Writer) (*Manifes
 		return nil, fmt.Errorf("%s stores %s, not a table", n.ID, m.MediaType)
 	}
 	mem := memory.DefaultAllocator
-	rd, err := openArtifact(s, mem, m.Blob)
+	rd, err := openVerifiedArtifact(s, mem, m.Blob)
 	if err != nil {
 		return nil, err
 	}
