@@ -88,6 +88,7 @@ type smallProject struct {
 	dir, mirror, cache string
 	pin                string
 	env                map[string]string
+	name               string // recipe name: recipes/NAME.hcl, lockfiles/NAME.lock
 }
 
 func jsonlRows(seed, n int) []byte {
@@ -125,8 +126,17 @@ func (p *smallProject) setVariant(t testing.TB, edited bool) {
 	must(t, os.WriteFile(p.recipe(), fmt.Appendf(nil, smallRecipe, extra, p.pin, fileColumn), 0o644))
 }
 
-func (p *smallProject) recipe() string { return filepath.Join(p.dir, "recipes", "small.hcl") }
-func (p *smallProject) lock() string   { return filepath.Join(p.dir, "lockfiles", "small.lock") }
+func (p *smallProject) recipe() string { return filepath.Join(p.dir, "recipes", p.recipeName()+".hcl") }
+func (p *smallProject) lock() string {
+	return filepath.Join(p.dir, "lockfiles", p.recipeName()+".lock")
+}
+
+func (p *smallProject) recipeName() string {
+	if p.name == "" {
+		return "small"
+	}
+	return p.name
+}
 
 func (p *smallProject) run(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
@@ -161,7 +171,7 @@ func (p *smallProject) snapshot(t testing.TB) map[string]string {
 	must(t, err)
 	b, err := os.ReadFile(p.lock())
 	must(t, err)
-	m["lockfiles/small.lock"] = string(b)
+	m["lockfiles/"+p.recipeName()+".lock"] = string(b)
 	return m
 }
 
@@ -462,21 +472,7 @@ func TestLockIsAFunctionOfRecipeAndInputs(t *testing.T) {
 		dirs = append(dirs, d)
 	}
 	dirs = append(dirs, dirs[0])
-	var cmds []*exec.Cmd
-	var outs []*bytes.Buffer
-	for _, d := range dirs {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLockChildBuild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "DSBUILD_LOCK_CHILD=1", "CHILD_PROJECT="+d, "CHILD_MIRROR="+p.mirror, "CHILD_CACHE="+p.cache)
-		out := new(bytes.Buffer)
-		cmd.Stdout, cmd.Stderr = out, out
-		must(t, cmd.Start())
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("builder %d: %v\n%s", i, err, outs[i])
-		}
-	}
+	runBuilders(t, p, dirs)
 	for i, d := range dirs {
 		got, err := os.ReadFile(filepath.Join(d, "lockfiles", "small.lock"))
 		must(t, err)
@@ -495,8 +491,89 @@ func TestLockChildBuild(t *testing.T) {
 	if os.Getenv("DSBUILD_LOCK_CHILD") == "" {
 		t.Skip("helper process for TestLockIsAFunctionOfRecipeAndInputs")
 	}
-	p := &smallProject{dir: os.Getenv("CHILD_PROJECT"), mirror: os.Getenv("CHILD_MIRROR"), cache: os.Getenv("CHILD_CACHE")}
+	p := &smallProject{dir: os.Getenv("CHILD_PROJECT"), mirror: os.Getenv("CHILD_MIRROR"), cache: os.Getenv("CHILD_CACHE"), name: os.Getenv("CHILD_RECIPE")}
 	p.build(t)
+}
+
+// runBuilders builds the project copies in dirs at once, one process each,
+// all on one store.
+func runBuilders(t *testing.T, p *smallProject, dirs []string) {
+	t.Helper()
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for _, d := range dirs {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLockChildBuild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "DSBUILD_LOCK_CHILD=1", "CHILD_PROJECT="+d, "CHILD_MIRROR="+p.mirror, "CHILD_CACHE="+p.cache, "CHILD_RECIPE="+p.recipeName())
+		out := new(bytes.Buffer)
+		cmd.Stdout, cmd.Stderr = out, out
+		must(t, cmd.Start())
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("builder %d: %v\n%s", i, err, outs[i])
+		}
+	}
+}
+
+// The lock matrix over the real recipe: from every cache state the lock is
+// byte for byte the committed lockfiles/drift.lock.
+func TestDriftLockMatrix(t *testing.T) {
+	if os.Getenv("DSBUILD_LOCK_CHILD") != "" {
+		return
+	}
+	want, err := os.ReadFile("../../lockfiles/drift.lock")
+	must(t, err)
+	p := &smallProject{dir: t.TempDir(), mirror: sharedData(t), cache: fastTempDir(t), name: "drift"}
+	copyTree(t, "../../recipes", filepath.Join(p.dir, "recipes"))
+	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
+	check := func(cell string) {
+		t.Helper()
+		got, err := os.ReadFile(p.lock())
+		must(t, err)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: lock differs from lockfiles/drift.lock:\n%s", cell, got)
+		}
+	}
+	p.build(t)
+	check("cold")
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, cell := range []struct {
+		name    string
+		prepare func()
+	}{
+		{"warm", func() {}},
+		{"manifests lost", func() {
+			must(t, os.RemoveAll(filepath.Join(p.cache, "keys")))
+			must(t, os.MkdirAll(filepath.Join(p.cache, "keys", "sha256"), 0o755))
+		}},
+		{"partly warm", func() {
+			blobs, keys := storeEntries(t, p.cache)
+			for _, e := range append(blobs, keys...) {
+				if rng.IntN(2) == 0 {
+					os.Remove(e)
+				}
+			}
+		}},
+	} {
+		cell.prepare()
+		must(t, os.Remove(p.lock()))
+		p.build(t)
+		check(cell.name + ", lock deleted and regenerated")
+	}
+	p.cache = fastTempDir(t)
+	must(t, os.Remove(p.lock()))
+	var dirs []string
+	for range 3 {
+		d := t.TempDir()
+		copyTree(t, p.dir, d)
+		dirs = append(dirs, d)
+	}
+	runBuilders(t, p, dirs)
+	for i, d := range dirs {
+		p.dir = d
+		check(fmt.Sprintf("concurrent builder %d", i))
+	}
 }
 
 // The raw bytes of a fetch that runs again (an attribute edited) come from
