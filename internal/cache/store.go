@@ -397,11 +397,11 @@ func (s *Store) createIngest(pattern string) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := lockExclusive(f); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, err
-		}
+		// A filesystem without locks (an old NFS mount) fails the lock
+		// with ENOLCK or the like: the file stays unlocked, and a cleaner's
+		// try-lock fails the same way, so it is never taken for a dead
+		// writer's.
+		_ = lockExclusive(f)
 		fi, err := f.Stat()
 		if err != nil {
 			f.Close()
