@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -223,6 +224,20 @@ func copyTree(t testing.TB, from, to string) {
 	must(t, err)
 }
 
+// stampEntries lists the blob stamps of a store.
+func stampEntries(t testing.TB, root string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(root, "verified", "sha256"))
+	must(t, err)
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			out = append(out, filepath.Join(root, "verified", "sha256", e.Name()))
+		}
+	}
+	return out
+}
+
 // storeEntries lists the blob and key files of a store.
 func storeEntries(t testing.TB, root string) (blobs, keys []string) {
 	t.Helper()
@@ -244,12 +259,19 @@ var faultKinds = []string{"truncate", "flip", "delete", "swap", "symlink /dev/ze
 // same kind (blobs or keys), for swaps and links.
 func applyFault(t testing.TB, rng *rand.Rand, kind, path string, others []string) string {
 	t.Helper()
-	os.Chmod(path, 0o644)
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return "skip (gone)"
 	}
 	other := others[rng.IntN(len(others))]
+	// Never act through a link an earlier fault made: chmod or truncate
+	// would reach /dev/zero itself.
+	if !fi.Mode().IsRegular() && (kind == "truncate" || kind == "flip") {
+		return "skip (not a regular file)"
+	}
+	if fi.Mode().IsRegular() {
+		os.Chmod(path, 0o644)
+	}
 	switch kind {
 	case "truncate":
 		n := int64(0)
@@ -280,7 +302,9 @@ func applyFault(t testing.TB, rng *rand.Rand, kind, path string, others []string
 		if other == path {
 			return "skip (swap with itself)"
 		}
-		os.Chmod(other, 0o644)
+		if ofi, err := os.Lstat(other); err == nil && ofi.Mode().IsRegular() {
+			os.Chmod(other, 0o644)
+		}
 		tmp := path + ".swap"
 		if err := os.Rename(path, tmp); err != nil {
 			return "skip"
@@ -331,10 +355,16 @@ func fastTempDir(t testing.TB) string {
 // build first so that stamps are valid when the fault strikes. Every build
 // must succeed and give outputs and a lock byte-identical to a clean build.
 func TestStoreFaultsNeverChangeResults(t *testing.T) {
-	const seed = 20261201
-	trials := 200
+	// DSBUILD_FAULT_SEED and DSBUILD_FAULT_TRIALS explore further.
+	seed, trials := uint64(20261201), 200
 	if testing.Short() {
 		trials = 40
+	}
+	if v, err := strconv.ParseUint(os.Getenv("DSBUILD_FAULT_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("DSBUILD_FAULT_TRIALS")); err == nil {
+		trials = v
 	}
 	p := newSmallProject(t)
 	// Every build fsyncs what it stores; on a memory filesystem the trials
@@ -378,8 +408,15 @@ func TestStoreFaultsNeverChangeResults(t *testing.T) {
 		for range 1 + rng.IntN(3) {
 			blobs, keys := storeEntries(t, p.cache)
 			set := blobs
-			if rng.IntN(2) == 0 {
+			switch rng.IntN(5) {
+			case 0, 1:
 				set = keys
+			case 2:
+				// A stamp (verified/) damaged or moved to another name must
+				// only cost a re-hash.
+				if stamps := stampEntries(t, p.cache); len(stamps) > 0 {
+					set = stamps
+				}
 			}
 			path := set[rng.IntN(len(set))]
 			kind := faultKinds[rng.IntN(len(faultKinds))]

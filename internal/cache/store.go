@@ -299,7 +299,8 @@ func removeFile(path string) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if os.Chmod(path, keyMode) == nil {
+	// Never chmod through a link: it would change its target.
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode().IsRegular() && os.Chmod(path, keyMode) == nil {
 		return os.Remove(path)
 	}
 	return err
