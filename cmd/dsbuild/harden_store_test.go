@@ -497,6 +497,16 @@ func TestLockIsAFunctionOfRecipeAndInputs(t *testing.T) {
 		must(t, os.RemoveAll(filepath.Join(p.cache, "blobs")))
 		must(t, os.MkdirAll(filepath.Join(p.cache, "blobs", "sha256"), 0o755))
 	})
+	// The pinned download's source gone (offline, no mirror) while its
+	// verified bytes are still in the store: they are used, and the lock
+	// is the same.
+	mirror := p.mirror
+	p.mirror = t.TempDir()
+	regen("manifests lost, source unreachable", func() {
+		must(t, os.RemoveAll(filepath.Join(p.cache, "keys")))
+		must(t, os.MkdirAll(filepath.Join(p.cache, "keys", "sha256"), 0o755))
+	})
+	p.mirror = mirror
 	regen("cold again", func() { p.cache = t.TempDir() })
 	regen("outputs deleted", func() { must(t, os.RemoveAll(filepath.Join(p.dir, "out"))) })
 
