@@ -878,3 +878,23 @@ func TestDamagedArtifactLengthIsNotTrusted(t *testing.T) {
 		t.Fatalf("results differ:\n%s", d)
 	}
 }
+
+// A lockfile that is a link to /dev/zero or a FIFO is refused with a
+// diagnostic (exit 2), not read until memory runs out or forever.
+func TestSpecialLockfileIsRefused(t *testing.T) {
+	for _, kind := range []string{"symlink /dev/zero", "fifo"} {
+		t.Run(kind, func(t *testing.T) {
+			p := newSmallProject(t)
+			switch kind {
+			case "fifo":
+				must(t, syscall.Mkfifo(p.lock(), 0o644))
+			default:
+				must(t, os.Symlink("/dev/zero", p.lock()))
+			}
+			code, _, stderr := p.run(t, "plan", p.recipe())
+			if code != exitUsage || !strings.Contains(stderr, "not a regular file") {
+				t.Errorf("plan with a %s as lockfile: exit %d, want %d\n%s", kind, code, exitUsage, stderr)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -237,12 +238,31 @@ type hclLock struct {
 
 // ReadLock parses a lockfile. A missing file is an os.IsNotExist error.
 func ReadLock(path string) (*Lock, error) {
-	src, err := os.ReadFile(path)
+	// A lock is text of a few KB per node: a link to a device or a FIFO,
+	// or anything past maxLockSize, is refused rather than read.
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxLockSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxLockSize {
+		return nil, fmt.Errorf("%s is larger than a lock may be (%d bytes)", path, maxLockSize)
+	}
 	return ParseLock(path, src)
 }
+
+const maxLockSize = 64 << 20
 
 // ParseLock parses lock text.
 func ParseLock(name string, src []byte) (*Lock, error) {
