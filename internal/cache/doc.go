@@ -10,8 +10,14 @@
 // removed and reported as ErrCorrupt so that callers treat it as a miss.
 //
 // Every write streams into a uniquely named temp file in ingest/, hashing in
-// the same pass, then fsyncs and renames it into place. A process killed
-// mid-write therefore leaves at most a stale file in ingest/ (see
-// CleanIngest), and any number of goroutines or processes may write the same
-// entry concurrently.
+// the same pass, then fsyncs and renames it into place. The writer holds an
+// advisory lock on its temp file until then, so a process killed mid-write
+// leaves a file nobody holds, which CleanIngest removes; any number of
+// goroutines or processes may write the same entry concurrently.
+//
+// Every entry is read as a regular file only: a link, FIFO or device under
+// blobs/, keys/ or verified/ is never followed or read (it is a miss, and is
+// removed). A blob is never read past the size it had when opened; a key
+// file is capped at MaxKeySize and carries a check line binding its bytes to
+// its key, so a key file that is damaged or copied over another is a miss.
 package cache

@@ -18,20 +18,12 @@ import (
 // any other returns ErrUnverified and must be read through Open, which
 // verifies it. The caller must not touch the bytes after calling release.
 func (s *Store) Map(d digest.Digest) (data []byte, release func() error, err error) {
-	p, err := s.blobPath(d)
+	f, fi, _, err := s.openBlob(d)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, nil, notFound("blob", d, p, err)
-	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("cache: blob %s: %w", d, err)
-	}
-	if !fi.Mode().IsRegular() || !s.stampValid(d, fi) {
+	if !s.stampValid(d, fi) {
 		return nil, nil, ErrUnverified
 	}
 	if fi.Size() == 0 {

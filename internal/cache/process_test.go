@@ -101,11 +101,10 @@ func TestTwoProcesses(t *testing.T) {
 	checkStore(t, s, 4+3*helperIterations)
 }
 
-func TestKilledWriter(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
-	s := newTestStore(t)
+// startStalledWriter starts a child process whose Put has written killAfter
+// bytes into ingest/ and then stalls.
+func startStalledWriter(t *testing.T, s *Store) *exec.Cmd {
+	t.Helper()
 	cmd := helperCmd(t, "killput", s.Root(), "")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -116,6 +115,7 @@ func TestKilledWriter(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -125,32 +125,54 @@ func TestKilledWriter(t *testing.T) {
 	select {
 	case line := <-ready:
 		if strings.TrimSpace(line) != "READY" {
-			cmd.Process.Kill()
-			cmd.Wait()
 			t.Fatalf("helper said %q, want READY\n%s", line, stderr.String())
 		}
 	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		cmd.Wait()
 		t.Fatalf("helper never got to READY\n%s", stderr.String())
 	}
-	if err := cmd.Process.Kill(); err != nil {
+	return cmd
+}
+
+// A killed writer's temp file is removed by CleanIngest; a live writer's,
+// in another process, is not, however old it is: ownership is decided by
+// the writer's lock on its file, not by age.
+func TestKilledWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	s := newTestStore(t)
+	dead := startStalledWriter(t, s)
+	live := startStalledWriter(t, s)
+	if err := dead.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	dead.Wait()
 
 	if blobs, err := s.Blobs(); err != nil || len(blobs) != 0 {
 		t.Errorf("Blobs() = %v, %v after a killed Put, want none", blobs, err)
 	}
 	left := listDir(t, ingestDir(s))
-	if len(left) != 1 {
-		t.Fatalf("ingest/ = %v, want the killed writer's temp file", left)
+	if len(left) != 2 {
+		t.Fatalf("ingest/ = %v, want the killed and the live writer's temp files", left)
 	}
-	if fi, err := os.Stat(filepath.Join(ingestDir(s), left[0])); err != nil || fi.Size() != killAfter {
-		t.Errorf("temp file %s = %v, %v; want %d bytes written before the kill", left[0], fi, err, killAfter)
+	for _, name := range left {
+		if fi, err := os.Stat(filepath.Join(ingestDir(s), name)); err != nil || fi.Size() != killAfter {
+			t.Errorf("temp file %s = %v, %v; want %d bytes written before the kill", name, fi, err, killAfter)
+		}
+		// Old enough for any age rule to call it abandoned.
+		old := time.Now().Add(-48 * time.Hour)
+		os.Chtimes(filepath.Join(ingestDir(s), name), old, old)
 	}
-	if err := s.CleanIngest(0); err != nil {
-		t.Fatalf("CleanIngest(0) = %v", err)
+	if err := s.CleanIngest(); err != nil {
+		t.Fatalf("CleanIngest() = %v", err)
+	}
+	if got := listDir(t, ingestDir(s)); len(got) != 1 {
+		t.Fatalf("ingest/ = %v after CleanIngest with one live writer, want only its file", got)
+	}
+	live.Process.Kill()
+	live.Wait()
+	if err := s.CleanIngest(); err != nil {
+		t.Fatalf("CleanIngest() = %v", err)
 	}
 	if left := listDir(t, ingestDir(s)); len(left) != 0 {
 		t.Errorf("ingest/ = %v after CleanIngest, want empty", left)

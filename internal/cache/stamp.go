@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -55,34 +56,34 @@ func (s *Store) stampValid(d digest.Digest, fi os.FileInfo) bool {
 // stamp would leave the recorded identity unchanged; such files are simply
 // hashed again, and stamped again once the tick has passed.
 func stampHolds(path string, want []byte, fi os.FileInfo) bool {
-	st, err := os.Stat(path)
+	f, st, err := openEntry(path)
 	if err != nil {
 		return false
 	}
+	defer f.Close()
 	if _, ctime := statExtra(fi); ctime != 0 && st.ModTime().UnixNano() <= ctime {
 		return false
 	}
-	b, err := os.ReadFile(path)
-	return err == nil && bytes.Equal(b, want)
+	if st.Size() != int64(len(want)) {
+		return false
+	}
+	b := make([]byte, len(want)+1)
+	n, _ := io.ReadFull(f, b)
+	return n == len(want) && bytes.Equal(b[:n], want)
 }
 
 // stamp records that the file at path, which just hashed to d, is good. A
 // failure to write a stamp only costs a re-hash later, so it is ignored.
 func (s *Store) stamp(d digest.Digest, path string) {
-	fi, err := os.Stat(path)
+	fi, err := os.Lstat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		return
+	}
 	if err != nil {
 		return
 	}
 	s.hashed.Store(d, fileIdentity(fi))
-	tmp, err := os.CreateTemp(s.ingest, "stamp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(fileIdentity(fi))
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), s.stampPath(d)) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = s.writeEntry("stamp-*", fileIdentity(fi), s.stampPath(d), false)
 }
 
 // File stamps do for files outside the store (a build's outputs) what blob
@@ -123,13 +124,5 @@ func (s *Store) StampFile(path string, d digest.Digest) {
 	if os.MkdirAll(filepath.Dir(dst), dirMode) != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(s.ingest, "stamp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(append([]byte(string(d)+" "), fileIdentity(fi)...))
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), dst) != nil {
-		os.Remove(tmp.Name())
-	}
+	_ = s.writeEntry("stamp-*", append([]byte(string(d)+" "), fileIdentity(fi)...), dst, false)
 }

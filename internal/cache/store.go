@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -30,6 +29,10 @@ var (
 	// ErrInvalidDigest reports a digest string that is malformed or not
 	// sha256. It is returned before any path is derived from the digest.
 	ErrInvalidDigest = errors.New("invalid digest")
+
+	// errNotRegular: a store entry is a link, FIFO, device or directory. The
+	// store only ever creates regular files, so it is never read.
+	errNotRegular = errors.New("not a regular file")
 )
 
 // DigestMismatchError is returned, wrapping ErrDigestMismatch, by
@@ -153,29 +156,30 @@ func (s *Store) keyPath(k digest.Digest) (string, error) {
 	return filepath.Join(s.keys, k.Encoded()), nil
 }
 
-// Has reports whether the blob d is present with exactly size bytes; a
-// negative size accepts any size. It only stats the file: a same-size
-// corruption is caught by Open or Verify, not here.
+// Has reports whether the blob d is present as a regular file (never
+// through a link) with exactly size bytes; a negative size accepts any size.
+// It only stats the file: a same-size corruption is caught by Open, Verify
+// or VerifiedPath, not here.
 func (s *Store) Has(d digest.Digest, size int64) bool {
 	p, err := s.blobPath(d)
 	if err != nil {
 		return false
 	}
-	fi, err := os.Stat(p)
+	fi, err := os.Lstat(p)
 	if err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
 	return size < 0 || fi.Size() == size
 }
 
-// Path returns the path of blob d for trusted readers that need to mmap or
-// open it themselves; such readers bypass the verification that Open does.
+// Path returns the path of blob d, unverified: for tests and messages.
+// Readers that open the file themselves must use VerifiedPath.
 func (s *Store) Path(d digest.Digest) (string, error) {
 	p, err := s.blobPath(d)
 	if err != nil {
 		return "", err
 	}
-	fi, err := os.Stat(p)
+	fi, err := os.Lstat(p)
 	if err != nil {
 		return "", notFound("blob", d, p, err)
 	}
@@ -192,28 +196,37 @@ func notFound(what string, d digest.Digest, path string, err error) error {
 	return fmt.Errorf("cache: %s %s: %w", what, d, err)
 }
 
+// openBlob opens blob d's file. An entry that is not a regular file is
+// removed (only the link or special file itself, never what it points to)
+// and reported as ErrCorrupt: a miss that the next write replaces.
+func (s *Store) openBlob(d digest.Digest) (*os.File, os.FileInfo, string, error) {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	f, fi, err := openEntry(p)
+	if errors.Is(err, errNotRegular) {
+		if rerr := removeFile(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return nil, nil, p, fmt.Errorf("cache: blob %s: %w: %s is not a regular file (removing it failed: %v)", d, ErrCorrupt, p, rerr)
+		}
+		return nil, nil, p, fmt.Errorf("cache: blob %s: %w: %s is not a regular file", d, ErrCorrupt, p)
+	}
+	if err != nil {
+		return nil, nil, p, notFound("blob", d, p, err)
+	}
+	return f, fi, p, nil
+}
+
 // Open returns a reader of blob d that re-hashes what it reads. When the
 // last byte has been read (or at EOF) it compares the hash and length with
 // the blob's name; on a mismatch it withholds that final chunk, removes the
 // blob and returns an error wrapping ErrCorrupt, so a consumer that needs the
-// whole blob can never act on corrupt content.
+// whole blob can never act on corrupt content. It never reads past the size
+// the file had when opened.
 func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
-	p, err := s.blobPath(d)
+	f, fi, p, err := s.openBlob(d)
 	if err != nil {
 		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, notFound("blob", d, p, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cache: blob %s: %w", d, err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("cache: blob %s: %s is not a regular file", d, p)
 	}
 	if s.stampValid(d, fi) {
 		return &stampedReader{f: f, d: d, size: fi.Size()}, nil
@@ -224,25 +237,39 @@ func (s *Store) Open(d digest.Digest) (io.ReadCloser, error) {
 // Verify re-hashes blob d in full, stamp or not. A mismatch removes the
 // blob and returns an error wrapping ErrCorrupt.
 func (s *Store) Verify(d digest.Digest) error {
-	p, err := s.blobPath(d)
+	f, fi, p, err := s.openBlob(d)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return notFound("blob", d, p, err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("cache: blob %s: %w", d, err)
-	}
-	rc := &verifyingReader{s: s, d: d, path: p, f: f, fi: fi, size: fi.Size(), h: digest.SHA256.Hash()}
+	return s.hashAll(&verifyingReader{s: s, d: d, path: p, f: f, fi: fi, size: fi.Size(), h: digest.SHA256.Hash()})
+}
+
+func (s *Store) hashAll(rc *verifyingReader) error {
 	defer rc.Close()
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	_, err = io.CopyBuffer(io.Discard, onlyReader{rc}, *bp)
+	_, err := io.CopyBuffer(io.Discard, onlyReader{rc}, *bp)
 	return err
+}
+
+// VerifiedPath returns the path and size of blob d for a reader that opens
+// the file itself (a decoder given a path), after making sure its content
+// matches its name: its stamp shows it unchanged since it last hashed
+// correctly, or it is hashed now (always, with AlwaysVerify). A corrupt,
+// truncated or non-regular blob is removed and reported as ErrCorrupt.
+func (s *Store) VerifiedPath(d digest.Digest) (string, int64, error) {
+	f, fi, p, err := s.openBlob(d)
+	if err != nil {
+		return "", 0, err
+	}
+	if s.stampValid(d, fi) {
+		f.Close()
+		return p, fi.Size(), nil
+	}
+	if err := s.hashAll(&verifyingReader{s: s, d: d, path: p, f: f, fi: fi, size: fi.Size(), h: digest.SHA256.Hash()}); err != nil {
+		return "", 0, err
+	}
+	return p, fi.Size(), nil
 }
 
 // onlyReader hides WriterTo/ReaderFrom so io.CopyBuffer uses our buffer.
@@ -272,7 +299,8 @@ func removeFile(path string) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if os.Chmod(path, keyMode) == nil {
+	// Never chmod through a link: it would change its target.
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode().IsRegular() && os.Chmod(path, keyMode) == nil {
 		return os.Remove(path)
 	}
 	return err
@@ -316,37 +344,76 @@ func (s *Store) Blobs() ([]Descriptor, error) {
 	return out, nil
 }
 
-// CleanIngest removes files in ingest/ whose modification time is older than
-// olderThan. Writers still in progress keep touching their temp file, so an
-// age well above the longest expected write (hours) only removes leftovers of
-// killed processes; olderThan <= 0 removes everything, including the temp
-// files of writers running right now, whose Commit will then fail.
-func (s *Store) CleanIngest(olderThan time.Duration) error {
+// CleanIngest removes the files in ingest/ that no live process owns: the
+// leftovers of writers that were killed. Every writer holds an exclusive
+// lock on its temp file from creating it until it has been renamed away or
+// removed (see createIngest), and the kernel drops the lock when the writer
+// dies, so a file whose lock can be taken belongs to nobody. Anything in
+// ingest/ that is not a regular file was never put there by a writer and is
+// removed too. Where the OS has no such locks (Windows) nothing is removed.
+func (s *Store) CleanIngest() error {
+	if !canClean {
+		return nil
+	}
 	ents, err := os.ReadDir(s.ingest)
 	if err != nil {
 		return fmt.Errorf("cache: clean ingest %s: %w", s.ingest, err)
 	}
-	cutoff := time.Now().Add(-olderThan)
 	var errs []error
 	for _, e := range ents {
 		if e.IsDir() {
 			continue
 		}
-		fi, err := e.Info()
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("cache: clean ingest: %s: %w", e.Name(), err))
-			}
-			continue
-		}
-		if olderThan > 0 && !fi.ModTime().Before(cutoff) {
-			continue
-		}
-		if err := removeFile(filepath.Join(s.ingest, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		p := filepath.Join(s.ingest, e.Name())
+		if err := cleanIngestFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("cache: clean ingest: %w", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func cleanIngestFile(p string) error {
+	f, fi, err := openEntry(p)
+	if errors.Is(err, errNotRegular) {
+		return removeFile(p)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if !tryLockExclusive(f) {
+		return nil // its writer is alive
+	}
+	// Still the file we locked: a name in ingest/ is never reused.
+	return removeIfSame(p, fi)
+}
+
+// createIngest creates a temp file in ingest/ and locks it for the life of
+// the returned file. A cleaner may have removed the file between its
+// creation and our lock (it found it unlocked); then it has no links left
+// and another is made.
+func (s *Store) createIngest(pattern string) (*os.File, error) {
+	for {
+		f, err := os.CreateTemp(s.ingest, pattern)
+		if err != nil {
+			return nil, err
+		}
+		// A filesystem without locks (an old NFS mount) fails the lock
+		// with ENOLCK or the like: the file stays unlocked, and a cleaner's
+		// try-lock fails the same way, so it is never taken for a dead
+		// writer's.
+		_ = lockExclusive(f)
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		if cur, err := os.Lstat(f.Name()); err == nil && os.SameFile(cur, fi) {
+			return f, nil
+		}
+		f.Close()
+	}
 }
 
 // syncDir makes a rename into dir durable: without it a crash can lose the

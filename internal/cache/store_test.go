@@ -400,16 +400,27 @@ func TestAbandonedWriter(t *testing.T) {
 	if left := listDir(t, ingestDir(s)); len(left) != 2 {
 		t.Fatalf("ingest/ = %v, want the 2 temp files", left)
 	}
-	// Only the old leftover goes; a writer still in progress is left alone.
+	// A writer still in progress is left alone however old its file is;
+	// one whose file is no longer held (its process died: simulated by
+	// closing the file, which drops the lock) is removed.
 	old := time.Now().Add(-3 * time.Hour)
-	if err := os.Chtimes(w.name, old, old); err != nil {
-		t.Fatal(err)
+	for _, n := range []string{w.name, fresh.name} {
+		if err := os.Chtimes(n, old, old); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := s.CleanIngest(time.Hour); err != nil {
-		t.Fatalf("CleanIngest(1h) = %v", err)
+	if err := s.CleanIngest(); err != nil {
+		t.Fatalf("CleanIngest() = %v", err)
+	}
+	if left := listDir(t, ingestDir(s)); len(left) != 2 {
+		t.Fatalf("after CleanIngest() with two live writers ingest/ = %v, want both files", left)
+	}
+	w.f.Close()
+	if err := s.CleanIngest(); err != nil {
+		t.Fatalf("CleanIngest() = %v", err)
 	}
 	if left := listDir(t, ingestDir(s)); len(left) != 1 || left[0] != filepath.Base(fresh.name) {
-		t.Errorf("after CleanIngest(1h) ingest/ = %v, want only %s", left, filepath.Base(fresh.name))
+		t.Errorf("after CleanIngest() ingest/ = %v, want only %s", left, filepath.Base(fresh.name))
 	}
 	// The abandoned writer's late Commit must fail, not publish anything.
 	if _, err := w.Commit(""); err == nil {
@@ -418,11 +429,9 @@ func TestAbandonedWriter(t *testing.T) {
 	if s.Has(digest.FromBytes(data), -1) {
 		t.Errorf("cleaned-up writer published a blob")
 	}
-	if err := s.CleanIngest(0); err != nil {
-		t.Fatalf("CleanIngest(0) = %v", err)
-	}
+	fresh.Abort()
 	if left := listDir(t, ingestDir(s)); len(left) != 0 {
-		t.Errorf("after CleanIngest(0) ingest/ = %v, want empty", left)
+		t.Errorf("after Abort ingest/ = %v, want empty", left)
 	}
 }
 

@@ -73,7 +73,7 @@ type writeResult struct {
 
 // NewWriter starts a blob in ingest/. The caller must Commit or Abort it.
 func (s *Store) NewWriter() (*Writer, error) {
-	f, err := os.CreateTemp(s.ingest, "blob-*")
+	f, err := s.createIngest("blob-*")
 	if err != nil {
 		return nil, fmt.Errorf("cache: new blob writer in %s: %w", s.ingest, err)
 	}
@@ -180,9 +180,12 @@ func (w *Writer) Commit(expected digest.Digest) (Descriptor, error) {
 		return Descriptor{}, &DigestMismatchError{Expected: expected, Actual: desc.Digest, Size: desc.Size}
 	}
 	dst := filepath.Join(w.s.blobs, desc.Digest.Encoded())
-	// An existing copy of the right size is kept and ours dropped before the
-	// fsync, the expensive part. A wrong-size copy is corrupt: replace it.
-	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == desc.Size {
+	// An existing copy is kept and ours dropped before the fsync, the
+	// expensive part, only if it is known good: a regular file (not a link)
+	// of the right size whose stamp shows it unchanged since it last hashed
+	// correctly. Anything else may be corrupt, and a caller may hand the
+	// blob's path to a decoder: ours, just hashed, replaces it.
+	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == desc.Size && w.s.stampValid(desc.Digest, fi) {
 		// A temp file that fails to go is CleanIngest's job, not a failed Put.
 		w.Abort()
 		w.state = committed
@@ -211,14 +214,12 @@ func (w *Writer) finish(dst string) error {
 	if err := w.f.Sync(); err != nil {
 		return err
 	}
-	err := w.f.Close()
-	w.f = nil
-	if err != nil {
-		return err
-	}
 	// rename is atomic, and a racing writer's identical content replacing
 	// ours (or ours replacing theirs) is harmless: readers hold whole inodes.
-	if err := os.Rename(w.name, dst); err != nil {
+	// A link or special file at dst is replaced, never followed.
+	f := w.f
+	w.f = nil
+	if err := renameOpen(f, w.name, dst); err != nil {
 		return err
 	}
 	return syncDir(w.s.blobs)

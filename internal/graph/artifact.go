@@ -55,23 +55,6 @@ func (m *Manifest) encode() []byte {
 	return append(b, '\n')
 }
 
-// getManifest reads a manifest; anything unreadable, from another version,
-// or pointing at a missing or wrongly sized blob is a miss, never an error.
-func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	b, err := s.GetKey(key)
-	if err != nil {
-		return nil, false
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil || m.Version != manifestVersion || m.Blob.Validate() != nil {
-		return nil, false
-	}
-	if !s.Has(m.Blob, m.Size) {
-		return nil, false
-	}
-	return &m, true
-}
-
 // artifactWriter streams an op's output batches into one Arrow IPC stream
 // blob. Batches are re-cut to a fixed number of rows first, so the blob's
 // bytes depend only on the data, not on the batch size the op happened to

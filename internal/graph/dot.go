@@ -37,13 +37,14 @@ func (p *Plan) DOT() string {
 // what changed since the lock.
 func (p *Plan) Explain(s *cache.Store, n *Node) string {
 	var b strings.Builder
+	p.refreshLocal(s)
 	fmt.Fprintf(&b, "node     %s (%s)\n", n.ID, n.Rec.DeclRange)
 	if n.Key == "" {
 		b.WriteString("key      unknown until the unpinned fetch upstream has run\n")
 		return b.String()
 	}
 	fmt.Fprintf(&b, "key      %s\n", n.Key)
-	if m, ok := getManifest(s, n.Key); ok {
+	if m, ok := nodeManifest(s, n); ok {
 		fmt.Fprintf(&b, "cached   yes: %d rows, logical %s\n", m.Rows, m.Logical)
 	} else {
 		b.WriteString("cached   no\n")

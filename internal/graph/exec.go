@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +122,12 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 	}
 	if o.Fetcher == nil {
 		o.Fetcher = &fetch.Fetcher{}
+	}
+	// Temp files of writers killed earlier (kill -9) are owned by nobody:
+	// clear them. A failure here costs only disk space.
+	_ = o.Store.CleanIngest()
+	if err := p.refreshLocal(o.Store); err != nil {
+		return err
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -387,13 +393,17 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	defer maps.releaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
-		s, err := readSchema(o.Store, o.Mem, blob)
+		s, err := verifiedSchema(o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
 			if lostBlob(err) {
 				return &inputLostError{dep: d, blob: blob, err: err}
 			}
 			return err
+		}
+		if !slices.Equal(ops.SchemaFields(s), in[i].Schema) {
+			// The blob is not the artifact its manifest describes.
+			return &inputLostError{dep: d, blob: blob, err: fmt.Errorf("input %s: artifact %s: %w: its schema is not its manifest's", d.ID, blob, cache.ErrCorrupt)}
 		}
 		schemas = append(schemas, s)
 		inputs = append(inputs, ops.Input{Schema: s, Rows: in[i].Rows, Open: func() (array.RecordReader, error) {
@@ -488,7 +498,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		return err
 	}
 	m := &Manifest{
-		Version: manifestVersion, Op: fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version),
+		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: MediaTypeArrowStream,
 		Rows: nrows, Schema: ops.SchemaFields(aw.schema), Logical: logical,
 	}
@@ -504,7 +514,16 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 
 // tryCached uses the stored result for n's key, if there is a usable one.
 func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
-	if m, ok := getManifest(o.Store, n.Key); ok {
+	if m, ok := nodeManifest(o.Store, n); ok {
+		if _, ok := n.Op.(ops.Source); ok {
+			// What the lock says of the input comes with the result, or
+			// the node runs and measures it again.
+			fr := p.fetchRecordOf(o.Store, n)
+			if fr == nil {
+				return false
+			}
+			n.FetchInfo = fr
+		}
 		if sink, ok := n.Op.(ops.Sink); ok {
 			restored, err := p.ensureOutput(n, sink, m, o)
 			if err != nil {
@@ -517,7 +536,7 @@ func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
 		return true
 	}
 	if _, nd := n.Op.(ops.Nondeterministic); nd && o.Reuse != nil {
-		if m, err := copyEntry(o.Reuse, o.Store, n.Key); err == nil {
+		if m, err := copyEntry(o.Reuse, o.Store, n); err == nil {
 			n.Manifest, n.Cached = m, true
 			return true
 		}
@@ -526,28 +545,35 @@ func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
 }
 
 // fetchRaw makes sure the node's raw bytes are in the store, verified
-// against the pin, and returns their path there.
+// against the pin, and returns their path there. Bytes already in the store
+// are used only once verified (their stamp, or a hash now) and together
+// with their fetch record; anything else is fetched again.
 func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions) (string, error) {
 	url := src.URLs()[0]
-	if n.Pin != "" && o.Store.Has(n.Pin, -1) {
-		if p.Lock != nil {
-			if f, ok := p.Lock.Fetches[n.ID]; ok && f.Digest == n.Pin {
-				fr := f
-				n.FetchInfo = &fr
+	if n.Pin != "" {
+		if fr, ok := getFetchRecord(o.Store, url, n.Pin); ok {
+			if path, size, err := o.Store.VerifiedPath(n.Pin); err == nil && size == fr.Size {
+				n.FetchInfo = fr
+				return path, nil
 			}
 		}
-		if n.FetchInfo == nil {
-			path, _ := o.Store.Path(n.Pin)
-			fi, err := os.Stat(path)
-			if err != nil {
-				return "", err
-			}
-			n.FetchInfo = &FetchRecord{URL: url, Digest: n.Pin, Size: fi.Size()}
-		}
-		return o.Store.Path(n.Pin)
 	}
 	body, info, err := o.Fetcher.Open(ctx, url, fetch.Pin{Digest: n.Pin, Size: p.pinnedSize(n)})
 	if err != nil {
+		if n.Pin != "" && ctx.Err() == nil {
+			// Unreachable now, but the pinned bytes are here and verified;
+			// only a revision resolved by the server could be missing.
+			if path, size, verr := o.Store.VerifiedPath(n.Pin); verr == nil {
+				fr := FetchRecord{URL: url, Digest: n.Pin, Size: size}
+				if p.Lock != nil {
+					if lf, ok := p.Lock.Fetches[n.ID]; ok && lf.Digest == n.Pin && lf.URL == url {
+						fr.Revision = lf.Revision
+					}
+				}
+				n.FetchInfo = &fr
+				return path, nil
+			}
+		}
 		return "", fetchPinError(n, url, err)
 	}
 	defer body.Close()
@@ -570,8 +596,13 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 	if n.Pin == "" {
 		n.Pin, n.PinFrom = desc.Digest, "fetched"
 	}
-	n.FetchInfo = &FetchRecord{URL: url, Revision: info.Revision, Digest: desc.Digest, Size: desc.Size}
-	return o.Store.Path(desc.Digest)
+	fr := FetchRecord{URL: url, Revision: info.Revision, Digest: desc.Digest, Size: desc.Size}
+	if err := putFetchRecord(o.Store, fr); err != nil {
+		return "", err
+	}
+	n.FetchInfo = &fr
+	path, _, err := o.Store.VerifiedPath(desc.Digest)
+	return path, err
 }
 
 type progressReader struct {
@@ -622,7 +653,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	}
 	o.Store.StampFile(dst, desc.Digest)
 	m := &Manifest{
-		Version: manifestVersion, Op: fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version),
+		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
 		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
 	}
@@ -670,10 +701,11 @@ func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions)
 	return true, nil
 }
 
-// copyEntry copies a key's manifest and blob from one store to another,
+// copyEntry copies n's manifest and blob from one store to another,
 // verifying the blob on the way.
-func copyEntry(from, to *cache.Store, key digest.Digest) (*Manifest, error) {
-	m, ok := getManifest(from, key)
+func copyEntry(from, to *cache.Store, n *Node) (*Manifest, error) {
+	key := n.Key
+	m, ok := nodeManifest(from, n)
 	if !ok {
 		return nil, cache.ErrNotFound
 	}

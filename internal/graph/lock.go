@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -86,13 +87,11 @@ func (p *Plan) NewLock() (*Lock, error) {
 			Rows: m.Rows, Schema: m.Schema, Nondeterministic: m.Nondeterministic,
 		}
 		if src, ok := n.Op.(ops.Source); ok {
-			fr := FetchRecord{URL: src.URLs()[0], Digest: n.Pin}
-			switch {
-			case n.FetchInfo != nil:
-				fr = *n.FetchInfo
-			case p.Lock != nil && p.Lock.Fetches[n.ID].Digest == n.Pin:
-				fr = p.Lock.Fetches[n.ID]
+			// Never from the old lock: what it says is what is checked.
+			if n.FetchInfo == nil || n.FetchInfo.Digest != n.Pin {
+				return nil, fmt.Errorf("internal: %s has no fetch record", n.ID)
 			}
+			fr := *n.FetchInfo
 			fr.URL = src.URLs()[0]
 			l.Fetches[n.ID] = fr
 		}
@@ -240,12 +239,31 @@ type hclLock struct {
 
 // ReadLock parses a lockfile. A missing file is an os.IsNotExist error.
 func ReadLock(path string) (*Lock, error) {
-	src, err := os.ReadFile(path)
+	// A lock is text of a few KB per node: a link to a device or a FIFO,
+	// or anything past maxLockSize, is refused rather than read.
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxLockSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxLockSize {
+		return nil, fmt.Errorf("%s is larger than a lock may be (%d bytes)", path, maxLockSize)
+	}
 	return ParseLock(path, src)
 }
+
+const maxLockSize = 64 << 20
 
 // ParseLock parses lock text.
 func ParseLock(name string, src []byte) (*Lock, error) {
@@ -316,6 +334,12 @@ func WriteLock(path string, l *Lock) error {
 func Diff(a, b *Lock) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	// One line per differing field: what the lock expects, what was got.
+	field := func(kind, id, name string, want, got any) {
+		if want != got {
+			add("%s %s: %s: expected %s, got %s", kind, id, name, showValue(want), showValue(got))
+		}
+	}
 	for _, k := range unionKeys(a.Files, b.Files) {
 		if a.Files[k] != b.Files[k] {
 			add("recipe file %s: %s → %s", k, orNone(string(a.Files[k])), orNone(string(b.Files[k])))
@@ -336,8 +360,10 @@ func Diff(a, b *Lock) []string {
 			add("fetch %s: removed", k)
 		case fa.Digest != fb.Digest:
 			add("fetch %s: pinned %s, got %s", k, fa.Digest, fb.Digest)
-		case fa != fb:
-			add("fetch %s: %+v → %+v", k, fa, fb)
+		default:
+			field("fetch", k, "url", fa.URL, fb.URL)
+			field("fetch", k, "revision", fa.Revision, fb.Revision)
+			field("fetch", k, "size", fa.Size, fb.Size)
 		}
 	}
 	for _, k := range unionKeys(a.Nodes, b.Nodes) {
@@ -354,9 +380,13 @@ func Diff(a, b *Lock) []string {
 			}
 			if na.Logical != nb.Logical {
 				add("node %s: logical digest %s → %s (rows %d → %d)", k, na.Logical, nb.Logical, na.Rows, nb.Rows)
-			} else if na.Blob != nb.Blob || na.Size != nb.Size || na.Rows != nb.Rows || na.Op != nb.Op ||
-				strings.Join(na.Schema, "\n") != strings.Join(nb.Schema, "\n") || na.Nondeterministic != nb.Nondeterministic {
-				add("node %s: blob %s → %s", k, na.Blob, nb.Blob)
+			} else {
+				field("node", k, "op", na.Op, nb.Op)
+				field("node", k, "blob", na.Blob, nb.Blob)
+				field("node", k, "size", na.Size, nb.Size)
+				field("node", k, "rows", na.Rows, nb.Rows)
+				field("node", k, "schema", strings.Join(na.Schema, ", "), strings.Join(nb.Schema, ", "))
+				field("node", k, "nondeterministic", na.Nondeterministic, nb.Nondeterministic)
 			}
 		}
 	}
@@ -368,14 +398,27 @@ func Diff(a, b *Lock) []string {
 			add("output %s: new", k)
 		case !okb:
 			add("output %s: removed", k)
-		case oa != ob:
+		case oa.Digest != ob.Digest:
 			add("output %s (%s): %s → %s", k, ob.Path, oa.Digest, ob.Digest)
+		default:
+			field("output", k, "path", oa.Path, ob.Path)
+			field("output", k, "size", oa.Size, ob.Size)
 		}
 	}
 	if a.Recipe != b.Recipe || a.Version != b.Version {
 		add("lock header: %s v%d → %s v%d", a.Recipe, a.Version, b.Recipe, b.Version)
 	}
 	return out
+}
+
+func showValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return orNone(v)
+	case digest.Digest:
+		return orNone(string(v))
+	}
+	return fmt.Sprint(v)
 }
 
 func orNone(s string) string {
@@ -436,8 +479,14 @@ func (p *Plan) CheckRecipe() []string {
 			out = append(out, fmt.Sprintf("variable %s is %s, locked as %s", k, orNone(vars[k]), orNone(p.Lock.Variables[k])))
 		}
 	}
+	p.refreshLocal(nil)
 	for _, n := range p.Nodes {
-		if _, ok := n.Op.(ops.Source); ok && n.Pin == "" {
+		src, ok := n.Op.(ops.Source)
+		switch {
+		case !ok:
+		case n.lockedPin != "":
+			out = append(out, fmt.Sprintf("%s: local input %s changed since it was locked (%s → %s)", n.ID, src.URLs()[0], n.lockedPin, orNone(string(n.Pin))))
+		case n.Pin == "":
 			out = append(out, fmt.Sprintf("%s is not pinned in the recipe or the lock", n.ID))
 		}
 	}
@@ -459,11 +508,11 @@ func DataDiffs(p *Plan, old, cur *cache.Store, now *Lock) []string {
 			out = append(out, fmt.Sprintf("%s: locked artifact %s is not in the local cache; cannot show where the data differs", id, ln.Blob))
 			continue
 		}
-		a, err := openArtifact(old, memory.DefaultAllocator, ln.Blob)
+		a, err := openVerifiedArtifact(old, memory.DefaultAllocator, ln.Blob)
 		if err != nil {
 			continue
 		}
-		b, err := openArtifact(cur, memory.DefaultAllocator, nn.Blob)
+		b, err := openVerifiedArtifact(cur, memory.DefaultAllocator, nn.Blob)
 		if err != nil {
 			a.Release()
 			continue

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,13 @@ type Node struct {
 	Cached    bool
 	Restored  bool // an output file rewritten from the store
 	FetchInfo *FetchRecord
+
+	// wantSchema is the output schema Prepare gave before anything ran
+	// (Check), when it could: a stored result must have it.
+	wantSchema []string
+	// lockedPin is the lock's pin of an unpinned local input whose content
+	// has changed since (see refreshLocal); Pin is then the current digest.
+	lockedPin digest.Digest
 }
 
 // Plan is a loaded recipe, its ops and their keys.
@@ -51,6 +59,10 @@ type Plan struct {
 	LockPath   string
 	Lock       *Lock // the lock on disk, nil if none
 	byID       map[string]*Node
+
+	debugKeys    io.Writer
+	localChecked bool
+	localErr     error
 }
 
 // LoadOptions configure Load.
@@ -87,7 +99,7 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		proj = findProjectDir(rec.Dir)
 	}
 	proj, _ = filepath.Abs(proj)
-	p := &Plan{Recipe: rec, ProjectDir: proj, byID: map[string]*Node{}}
+	p := &Plan{Recipe: rec, ProjectDir: proj, byID: map[string]*Node{}, debugKeys: opts.DebugKeys}
 	p.LockPath = filepath.Join(proj, "lockfiles", rec.Name+".lock")
 	vars := map[string]cty.Value{}
 	for _, v := range rec.Variables {
@@ -265,6 +277,7 @@ type Status struct {
 // Status reports, without running anything, which nodes are cached and why
 // the others would run.
 func (p *Plan) Status(s *cache.Store) []Status {
+	p.refreshLocal(s)
 	var out []Status
 	dirty := map[string]bool{}
 	for _, n := range p.Nodes {
@@ -276,9 +289,11 @@ func (p *Plan) Status(s *cache.Store) []Status {
 				st.Why = "an input is not fetched yet"
 			}
 		default:
-			if m, ok := getManifest(s, n.Key); ok && p.outputIntact(s, n, m) {
-				st.Cached = true
-				break
+			if m, ok := nodeManifest(s, n); ok && p.outputIntact(s, n, m) {
+				if _, src := n.Op.(ops.Source); !src || p.fetchRecordOf(s, n) != nil {
+					st.Cached = true
+					break
+				}
 			}
 			st.Why = p.why(s, n, dirty)
 		}
@@ -300,6 +315,9 @@ func (p *Plan) why(s *cache.Store, n *Node, dirty map[string]bool) string {
 	}
 	if ln == nil {
 		return "new: not in the lock"
+	}
+	if n.lockedPin != "" {
+		return fmt.Sprintf("local input changed since it was locked: %s → %s", n.lockedPin, n.Pin)
 	}
 	if ln.Key == n.Key {
 		if _, ok := n.Op.(ops.Sink); ok {
@@ -343,26 +361,6 @@ func (p *Plan) nameInputs(n *Node, change string) string {
 	return prefix + " (" + name + ")" + strings.TrimPrefix(change, prefix)
 }
 
-// getManifestAny reads a manifest even when its blob is gone (for explain).
-func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	if key == "" {
-		return nil, false
-	}
-	m, ok := getManifest(s, key)
-	if ok {
-		return m, true
-	}
-	b, err := s.GetKey(key)
-	if err != nil {
-		return nil, false
-	}
-	var mm Manifest
-	if err := decodeManifest(b, &mm); err != nil {
-		return nil, false
-	}
-	return &mm, true
-}
-
 // outputIntact reports whether a Sink's file is in place with the recorded
 // digest. Other nodes are always intact.
 func (p *Plan) outputIntact(s *cache.Store, n *Node, m *Manifest) bool {
@@ -396,38 +394,40 @@ func fileDigest(path string) (digest.Digest, int64, error) {
 // already in the store: their schemas are known, so a bad row expression
 // (a string column compared to a number) is reported with its source range
 // now rather than after the upstream work. Nodes downstream of something
-// that must run are checked when they run.
+// that must run are checked when they run. The output schemas found here
+// are what a stored result of those nodes must have.
 func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
+	p.refreshLocal(s)
 	var diags hcl.Diagnostics
 	known := map[string]*Manifest{}
 	for _, n := range p.Nodes {
-		if n.Key != "" {
-			if m, ok := getManifest(s, n.Key); ok {
-				known[n.ID] = m
+		_, src := n.Op.(ops.Source)
+		if !src && len(n.Deps) > 0 {
+			var schemas []*arrow.Schema
+			for _, d := range n.Deps {
+				m, ok := known[d.ID]
+				if !ok {
+					schemas = nil
+					break
+				}
+				sc, err := verifiedSchema(s, mem, m.Blob)
+				if err != nil || !slices.Equal(ops.SchemaFields(sc), m.Schema) {
+					schemas = nil
+					break
+				}
+				schemas = append(schemas, sc)
+			}
+			if schemas != nil {
+				out, d := n.Op.Prepare(schemas)
+				diags = append(diags, d...)
+				if out != nil && !d.HasErrors() {
+					n.wantSchema = ops.SchemaFields(out)
+				}
 			}
 		}
-		if _, ok := n.Op.(ops.Source); ok || len(n.Deps) == 0 {
-			continue
+		if m, ok := nodeManifest(s, n); ok {
+			known[n.ID] = m
 		}
-		var schemas []*arrow.Schema
-		for _, d := range n.Deps {
-			m, ok := known[d.ID]
-			if !ok {
-				schemas = nil
-				break
-			}
-			sc, err := readSchema(s, mem, m.Blob)
-			if err != nil {
-				schemas = nil
-				break
-			}
-			schemas = append(schemas, sc)
-		}
-		if schemas == nil {
-			continue
-		}
-		_, d := n.Op.Prepare(schemas)
-		diags = append(diags, d...)
 	}
 	return diags
 }

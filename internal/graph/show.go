@@ -14,10 +14,11 @@ import (
 // (limit < 0: all of them). The node must be in the store: show never runs
 // anything.
 func (p *Plan) Show(s *cache.Store, n *Node, limit int64, w io.Writer) (*Manifest, error) {
+	p.refreshLocal(s)
 	if n.Key == "" {
 		return nil, fmt.Errorf("%s has no key yet: an unpinned fetch upstream has not run", n.ID)
 	}
-	m, ok := getManifest(s, n.Key)
+	m, ok := nodeManifest(s, n)
 	if !ok {
 		return nil, fmt.Errorf("%s is not built in this cache; run dsbuild build first", n.ID)
 	}
@@ -29,7 +30,7 @@ func (p *Plan) Show(s *cache.Store, n *Node, limit int64, w io.Writer) (*Manifes
 		return nil, fmt.Errorf("%s stores %s, not a table", n.ID, m.MediaType)
 	}
 	mem := memory.DefaultAllocator
-	rd, err := openArtifact(s, mem, m.Blob)
+	rd, err := openVerifiedArtifact(s, mem, m.Blob)
 	if err != nil {
 		return nil, err
 	}

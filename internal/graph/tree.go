@@ -119,7 +119,11 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 	url := src.URLs()[0]
 	if n.Pin != "" {
 		if paths, names, size, ok := storedTree(o.Store, n.Pin); ok {
-			n.FetchInfo = &FetchRecord{URL: url, Digest: n.Pin, Size: size}
+			fr := FetchRecord{URL: url, Digest: n.Pin, Size: size}
+			if err := putFetchRecord(o.Store, fr); err != nil {
+				return nil, nil, err
+			}
+			n.FetchInfo = &fr
 			return paths, names, nil
 		}
 	}
@@ -174,40 +178,36 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 	if n.Pin == "" {
 		n.Pin, n.PinFrom = got, "fetched"
 	}
-	n.FetchInfo = &FetchRecord{URL: url, Digest: got, Size: size}
-	paths, names, _, ok := storedTree(o.Store, got)
-	if !ok {
+	paths, names, vsize, ok := storedTree(o.Store, got)
+	if !ok || vsize != size {
 		return nil, nil, fmt.Errorf("%s: tree vanished from the store while it was fetched", url)
 	}
+	fr := FetchRecord{URL: url, Digest: got, Size: size}
+	if err := putFetchRecord(o.Store, fr); err != nil {
+		return nil, nil, err
+	}
+	n.FetchInfo = &fr
 	return paths, names, nil
 }
 
-// storedTree resolves a pinned tree from the store alone.
+// storedTree resolves a pinned tree from the store alone. The listing and
+// every file are verified (stamp or hash) before their paths are handed to
+// a decoder; one that is missing or corrupt makes the whole tree a miss.
 func storedTree(s *cache.Store, pin digest.Digest) (paths, names []string, size int64, ok bool) {
-	rc, err := s.Open(pin)
-	if err != nil {
+	b, ok := storedListing(s, pin)
+	if !ok {
 		return nil, nil, 0, false
 	}
-	var b bytes.Buffer
-	_, err = b.ReadFrom(rc)
-	rc.Close()
-	if err != nil {
-		return nil, nil, 0, false
-	}
-	entries, err := parseListing(b.Bytes())
+	entries, err := parseListing(b)
 	if err != nil {
 		return nil, nil, 0, false
 	}
 	for _, e := range entries {
-		path, err := s.Path(e.digest)
+		path, n, err := s.VerifiedPath(e.digest)
 		if err != nil {
 			return nil, nil, 0, false
 		}
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, nil, 0, false
-		}
-		size += fi.Size()
+		size += n
 		paths = append(paths, path)
 		names = append(names, e.rel)
 	}

@@ -1,0 +1,194 @@
+package graph
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+)
+
+// An unpinned local input (a path or file:// URL, or a directory or glob,
+// without a digest in the recipe) takes its pin from the lock, but the lock
+// only says what the files held when it was written. Every build, plan and
+// check re-reads them first (a file whose stamp shows it unchanged is not
+// re-hashed): a change gives the node its new digest, so it and everything
+// downstream miss the cache, the lock is rewritten, and --locked fails.
+
+// refreshLocal re-checks every unpinned local input once per plan. s may be
+// nil (no stamps: every file is hashed).
+func (p *Plan) refreshLocal(s *cache.Store) error {
+	if p.localChecked {
+		return p.localErr
+	}
+	p.localChecked = true
+	changed := false
+	for _, n := range p.Nodes {
+		src, ok := n.Op.(ops.Source)
+		if !ok || n.PinFrom != "lock" || src.Pin() != "" {
+			continue
+		}
+		cur, err := p.localDigest(s, n, src)
+		if err != nil {
+			// Unreadable now: fetching it reports why.
+			n.lockedPin, n.Pin, n.PinFrom = n.Pin, "", ""
+			changed = true
+			continue
+		}
+		if cur == "" || cur == n.Pin {
+			continue
+		}
+		n.lockedPin, n.Pin, n.PinFrom = n.Pin, cur, "local"
+		changed = true
+	}
+	if changed {
+		for _, n := range p.Nodes {
+			n.Key, n.Preimage = "", ""
+			p.computeKey(n, p.debugKeys)
+		}
+	}
+	return nil
+}
+
+// localDigest returns the current digest of a local source's content, or
+// "" if it is not local.
+func (p *Plan) localDigest(s *cache.Store, n *Node, src ops.Source) (digest.Digest, error) {
+	if tree, ok := src.(ops.TreeSource); ok {
+		return p.treeDigest(s, n, tree)
+	}
+	path, ok := localPath(src.URLs()[0], p.Recipe.Dir)
+	if !ok {
+		return "", nil
+	}
+	return stampedDigest(s, path, n.Pin)
+}
+
+// stampedDigest is the digest of the file at path: want when the file's
+// stamp shows it unchanged since it was seen holding want, else its hash.
+func stampedDigest(s *cache.Store, path string, want digest.Digest) (digest.Digest, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	if s != nil && want != "" && s.FileMatches(path, want) {
+		return want, nil
+	}
+	d, _, err := fileDigest(path)
+	if err != nil {
+		return "", err
+	}
+	if s != nil {
+		s.StampFile(path, d)
+	}
+	return d, nil
+}
+
+// treeDigest is the digest of a tree's listing as it is now, re-hashing
+// only files changed since the locked listing was stored.
+func (p *Plan) treeDigest(s *cache.Store, n *Node, src ops.TreeSource) (digest.Digest, error) {
+	dir, pattern := src.Tree()
+	rels, err := listTree(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	if len(rels) == 0 {
+		return "", fmt.Errorf("%s matches no files", src.URLs()[0])
+	}
+	old := map[string]digest.Digest{}
+	if s != nil && n.Pin != "" {
+		if b, ok := storedListing(s, n.Pin); ok {
+			if es, err := parseListing(b); err == nil {
+				for _, e := range es {
+					old[e.rel] = e.digest
+				}
+			}
+		}
+	}
+	entries := make([]treeEntry, len(rels))
+	for i, rel := range rels {
+		d, err := stampedDigest(s, filepath.Join(dir, filepath.FromSlash(rel)), old[rel])
+		if err != nil {
+			return "", err
+		}
+		entries[i] = treeEntry{rel, d}
+	}
+	sum := sha256.Sum256(renderListing(entries))
+	return digest.NewDigestFromBytes(digest.SHA256, sum[:]), nil
+}
+
+// storedListing reads a tree listing blob, verified.
+func storedListing(s *cache.Store, pin digest.Digest) ([]byte, bool) {
+	rc, err := s.Open(pin)
+	if err != nil {
+		return nil, false
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(rc); err != nil {
+		return nil, false
+	}
+	return b.Bytes(), true
+}
+
+// localPath tells whether a fetch URL names a local file, as the fetcher
+// resolves it: a plain path (relative to the recipe) or a file:// URL.
+func localPath(raw, baseDir string) (string, bool) {
+	if raw == "" || strings.IndexFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "", false
+	}
+	p := raw
+	if scheme, _, ok := strings.Cut(raw, "://"); ok && validScheme(scheme) {
+		if !strings.EqualFold(scheme, "file") {
+			return "", false
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
+			return "", false
+		}
+		p = u.Path
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(baseDir, p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	return abs, true
+}
+
+func validScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// fetchRecordOf is what the lock records for a fetch node whose result is
+// stored: its fetch record, if the store has one for its URL and pin.
+func (p *Plan) fetchRecordOf(s *cache.Store, n *Node) *FetchRecord {
+	src := n.Op.(ops.Source)
+	fr, ok := getFetchRecord(s, src.URLs()[0], n.Pin)
+	if !ok {
+		return nil
+	}
+	return fr
+}

@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"encoding/json"
+
+	"fmt"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+)
+
+// A manifest is used only for the key it was written for. The store binds
+// a key file's bytes to its key (a copied or damaged file is a miss there);
+// here the manifest must also describe that key: its preimage hashes to
+// it, and the op it names is the one its preimage names. A node then also
+// checks that the manifest fits it (nodeManifest): same op, the media type
+// its kind writes, and the output schema when Prepare has told it.
+
+// readManifest reads the manifest filed under key, whether or not its blob
+// is still there (explain compares preimages of old keys).
+func readManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+	if key == "" {
+		return nil, false
+	}
+	b, err := s.GetKey(key)
+	if err != nil {
+		return nil, false
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil || m.Version != manifestVersion || m.Blob.Validate() != nil {
+		return nil, false
+	}
+	if m.Preimage.Key() != key || !strings.Contains(string(m.Preimage), "\nop "+m.Op+"\n") {
+		return nil, false
+	}
+	return &m, true
+}
+
+// getManifest reads the manifest filed under key; anything unreadable, from
+// another version, written for another key, or pointing at a missing or
+// wrongly sized blob is a miss, never an error.
+func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+	m, ok := readManifest(s, key)
+	if !ok || !s.Has(m.Blob, m.Size) {
+		return nil, false
+	}
+	return m, true
+}
+
+// getManifestAny reads a manifest even when its blob is gone (for explain).
+func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+	return readManifest(s, key)
+}
+
+func opName(n *Node) string { return fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version) }
+
+// fits reports whether m can be n's result.
+func (n *Node) fits(m *Manifest) bool {
+	if m.Op != opName(n) || m.Preimage != n.Preimage {
+		return false
+	}
+	media := MediaTypeArrowStream
+	if sink, ok := n.Op.(ops.Sink); ok {
+		media = sink.MediaType()
+	}
+	if m.MediaType != media {
+		return false
+	}
+	return n.wantSchema == nil || slices.Equal(n.wantSchema, m.Schema)
+}
+
+// nodeManifest is n's stored result, if there is one that fits it.
+func nodeManifest(s *cache.Store, n *Node) (*Manifest, bool) {
+	if n.Key == "" {
+		return nil, false
+	}
+	m, ok := getManifest(s, n.Key)
+	if !ok || !n.fits(m) {
+		return nil, false
+	}
+	return m, true
+}
+
+// A fetch record keeps what the lock says about a fetched input besides its
+// digest: the URL's resolved revision and the size of the bytes, measured
+// when they were fetched and verified. A fetch node's result is used only
+// together with its record, so the lock never depends on whether the node
+// ran, was cached, or on what an earlier lock said.
+
+const fetchRecordVersion = 1
+
+type storedFetchRecord struct {
+	Version  int           `json:"version"`
+	Preimage string        `json:"preimage"`
+	URL      string        `json:"url"`
+	Revision string        `json:"revision,omitempty"`
+	Digest   digest.Digest `json:"digest"`
+	Size     int64         `json:"size"`
+}
+
+func fetchRecordPreimage(url string, pin digest.Digest) string {
+	return fmt.Sprintf("dsbuild-fetch-record-v%d\nurl %s\ndigest %s\n", fetchRecordVersion, escapeLine(url), pin)
+}
+
+func fetchRecordKey(url string, pin digest.Digest) digest.Digest {
+	return digest.FromString(fetchRecordPreimage(url, pin))
+}
+
+func getFetchRecord(s *cache.Store, url string, pin digest.Digest) (*FetchRecord, bool) {
+	if pin == "" {
+		return nil, false
+	}
+	b, err := s.GetKey(fetchRecordKey(url, pin))
+	if err != nil {
+		return nil, false
+	}
+	var r storedFetchRecord
+	if err := json.Unmarshal(b, &r); err != nil || r.Version != fetchRecordVersion ||
+		r.Preimage != fetchRecordPreimage(url, pin) || r.URL != url || r.Digest != pin || r.Size < 0 {
+		return nil, false
+	}
+	return &FetchRecord{URL: url, Revision: r.Revision, Digest: pin, Size: r.Size}, true
+}
+
+func putFetchRecord(s *cache.Store, fr FetchRecord) error {
+	b, err := json.MarshalIndent(storedFetchRecord{
+		Version: fetchRecordVersion, Preimage: fetchRecordPreimage(fr.URL, fr.Digest),
+		URL: fr.URL, Revision: fr.Revision, Digest: fr.Digest, Size: fr.Size,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return s.PutKey(fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
+}
+
+// A decoder trusts the lengths written in an artifact: a blob holding other
+// bytes (a damaged or swapped file) can make it allocate gigabytes before
+// the verifying reader reaches the end and notices. So an artifact is
+// verified in full (its stamp, or a hash now, after which it is mapped)
+// before anything decodes it.
+
+func verifiedSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	if _, _, err := s.VerifiedPath(blob); err != nil {
+		return nil, err
+	}
+	return readSchema(s, mem, blob)
+}
+
+func openVerifiedArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	if _, _, err := s.VerifiedPath(blob); err != nil {
+		return nil, err
+	}
+	return openArtifact(s, mem, blob)
+}
