@@ -117,7 +117,15 @@ func FormatSize(n int64) string {
 // devices; fetches never read under them.
 var pseudoRoots = []string{"/proc", "/sys", "/dev"}
 
+// sharedMemory is the one folder under /dev that holds ordinary files: a
+// tmpfs (POSIX shared memory) that labs and tests use as fast scratch space.
+// Its files are still checked to be regular like any other.
+const sharedMemory = "/dev/shm"
+
 func underPseudoRoot(p string) (string, bool) {
+	if p == sharedMemory || strings.HasPrefix(p, sharedMemory+"/") {
+		return "", false
+	}
 	for _, r := range pseudoRoots {
 		if p == r || strings.HasPrefix(p, r+"/") {
 			return r, true

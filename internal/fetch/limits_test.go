@@ -637,3 +637,22 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedMemoryIsNotAPseudoRoot(t *testing.T) {
+	for _, tc := range []struct {
+		path   string
+		pseudo bool
+	}{
+		{"/dev/shm/x/data.jsonl", false},
+		{"/dev/shm", false},
+		{"/dev/shmx/data.jsonl", true},
+		{"/dev/zero", true},
+		{"/proc/self/status", true},
+		{"/sys/kernel", true},
+		{"/home/a/dev/x", false},
+	} {
+		if _, got := underPseudoRoot(tc.path); got != tc.pseudo {
+			t.Errorf("underPseudoRoot(%q) = %v, want %v", tc.path, got, tc.pseudo)
+		}
+	}
+}
