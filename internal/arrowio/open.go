@@ -248,21 +248,21 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
-		return sc, nil
+		return StripMetadata(sc), nil
 	case fmtArrowFile:
 		r, err := ipc.NewFileReader(fh)
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		defer r.Close()
-		return r.Schema(), nil
+		return StripMetadata(r.Schema()), nil
 	default:
 		r, err := ipc.NewReader(bufio.NewReader(fh))
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: 0, Err: err}
 		}
 		defer r.Release()
-		return r.Schema(), nil
+		return StripMetadata(r.Schema()), nil
 	}
 }
 
@@ -442,7 +442,7 @@ func (r *multiReader) openSrc(in input) error {
 				}
 				continue
 			}
-			if got := sc.Field(idx[0]).Type; !arrow.TypeEqual(got, f.Type) {
+			if got := stripType(sc.Field(idx[0]).Type); !arrow.TypeEqual(got, f.Type) {
 				return &DataError{File: in.path, Row: -1, Offset: -1, Column: f.Name, Err: fmt.Errorf("type %s does not match %s", got, f.Type)}
 			}
 			r.colMap[i] = idx[0]
@@ -471,9 +471,9 @@ func (r *multiReader) project(rec arrow.RecordBatch) (arrow.RecordBatch, error) 
 			cols = append(cols, array.MakeArrayOfNull(r.mem, r.p.data.Field(i).Type, n))
 			continue
 		}
-		c := rec.Column(src)
-		c.Retain()
-		cols = append(cols, c)
+		// A typed source's columns may carry metadata in nested fields,
+		// which the output schema has shed.
+		cols = append(cols, retype(rec.Column(src), r.p.data.Field(i).Type))
 	}
 	if r.opts.FileColumn != "" {
 		b := array.NewStringBuilder(r.mem)

@@ -64,11 +64,22 @@ func NewWriterWithOptions(w io.Writer, format Format, schema *arrow.Schema, mem 
 			return nil, fmt.Errorf("arrowio: unknown Parquet compression %q (use zstd, snappy or none)", opts.Compression)
 		}
 		return newParquetWriter(w, schema, mem, ParquetRowGroupRows, codec)
-	case Arrow:
+	case Arrow, ArrowStream:
 		// No compression: codec output is not promised stable across
 		// library versions, and the store compresses nothing either.
-		iw := ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-		return &ipcWriter{w: iw, schema: schema}, nil
+		// .arrow and .feather mean the IPC file format (ARROW1 magic and a
+		// footer, what pyarrow.feather, pandas.read_feather and
+		// polars.read_ipc expect); .arrows the stream format.
+		clean := stripSchema(schema)
+		if format == ArrowStream {
+			iw := ipc.NewWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
+			return &ipcWriter{w: iw, schema: clean, mem: mem}, nil
+		}
+		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
+		if err != nil {
+			return nil, fmt.Errorf("arrowio: arrow writer: %w", err)
+		}
+		return &ipcWriter{w: fw, schema: clean, mem: mem}, nil
 	case JSONL, JSON:
 		return &jsonlWriter{w: bufio.NewWriterSize(w, 64<<10), schema: schema}, nil
 	case CSV, TSV:
@@ -110,15 +121,25 @@ func withSchema(s *arrow.Schema, rec arrow.RecordBatch) arrow.RecordBatch {
 }
 
 type ipcWriter struct {
-	w      *ipc.Writer
+	w interface {
+		Write(arrow.RecordBatch) error
+		Close() error
+	}
 	schema *arrow.Schema
+	mem    memory.Allocator
 }
 
 func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
 	if err := checkSchema(w.schema, rec); err != nil {
 		return err
 	}
-	r := withSchema(w.schema, rec)
+	// IPC stores what lies under nulls; store the canonical layout.
+	c, err := CanonicalBatch(w.mem, rec)
+	if err != nil {
+		return fmt.Errorf("arrowio: arrow writer: %w", err)
+	}
+	defer c.Release()
+	r := withSchema(w.schema, c)
 	defer r.Release()
 	return w.w.Write(r)
 }
@@ -241,11 +262,7 @@ type parquetWriter struct {
 
 func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, groupRows int64, codec parquet.WriterProperty) (*parquetWriter, error) {
 	// Metadata may carry anything (timestamps, hosts); keep it out of the file.
-	fs := make([]arrow.Field, schema.NumFields())
-	for i, f := range schema.Fields() {
-		fs[i] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: f.Nullable}
-	}
-	clean := arrow.NewSchema(fs, nil)
+	clean := stripSchema(schema)
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy(ParquetCreatedBy),
@@ -286,6 +303,13 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	if err := checkSchema(w.schema, rec); err != nil {
 		return err
 	}
+	// Nulls pushed into the members of null structs and fixed-size lists
+	// are what Parquet's levels can say.
+	rec, err := CanonicalBatch(w.mem, rec)
+	if err != nil {
+		return fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	defer rec.Release()
 	n := rec.NumRows()
 	for off := int64(0); off < n; {
 		take := min(w.groupRows-w.rows, n-off)

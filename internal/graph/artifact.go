@@ -114,11 +114,15 @@ const (
 // artifactFormat names the artifact encoding in every key: changing the
 // encoding or artifactRows changes every blob's bytes, so it must change
 // every key, or old cache entries would pin other bytes than new builds.
-var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d", artifactRows, artifactBytes)
+// The canonical layout of values under nulls (arrowio.CanonicalVersion) is
+// part of the encoding too.
+var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d/%s", artifactRows, artifactBytes, arrowio.CanonicalVersion)
 
 // newArtifactWriter starts an artifact whose batches have chunkRows rows;
 // the executor always passes artifactRows, tests pass small counts.
 func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
+	// Metadata at any level is no data; it never reaches the store.
+	schema = arrowio.StripMetadata(schema)
 	h, err := arrowio.NewLogicalHasher(schema)
 	if err != nil {
 		return nil, err
@@ -214,8 +218,10 @@ func (w *artifactWriter) submit(parts []expr.Part) error {
 	return nil
 }
 
-// gatherParts gathers and releases parts; a panic in the kernels becomes an
-// error, as the pool's goroutines are not the node's.
+// gatherParts gathers and releases parts, and puts the batch in the
+// canonical layout (nothing under a null depends on the producer), so a
+// stored batch's bytes are a function of its values; a panic in the kernels
+// becomes an error, as the pool's goroutines are not the node's.
 func gatherParts(mem, values memory.Allocator, schema *arrow.Schema, parts []expr.Part) (rec arrow.RecordBatch, err error) {
 	defer releaseParts(parts)
 	defer func() {
@@ -223,7 +229,12 @@ func gatherParts(mem, values memory.Allocator, schema *arrow.Schema, parts []exp
 			rec, err = nil, fmt.Errorf("internal error gathering a batch: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return expr.GatherInto(context.Background(), mem, values, schema, parts)
+	g, err := expr.GatherInto(context.Background(), mem, values, schema, parts)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Release()
+	return arrowio.CanonicalBatch(mem, g)
 }
 
 func releaseParts(parts []expr.Part) {
