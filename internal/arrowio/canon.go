@@ -118,7 +118,7 @@ func canonData(mem memory.Allocator, d *array.Data, keep []byte, nullable bool) 
 	switch dt.ID() {
 	case arrow.BOOL:
 		src := d.Buffers()[1].Bytes()
-		if canonHeader(d, own, valid, nulls) && live == nil && paddingClear(src, n) {
+		if canonHeader(d, own, valid, nulls) && exactLen(d.Buffers()[1], bitutil.BytesForBits(int64(n))) && paddingClear(src, n) && zeroBitsUnder(src, live) {
 			d.Retain()
 			return d, nil
 		}
@@ -224,7 +224,7 @@ func canonData(mem memory.Allocator, d *array.Data, keep []byte, nullable bool) 
 		src = b.Bytes()
 	}
 	vals := src[d.Offset()*w : (d.Offset()+n)*w]
-	if canonHeader(d, own, valid, nulls) && zeroUnder(vals, live, n, w) {
+	if canonHeader(d, own, valid, nulls) && exactLen(d.Buffers()[1], int64(n*w)) && zeroUnder(vals, live, n, w) {
 		d.Retain()
 		return d, nil
 	}
@@ -263,10 +263,30 @@ func canonHeader(d *array.Data, own, valid []byte, nulls int) bool {
 	if nulls == 0 {
 		return b == nil
 	}
-	if b == nil || !sameBitmap(own, valid) {
+	if b == nil || !sameBitmap(own, valid) || !exactLen(b, bitutil.BytesForBits(int64(d.Len()))) {
 		return false
 	}
 	return paddingClear(b.Bytes(), d.Len())
+}
+
+// exactLen reports whether b holds exactly n bytes: the IPC writer sends
+// the bytes of a buffer up to the next 8-byte boundary, so bytes past the
+// values would reach the stream.
+func exactLen(b *memory.Buffer, n int64) bool {
+	return b != nil && int64(b.Len()) == n
+}
+
+// zeroBitsUnder reports whether every bit of bits that live clears is 0.
+func zeroBitsUnder(bits, live []byte) bool {
+	if live == nil {
+		return true
+	}
+	for i, l := range live {
+		if bits[i]&^l != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func sameBitmap(a, b []byte) bool {
@@ -384,7 +404,7 @@ func canonVarBinary[O int32 | int64](d *array.Data, own, valid, live []byte, nul
 			}
 		}
 	}
-	if clean && len(data) == int(offs[n]) {
+	if clean && len(data) == int(offs[n]) && exactLen(d.Buffers()[1], int64((n+1)*unsafeSizeof[O]())) {
 		d.Retain()
 		return d, nil
 	}
@@ -403,6 +423,14 @@ func canonVarBinary[O int32 | int64](d *array.Data, own, valid, live []byte, nul
 		newOffs[i+1] = O(len(newVals))
 	}
 	return array.NewData(d.DataType(), n, []*memory.Buffer{bufOrNil(valid), memory.NewBufferBytes(back(newOffs)), memory.NewBufferBytes(newVals)}, nil, nulls, 0), nil
+}
+
+func unsafeSizeof[O int32 | int64]() int {
+	var o O
+	if any(o) == any(int32(0)) {
+		return 4
+	}
+	return 8
 }
 
 func canonList[O int32 | int64](mem memory.Allocator, d *array.Data, own, valid, live []byte, nulls int, cast func([]byte) []O, back func([]O) []byte) (*array.Data, error) {
@@ -452,10 +480,13 @@ func canonList[O int32 | int64](mem memory.Allocator, d *array.Data, own, valid,
 	}
 	flush()
 	var sel arrow.Array
-	switch len(pieces) {
-	case 0:
+	switch {
+	case len(pieces) == 1 && runStart == 0 && int(runEnd) == child.Len():
+		sel = child
+		sel.Retain()
+	case len(pieces) == 0:
 		sel = array.NewSlice(child, 0, 0)
-	case 1:
+	case len(pieces) == 1:
 		sel = pieces[0]
 		sel.Retain()
 	default:
@@ -470,7 +501,7 @@ func canonList[O int32 | int64](mem memory.Allocator, d *array.Data, own, valid,
 		return nil, err
 	}
 	defer c.Release()
-	if canonHeader(d, own, valid, nulls) && c == childData && sameOffsets(offs, newOffs) {
+	if canonHeader(d, own, valid, nulls) && c == childData && sameOffsets(offs, newOffs) && exactLen(d.Buffers()[1], int64((n+1)*unsafeSizeof[O]())) {
 		d.Retain()
 		return d, nil
 	}

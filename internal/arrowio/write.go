@@ -364,16 +364,19 @@ func (w *parquetWriter) flush() error {
 		}
 		cols[j] = c
 	}
-	for j, c := range cols {
-		if c.DataType().ID() == arrow.FIXED_SIZE_LIST && c.NullN() > 0 {
-			// pqarrow rejects these (with a message that names no column).
-			return fmt.Errorf("arrowio: parquet writer: column %q: fixed_size_list with null entries is not supported by the Parquet writer", w.schema.Field(j).Name)
-		}
-	}
-	rec := array.NewRecordBatch(w.schema, cols, w.rows)
-	defer rec.Release()
-	if err := w.fw.Write(rec); err != nil {
+	// What pqarrow's FileWriter.Write does for a batch of at most a row
+	// group, column by column, so that fixed-size lists with null entries
+	// can be handed over as the lists Parquet stores them as.
+	if err := w.fw.NewRowGroupChecked(); err != nil {
 		return fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	for j, c := range cols {
+		pc := parquetLists(w.mem, c)
+		err := w.fw.WriteColumnData(pc)
+		pc.Release()
+		if err != nil {
+			return fmt.Errorf("arrowio: parquet writer: column %q: %w", w.schema.Field(j).Name, err)
+		}
 	}
 	return nil
 }
