@@ -596,7 +596,7 @@ func stripType(dt arrow.DataType) arrow.DataType {
 // retype returns arr as type dt, an equal type but for metadata (a
 // StripMetadata'd type), sharing its buffers.
 func retype(arr arrow.Array, dt arrow.DataType) arrow.Array {
-	if arrow.TypeEqual(arr.DataType(), dt) {
+	if arrow.TypeEqual(arr.DataType(), dt, arrow.CheckMetadata()) {
 		arr.Retain()
 		return arr
 	}

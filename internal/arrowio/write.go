@@ -27,9 +27,18 @@ type Writer interface {
 // do not depend on how the input was batched.
 const ParquetRowGroupRows = 64 << 10
 
-// ParquetCreatedBy is written as the Parquet created_by, instead of the
-// library's version string, so output bytes do not change with upgrades.
-const ParquetCreatedBy = "dsbuild"
+// ParquetWriterVersion versions the bytes dsbuild's Parquet writer produces
+// (properties, page and row group cuts, the layout of values). Bump it, and
+// only it, when a change of the writer or of arrow-go changes those bytes:
+// TestParquetWriterVersionPinsBytes fails until then.
+const ParquetWriterVersion = "1.0.0"
+
+// ParquetCreatedBy is written as the Parquet created_by instead of the
+// library's version string, so output bytes do not change with upgrades
+// that leave them alone. It has the "NAME version X (build Y)" form that
+// parquet-java (Spark, Hive) parses: without a parseable version it ignores
+// the statistics of string and decimal columns.
+const ParquetCreatedBy = "dsbuild version " + ParquetWriterVersion + " (build parquet-writer)"
 
 // NewWriter writes batches of schema to w as Parquet, an Arrow IPC stream,
 // JSON Lines or CSV. Output is deterministic: the same rows give the same
