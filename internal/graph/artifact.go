@@ -243,7 +243,18 @@ func releaseParts(parts []expr.Part) {
 	}
 }
 
-func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
+// writeChunk runs on the gather stream's goroutines; a panic becomes the
+// artifact's error instead of the process's end.
+func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error writing a batch: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return w.writeChunkUnsafe(rec)
+}
+
+func (w *artifactWriter) writeChunkUnsafe(rec arrow.RecordBatch) error {
 	// Encoding first also settles every array's lazily counted nulls, so
 	// the hasher goroutine only ever reads the batch.
 	if err := w.ipc.Write(rec); err != nil {
@@ -272,12 +283,23 @@ func newAsyncHasher(h *arrowio.LogicalHasher) *asyncHasher {
 		defer close(a.done)
 		for rec := range a.in {
 			if a.err == nil {
-				a.err = a.h.Write(rec)
+				a.err = a.write(rec)
 			}
 			rec.Release()
 		}
 	}()
 	return a
+}
+
+// write hashes one batch; a panic (which no recover on the node's
+// goroutine could catch here) becomes the artifact's error.
+func (a *asyncHasher) write(rec arrow.RecordBatch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error hashing a batch: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return a.h.Write(rec)
 }
 
 // Write queues a borrowed batch.
