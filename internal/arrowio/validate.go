@@ -3,7 +3,6 @@ package arrowio
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,9 +18,6 @@ import (
 // numbers, on other goroutines (gathering, hashing, encoding), and panic
 // there or store garbage. A failure is an error, never a panic.
 func validateBatch(rec arrow.RecordBatch) (err error) {
-	if os.Getenv("NOVALIDATE") != "" {
-		return nil
-	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("malformed batch: %v", r)
