@@ -338,3 +338,40 @@ func TestJSONLAndCSVConventions(t *testing.T) {
 }
 
 func nan() float64 { return math.NaN() }
+
+// The IPC file format holds one dictionary per column: a dictionary that
+// changes between batches fails with a hint to write the stream format,
+// which takes it.
+func TestArrowFileDictionaryReplacementHasAHint(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "d", Type: dt, Nullable: true}}, nil)
+	var recs []arrow.RecordBatch
+	for _, v := range []string{"a", "c"} {
+		rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[{"d": "`+v+`"}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	defer releaseAll(recs)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Arrow, sc, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	for _, r := range recs {
+		if werr = w.Write(r); werr != nil {
+			break
+		}
+	}
+	_ = w.Close()
+	if werr == nil || !strings.Contains(werr.Error(), ".arrows") {
+		t.Errorf("two dictionaries in an IPC file: error %v, want one suggesting .arrows", werr)
+	}
+	if got := writeAll(t, mem, ArrowStream, recs); len(got) == 0 {
+		t.Errorf("the stream format wrote nothing")
+	}
+}

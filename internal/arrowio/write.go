@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -150,7 +151,13 @@ func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
 	defer c.Release()
 	r := withSchema(w.schema, c)
 	defer r.Release()
-	return w.w.Write(r)
+	if err := w.w.Write(r); err != nil {
+		if _, isFile := w.w.(*ipc.FileWriter); isFile && strings.Contains(err.Error(), "Dictionary replacement") {
+			return fmt.Errorf("%w (the IPC file format holds one dictionary per column, and this column's dictionary changes between batches: write .arrows, the stream format, or .parquet)", err)
+		}
+		return err
+	}
+	return nil
 }
 
 func (w *ipcWriter) Close() error { return w.w.Close() }
