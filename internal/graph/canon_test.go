@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
@@ -180,5 +183,47 @@ func TestGatherWritesFlatColumnsCanonical(t *testing.T) {
 			t.Errorf("column %s (%s): gathered layout is not canonical", f.Name, f.Type)
 		}
 		c.Release()
+	}
+}
+
+// Issue 8, item 17: metadata at any level of an op's schema never reaches
+// a stored artifact.
+func TestArtifactsHoldNoMetadata(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	md := arrow.NewMetadata([]string{"host"}, []string{"secret-host"})
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "st", Nullable: true, Metadata: md, Type: arrow.StructOf(
+			arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int32, Nullable: true, Metadata: md})},
+		{Name: "l", Nullable: true, Type: arrow.ListOfField(arrow.Field{Name: "item", Type: arrow.BinaryTypes.String, Nullable: true, Metadata: md})},
+	}, &md)
+	rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[{"st": {"x": 1}, "l": ["a"]}, {"st": null, "l": null}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	s := newTestStore(t)
+	w, err := newArtifactWriter(s, mem, sc, artifactRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	desc, _, _, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := s.Open(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	blob, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(blob, []byte("secret-host")) {
+		t.Errorf("the stored artifact holds the op's metadata")
 	}
 }
