@@ -1,11 +1,15 @@
 package arrowio
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -192,27 +196,7 @@ func canonData(mem memory.Allocator, d *array.Data, keep []byte, nullable bool) 
 		}
 		return array.NewData(dt, n, []*memory.Buffer{bufOrNil(valid)}, children, nulls, 0), nil
 	case arrow.DICTIONARY:
-		idxType := dt.(*arrow.DictionaryType).IndexType
-		idx := array.NewData(idxType, n, d.Buffers(), nil, nullsOf(d), d.Offset())
-		defer idx.Release()
-		ci, err := canonData(mem, idx, keep, nullable)
-		if err != nil {
-			return nil, err
-		}
-		defer ci.Release()
-		dict := d.Dictionary().(*array.Data)
-		cdict, err := canonData(mem, dict, nil, true)
-		if err != nil {
-			return nil, fmt.Errorf("dictionary: %w", err)
-		}
-		defer cdict.Release()
-		if ci == idx && cdict == dict {
-			d.Retain()
-			return d, nil
-		}
-		out := array.NewData(dt, n, ci.Buffers(), nil, nullsOf(ci), 0)
-		out.SetDictionary(cdict)
-		return out, nil
+		return canonDictionary(mem, d, live)
 	}
 	fw, ok := dt.(arrow.FixedWidthDataType)
 	if !ok || fw.BitWidth()%8 != 0 {
@@ -637,4 +621,144 @@ func retypeData(d arrow.ArrayData, dt arrow.DataType) arrow.ArrayData {
 		nd.Release()
 	}
 	return out
+}
+
+// canonDictionary puts a dictionary array in the canonical layout: its
+// dictionary holds exactly the values its live slots use, in the order they
+// first appear (a reader's dictionary depends on how much of the file it
+// had read, so it changed with the batch size), a slot whose value is null
+// is null, and null slots have index 0. Dictionaries of values a dictionary
+// builder cannot take (nested types) keep their dictionary, canonical.
+func canonDictionary(mem memory.Allocator, d *array.Data, live []byte) (out *array.Data, err error) {
+	dt := d.DataType().(*arrow.DictionaryType)
+	n := d.Len()
+	dict, ok := d.Dictionary().(*array.Data)
+	if !ok || dict == nil {
+		return nil, errors.New("dictionary array without a dictionary")
+	}
+	// The indices of live slots only: what lies under a null parent never
+	// enters the dictionary.
+	var idxValid *memory.Buffer
+	if live != nil {
+		idxValid = memory.NewBufferBytes(live)
+	} else if nullsOf(d) > 0 {
+		idxValid = memory.NewBufferBytes(copyBitmap(d.Buffers()[0].Bytes(), d.Offset(), n))
+	}
+	vals := d.Buffers()[1]
+	w := dt.IndexType.(arrow.FixedWidthDataType).BitWidth() / 8
+	vals = memory.NewBufferBytes(vals.Bytes()[d.Offset()*w : (d.Offset()+n)*w])
+	idx := array.NewData(dt.IndexType, n, []*memory.Buffer{idxValid, vals}, nil, array.UnknownNullCount, 0)
+	defer idx.Release()
+	ia := array.MakeFromData(idx)
+	defer ia.Release()
+	da := array.MakeFromData(dict)
+	defer da.Release()
+	dense, err := takeValues(mem, da, ia)
+	if err != nil {
+		return nil, fmt.Errorf("dictionary: %w", err)
+	}
+	defer dense.Release()
+	compacted, ok := compactDictionary(mem, dt, dense)
+	if !ok {
+		return canonDictionaryKeep(mem, d, idx)
+	}
+	defer compacted.Release()
+	cd := compacted.Data().(*array.Data)
+	cidx := array.NewData(dt.IndexType, n, cd.Buffers(), nil, nullsOf(cd), cd.Offset())
+	ci, err := canonData(mem, cidx, nil, true)
+	cidx.Release()
+	if err != nil {
+		return nil, err
+	}
+	defer ci.Release()
+	cdict, err := canonData(mem, cd.Dictionary().(*array.Data), nil, true)
+	if err != nil {
+		return nil, err
+	}
+	defer cdict.Release()
+	// Already canonical: the same dictionary and indices, canonical buffers.
+	if canonHeader(d, ownBits(d), bitsOf(ci), nullsOf(ci)) && exactLen(d.Buffers()[1], int64(n*w)) &&
+		bytes.Equal(d.Buffers()[1].Bytes(), ci.Buffers()[1].Bytes()) && dict.Len() == cdict.Len() {
+		old := array.MakeFromData(dict)
+		nw := array.MakeFromData(cdict)
+		same := array.Equal(old, nw)
+		old.Release()
+		nw.Release()
+		if same {
+			d.Retain()
+			return d, nil
+		}
+	}
+	out = array.NewData(dt, n, ci.Buffers(), nil, nullsOf(ci), 0)
+	out.SetDictionary(cdict)
+	return out, nil
+}
+
+// compactDictionary dictionary-encodes dense with a fresh builder (values in
+// order of first appearance); ok is false for value types it cannot take.
+func compactDictionary(mem memory.Allocator, dt *arrow.DictionaryType, dense arrow.Array) (out arrow.Array, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, ok = nil, false
+		}
+	}()
+	b := array.NewDictionaryBuilder(mem, dt)
+	defer b.Release()
+	if err := appendDense(b, dense); err != nil {
+		return nil, false
+	}
+	return b.NewArray(), true
+}
+
+// appendDense appends the values of dense to a dictionary builder; value
+// types the builder cannot take are an error, not a panic.
+func appendDense(b array.DictionaryBuilder, dense arrow.Array) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("dictionary of %s values: %v", dense.DataType(), r)
+		}
+	}()
+	return b.AppendArray(dense)
+}
+
+func takeValues(mem memory.Allocator, dict, idx arrow.Array) (arrow.Array, error) {
+	return compute.TakeArray(compute.WithAllocator(context.Background(), mem), dict, idx)
+}
+
+// decodeDictionary returns the values of a dictionary array's slots.
+func decodeDictionary(mem memory.Allocator, a *array.Dictionary) (arrow.Array, error) {
+	return takeValues(mem, a.Dictionary(), a.Indices())
+}
+
+// canonDictionaryKeep canonicalizes indices and dictionary separately.
+func canonDictionaryKeep(mem memory.Allocator, d, idx *array.Data) (*array.Data, error) {
+	ci, err := canonData(mem, idx, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	defer ci.Release()
+	cdict, err := canonData(mem, d.Dictionary().(*array.Data), nil, true)
+	if err != nil {
+		return nil, fmt.Errorf("dictionary: %w", err)
+	}
+	defer cdict.Release()
+	out := array.NewData(d.DataType(), d.Len(), ci.Buffers(), nil, nullsOf(ci), 0)
+	out.SetDictionary(cdict)
+	return out, nil
+}
+
+// ownBits returns d's validity at offset 0, or nil without nulls.
+func ownBits(d *array.Data) []byte {
+	if nullsOf(d) == 0 || d.Buffers()[0] == nil {
+		return nil
+	}
+	return copyBitmap(d.Buffers()[0].Bytes(), d.Offset(), d.Len())
+}
+
+// bitsOf returns the validity bytes of a canonical d, or nil.
+func bitsOf(d *array.Data) []byte {
+	if d.Buffers()[0] == nil {
+		return nil
+	}
+	return d.Buffers()[0].Bytes()
 }

@@ -53,6 +53,13 @@ type WriteOptions struct {
 	// Compression of Parquet pages: "zstd" (default, level 3), "snappy"
 	// (faster to write, larger) or "none". Other formats ignore it.
 	Compression string
+	// Prepass, for the Arrow IPC file format, is a reader of the same
+	// batches that will be written, read (and not released) before any:
+	// the file format holds one dictionary per column, so each dictionary
+	// column gets the union of its batches' values, in order of first
+	// appearance. Without it, a dictionary that differs between batches
+	// is an error.
+	Prepass array.RecordReader
 }
 
 // ParquetCompressions are the accepted WriteOptions.Compression values.
@@ -85,11 +92,20 @@ func NewWriterWithOptions(w io.Writer, format Format, schema *arrow.Schema, mem 
 			iw := ipc.NewWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
 			return &ipcWriter{w: iw, schema: clean, mem: mem}, nil
 		}
+		iw := &ipcWriter{schema: clean, mem: mem}
+		if opts.Prepass != nil {
+			if err := iw.primeDictionaries(opts.Prepass); err != nil {
+				iw.releaseDicts()
+				return nil, fmt.Errorf("arrowio: arrow writer: %w", err)
+			}
+		}
 		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
 		if err != nil {
+			iw.releaseDicts()
 			return nil, fmt.Errorf("arrowio: arrow writer: %w", err)
 		}
-		return &ipcWriter{w: fw, schema: clean, mem: mem}, nil
+		iw.w = fw
+		return iw, nil
 	case JSONL, JSON:
 		return &jsonlWriter{w: bufio.NewWriterSize(w, 64<<10), schema: schema}, nil
 	case CSV, TSV:
@@ -137,6 +153,85 @@ type ipcWriter struct {
 	}
 	schema *arrow.Schema
 	mem    memory.Allocator
+	// dicts holds, per top-level dictionary column, a builder whose memo
+	// holds the column's values across the whole table (primeDictionaries).
+	dicts map[int]array.DictionaryBuilder
+}
+
+// primeDictionaries reads every batch of pre into one dictionary builder
+// per top-level dictionary column.
+func (w *ipcWriter) primeDictionaries(pre array.RecordReader) error {
+	for i, f := range w.schema.Fields() {
+		if dt, ok := f.Type.(*arrow.DictionaryType); ok {
+			if w.dicts == nil {
+				w.dicts = map[int]array.DictionaryBuilder{}
+			}
+			w.dicts[i] = array.NewDictionaryBuilder(w.mem, dt)
+		}
+	}
+	if w.dicts == nil {
+		return nil
+	}
+	for pre.Next() {
+		rec := pre.RecordBatch()
+		for i, b := range w.dicts {
+			dense, err := decodeDictionary(w.mem, rec.Column(i).(*array.Dictionary))
+			if err != nil {
+				return err
+			}
+			err = appendDense(b, dense)
+			dense.Release()
+			if err != nil {
+				return fmt.Errorf("column %q: %w", w.schema.Field(i).Name, err)
+			}
+			b.NewArray().Release() // the memo stays
+		}
+	}
+	return pre.Err()
+}
+
+func (w *ipcWriter) releaseDicts() {
+	for _, b := range w.dicts {
+		b.Release()
+	}
+	w.dicts = nil
+}
+
+// unifyDictionaries re-encodes the dictionary columns of a canonical batch
+// against the dictionaries of the whole table.
+func (w *ipcWriter) unifyDictionaries(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := append([]arrow.Array(nil), rec.Columns()...)
+	var made []arrow.Array
+	defer func() {
+		for _, c := range made {
+			c.Release()
+		}
+	}()
+	for i, b := range w.dicts {
+		dense, err := decodeDictionary(w.mem, cols[i].(*array.Dictionary))
+		if err != nil {
+			return nil, err
+		}
+		err = appendDense(b, dense)
+		dense.Release()
+		if err != nil {
+			return nil, err
+		}
+		a := b.NewArray()
+		made = append(made, a)
+		d := a.Data().(*array.Data)
+		idx := array.NewData(d.DataType().(*arrow.DictionaryType).IndexType, d.Len(), d.Buffers(), nil, nullsOf(d), d.Offset())
+		c, err := canonDictionaryKeep(w.mem, d, idx)
+		idx.Release()
+		if err != nil {
+			return nil, err
+		}
+		ca := array.MakeFromData(c)
+		c.Release()
+		made = append(made, ca)
+		cols[i] = ca
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
 }
 
 func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
@@ -149,6 +244,14 @@ func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
 		return fmt.Errorf("arrowio: arrow writer: %w", err)
 	}
 	defer c.Release()
+	if w.dicts != nil {
+		u, err := w.unifyDictionaries(c)
+		if err != nil {
+			return fmt.Errorf("arrowio: arrow writer: %w", err)
+		}
+		defer u.Release()
+		c = u
+	}
 	r := withSchema(w.schema, c)
 	defer r.Release()
 	if err := w.w.Write(r); err != nil {
@@ -160,7 +263,10 @@ func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
 	return nil
 }
 
-func (w *ipcWriter) Close() error { return w.w.Close() }
+func (w *ipcWriter) Close() error {
+	w.releaseDicts()
+	return w.w.Close()
+}
 
 type jsonlWriter struct {
 	w      *bufio.Writer

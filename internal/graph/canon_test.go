@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,8 +64,18 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 			t.Fatal(err)
 		}
 		defer art.Release()
+		var opts arrowio.WriteOptions
+		if f == arrowio.Arrow {
+			// As the output op does: an IPC file gets one dictionary per column.
+			pre, err := openArtifact(s, mem, desc.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pre.Release()
+			opts.Prepass = pre
+		}
 		var buf bytes.Buffer
-		ow, err := arrowio.NewWriter(&buf, f, art.Schema(), mem)
+		ow, err := arrowio.NewWriterWithOptions(&buf, f, art.Schema(), mem, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,5 +237,64 @@ func TestArtifactsHoldNoMetadata(t *testing.T) {
 	}
 	if bytes.Contains(blob, []byte("secret-host")) {
 		t.Errorf("the stored artifact holds the op's metadata")
+	}
+}
+
+// A dictionary column spanning several stored batches: readers build a
+// column's dictionary from what they have read so far, so it changed with
+// the batch size; stored batches hold exactly their values, and an IPC file
+// output one dictionary for the whole column.
+func TestBatchSizeChangesNoByteOfDictionaries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "d", Type: dt, Nullable: true}}, nil)
+	path := filepath.Join(t.TempDir(), "d.parquet")
+	var file bytes.Buffer
+	w, err := arrowio.NewWriter(&file, arrowio.Parquet, sc, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows, step = 3 * artifactRows / 2, 10000
+	for off := 0; off < rows; off += step {
+		b := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
+		for i := off; i < min(off+step, rows); i++ {
+			if i%17 == 0 {
+				b.AppendNull()
+				continue
+			}
+			if err := b.AppendString(fmt.Sprintf("v%d", (i*7919)%(1+i/1000))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := b.NewArray()
+		b.Release()
+		rec := array.NewRecordBatch(sc, []arrow.Array{a}, int64(a.Len()))
+		a.Release()
+		err := w.Write(rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, file.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var want [4]string
+	for i, batch := range []int{7, 1000, 100000} {
+		b, l, a, p := storeFixture(t, mem, path, batch)
+		got := [4]string{b, l, a, p}
+		if i == 0 {
+			want = got
+			continue
+		}
+		for k, what := range []string{"blob", "logical digest", ".arrow output", ".parquet output"} {
+			if got[k] != want[k] {
+				t.Errorf("batch size %d: %s %s, with batch size 7 %s", batch, what, got[k], want[k])
+			}
+		}
 	}
 }

@@ -121,7 +121,18 @@ func (op *outputOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	w, err := arrowio.NewWriterWithOptions(rc.File, op.format, rd.Schema(), rc.Mem, arrowio.WriteOptions{Compression: op.compression})
+	wopts := arrowio.WriteOptions{Compression: op.compression}
+	if op.format == arrowio.Arrow && hasDictionary(rd.Schema()) {
+		// The IPC file format holds one dictionary per column: the writer
+		// reads the input once first to gather each column's values.
+		pre, err := rc.Inputs[0].Open()
+		if err != nil {
+			return err
+		}
+		defer pre.Release()
+		wopts.Prepass = pre
+	}
+	w, err := arrowio.NewWriterWithOptions(rc.File, op.format, rd.Schema(), rc.Mem, wopts)
 	if err != nil {
 		return err
 	}
@@ -147,4 +158,14 @@ func (op *outputOp) write(ctx context.Context, rd array.RecordReader, w arrowio.
 		}
 	}
 	return rd.Err()
+}
+
+// hasDictionary reports whether a top-level column is dictionary-encoded.
+func hasDictionary(s *arrow.Schema) bool {
+	for _, f := range s.Fields() {
+		if f.Type.ID() == arrow.DICTIONARY {
+			return true
+		}
+	}
+	return false
 }
