@@ -7,11 +7,19 @@
 // digest that lockfiles pin, and the first-difference report used by
 // `dsbuild verify`.
 //
+// It also owns the canonical layout of batches (CanonicalBatch: nothing
+// under a null, no buffer slack, dictionaries of exactly their values), so
+// that stored and written bytes are a function of the values alone, and
+// strips metadata at every level of every schema it reads or writes.
+//
 // It must never know about HCL, the cache store or the build graph, never
 // read a whole large input into memory (JSON/CSV inference is a separate
-// first pass; building is a second streaming pass), and never panic on bad
-// input: malformed data is reported as a *DataError naming the file, row,
-// byte offset and column.
+// first pass; building is a second streaming pass), and never panic or
+// exhaust memory on bad input: IPC flatbuffers are walked with bounds
+// checks before arrow-go parses them, decoder allocations are bounded by
+// the file's size, every decoded batch is structurally validated, and
+// malformed data is reported as a *DataError naming the file, row, byte
+// offset and column.
 //
 // Inference choices worth knowing (they are part of the logical digest of
 // anything read without a declared schema):

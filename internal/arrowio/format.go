@@ -20,9 +20,12 @@ const (
 	CSV     Format = "csv"
 	TSV     Format = "tsv"
 	Parquet Format = "parquet"
-	// Arrow is an Arrow IPC file (feather v2) or stream, told apart by the
-	// "ARROW1" magic at the start of a file.
-	Arrow Format = "arrow"
+	// Arrow is the Arrow IPC file format (feather v2: "ARROW1" magic and a
+	// footer), the convention of .arrow, .feather and .ipc names; ArrowStream
+	// is the IPC stream format (.arrows). Readers accept either under both
+	// names, told apart by the magic at the start of a file.
+	Arrow       Format = "arrow"
+	ArrowStream Format = "arrows"
 )
 
 // FormatFromName guesses the format from a file name's extension.
@@ -38,8 +41,10 @@ func FormatFromName(name string) (Format, bool) {
 		return TSV, true
 	case ".parquet":
 		return Parquet, true
-	case ".arrow", ".arrows", ".feather", ".ipc":
+	case ".arrow", ".feather", ".ipc":
 		return Arrow, true
+	case ".arrows":
+		return ArrowStream, true
 	}
 	return "", false
 }
@@ -68,7 +73,7 @@ func resolveFormat(path string, declared Format) (resolvedFormat, error) {
 	if f == "" {
 		var ok bool
 		if f, ok = FormatFromName(path); !ok {
-			return 0, fmt.Errorf("%s: cannot tell the format from the file name; set format (json, jsonl, csv, tsv, parquet, arrow)", path)
+			return 0, fmt.Errorf("%s: cannot tell the format from the file name; set format (json, jsonl, csv, tsv, parquet, arrow, arrows)", path)
 		}
 	}
 	switch f {
@@ -87,7 +92,7 @@ func resolveFormat(path string, declared Format) (resolvedFormat, error) {
 			return fmtJSONArray, nil
 		}
 		return fmtJSONLines, nil
-	case Arrow:
+	case Arrow, ArrowStream:
 		fh, err := os.Open(path)
 		if err != nil {
 			return 0, err
@@ -103,7 +108,7 @@ func resolveFormat(path string, declared Format) (resolvedFormat, error) {
 		}
 		return fmtArrowStream, nil
 	}
-	return 0, fmt.Errorf("%s: unknown format %q (want json, jsonl, csv, tsv, parquet or arrow)", path, f)
+	return 0, fmt.Errorf("%s: unknown format %q (want json, jsonl, csv, tsv, parquet, arrow or arrows)", path, f)
 }
 
 // firstNonSpace returns the first byte that is not JSON whitespace or a

@@ -11,10 +11,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
+// naiveTimestamp is ISO 8601 without a zone, fractional seconds only as
+// far as they are not zero.
+const naiveTimestamp = "2006-01-02T15:04:05.999999999"
+
 // appendJSONValue appends slot i of arr as JSON: nested values as JSON
 // arrays and objects, floats in shortest round-trip form (NaN and ±Inf,
 // which JSON cannot express, as null), binary as base64, dates and
-// timestamps as ISO 8601 strings, decimals as strings (to keep precision).
+// timestamps as ISO 8601 strings (a timestamp with a time zone carries its
+// offset, "Z" for UTC; one without a zone carries none), decimals, times,
+// durations and intervals as strings (to keep precision).
 func appendJSONValue(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 	if arr.IsNull(i) {
 		return append(dst, "null"...), nil
@@ -69,6 +75,11 @@ func appendJSONValue(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 		toTime, err := tt.GetToTimeFunc()
 		if err != nil {
 			return dst, err
+		}
+		if tt.TimeZone == "" {
+			// A timestamp without a zone is a wall-clock time (pandas'
+			// naive datetime): written without an offset, it stays one.
+			return appendQuoted(dst, toTime(a.Value(i)).Format(naiveTimestamp)), nil
 		}
 		return appendQuoted(dst, toTime(a.Value(i)).Format(time.RFC3339Nano)), nil
 	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256,
@@ -176,8 +187,24 @@ func appendJSONMap(dst []byte, a *array.Map, i int) ([]byte, error) {
 	return append(dst, ']'), nil
 }
 
+// appendCSVFloat writes a float as JSON does, but NaN and ±Inf, which a
+// CSV cell can hold, as NaN, Inf and -Inf (what pandas, DuckDB and Spark
+// read back as those floats) rather than as null.
+func appendCSVFloat(dst []byte, v float64, bits int) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(dst, "NaN"...)
+	case math.IsInf(v, 1):
+		return append(dst, "Inf"...)
+	case math.IsInf(v, -1):
+		return append(dst, "-Inf"...)
+	}
+	return strconv.AppendFloat(dst, v, 'g', -1, bits)
+}
+
 // cellText is the CSV text of slot i: strings as they are, null as "",
-// other scalars as their JSON text without quotes, nested values as JSON.
+// floats as in JSON but NaN, Inf and -Inf as such, other scalars as their
+// JSON text without quotes, nested values as JSON.
 func cellText(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 	if arr.IsNull(i) {
 		return dst, nil
@@ -191,6 +218,12 @@ func cellText(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 		return append(dst, a.Value(i)...), nil
 	case *array.Dictionary:
 		return cellText(dst, a.Dictionary(), a.GetValueIndex(i))
+	case *array.Float16:
+		return appendCSVFloat(dst, float64(a.Value(i).Float32()), 32), nil
+	case *array.Float32:
+		return appendCSVFloat(dst, float64(a.Value(i)), 32), nil
+	case *array.Float64:
+		return appendCSVFloat(dst, a.Value(i), 64), nil
 	case *array.Date32, *array.Date64, *array.Timestamp, *array.Binary, *array.LargeBinary,
 		*array.BinaryView, *array.FixedSizeBinary, *array.Decimal32, *array.Decimal64,
 		*array.Decimal128, *array.Decimal256, *array.Time32, *array.Time64, *array.Duration,

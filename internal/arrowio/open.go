@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -62,7 +63,16 @@ type plan struct {
 	declared  bool
 }
 
-func makePlan(ctx context.Context, paths []string, opts ReadOptions) (*plan, error) {
+func makePlan(ctx context.Context, paths []string, opts ReadOptions) (p *plan, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &DataError{File: strings.Join(paths, ", "), Row: -1, Offset: -1, Err: fmt.Errorf("corrupt file: %v", r)}
+		}
+	}()
+	return makePlanUnsafe(ctx, paths, opts)
+}
+
+func makePlanUnsafe(ctx context.Context, paths []string, opts ReadOptions) (*plan, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("arrowio: no input files")
 	}
@@ -240,6 +250,9 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		defer pf.Close()
+		if err := checkParquetArrowSchema(pf.MetaData().KeyValueMetadata()); err != nil {
+			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
+		}
 		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -248,22 +261,36 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
-		return sc, nil
+		return StripMetadata(sc), nil
 	case fmtArrowFile:
-		r, err := ipc.NewFileReader(fh)
+		if err := checkIPC(in.path, true); err != nil {
+			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
+		}
+		r, err := ipc.NewFileReader(fh, ipc.WithAllocator(newLimitAllocator(memory.DefaultAllocator, fileSize(fh))))
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		defer r.Close()
-		return r.Schema(), nil
+		return StripMetadata(r.Schema()), nil
 	default:
-		r, err := ipc.NewReader(bufio.NewReader(fh))
+		if err := checkIPC(in.path, false); err != nil {
+			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
+		}
+		r, err := ipc.NewReader(bufio.NewReader(fh), ipc.WithAllocator(newLimitAllocator(memory.DefaultAllocator, fileSize(fh))))
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: 0, Err: err}
 		}
 		defer r.Release()
-		return r.Schema(), nil
+		return StripMetadata(r.Schema()), nil
 	}
+}
+
+func fileSize(fh *os.File) int64 {
+	fi, err := fh.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // recoverCorrupt turns a panic inside a third-party decoder (which corrupt
@@ -358,11 +385,25 @@ func (r *multiReader) closeSrc() {
 	}
 }
 
-func (r *multiReader) Next() bool {
+// Next reads the next batch. A panic in any decoder (a third-party one
+// meeting corrupt input, or a bug in ours) becomes the reader's error
+// naming the file, so a node fails instead of the process.
+func (r *multiReader) Next() (ok bool) {
 	r.releaseCur()
 	if r.err != nil {
 		return false
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			path := ""
+			if r.i < len(r.p.inputs) {
+				path = r.p.inputs[r.i].path
+			}
+			r.releaseCur()
+			r.fail(&DataError{File: path, Row: -1, Offset: -1, Err: fmt.Errorf("corrupt file: %v", p)})
+			ok = false
+		}
+	}()
 	for {
 		if err := r.ctx.Err(); err != nil {
 			r.fail(err)
@@ -442,7 +483,7 @@ func (r *multiReader) openSrc(in input) error {
 				}
 				continue
 			}
-			if got := sc.Field(idx[0]).Type; !arrow.TypeEqual(got, f.Type) {
+			if got := stripType(sc.Field(idx[0]).Type); !arrow.TypeEqual(got, f.Type) {
 				return &DataError{File: in.path, Row: -1, Offset: -1, Column: f.Name, Err: fmt.Errorf("type %s does not match %s", got, f.Type)}
 			}
 			r.colMap[i] = idx[0]
@@ -471,9 +512,9 @@ func (r *multiReader) project(rec arrow.RecordBatch) (arrow.RecordBatch, error) 
 			cols = append(cols, array.MakeArrayOfNull(r.mem, r.p.data.Field(i).Type, n))
 			continue
 		}
-		c := rec.Column(src)
-		c.Retain()
-		cols = append(cols, c)
+		// A typed source's columns may carry metadata in nested fields,
+		// which the output schema has shed.
+		cols = append(cols, retype(rec.Column(src), r.p.data.Field(i).Type))
 	}
 	if r.opts.FileColumn != "" {
 		b := array.NewStringBuilder(r.mem)
@@ -508,9 +549,15 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		return nil, err
 	}
 	s := &parquetSource{path: path, fh: fh}
+	// Page and dictionary sizes come from the file: bound what they may ask.
+	mem = newLimitAllocator(mem, fileSize(fh))
 	s.pf, err = file.NewParquetReader(fh, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		fh.Close()
+		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
+	}
+	if err := checkParquetArrowSchema(s.pf.MetaData().KeyValueMetadata()); err != nil {
+		s.close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
 	fr, err := pqarrow.NewFileReader(s.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batch)}, mem)
@@ -536,6 +583,9 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 		return nil, nil
 	}
 	rec = s.rr.RecordBatch()
+	if err := validateBatch(rec); err != nil {
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
 	rec.Retain()
 	s.rows += rec.NumRows()
 	return rec, nil
@@ -569,6 +619,11 @@ func newIPCSource(mem memory.Allocator, path string, isFile bool) (src *ipcSourc
 		return nil, err
 	}
 	s := &ipcSource{path: path, fh: fh}
+	if err := checkIPC(path, isFile); err != nil {
+		fh.Close()
+		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
+	}
+	mem = newLimitAllocator(mem, fileSize(fh))
 	if isFile {
 		s.fr, err = ipc.NewFileReader(fh, ipc.WithAllocator(mem))
 		if err == nil {
@@ -597,6 +652,7 @@ func (s *ipcSource) next() (rec arrow.RecordBatch, err error) {
 		if err != nil {
 			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: fmt.Errorf("batch %d: %w", s.i, err)}
 		}
+		rec.Retain()
 		s.i++
 	} else {
 		if !s.sr.Next() {
@@ -606,8 +662,13 @@ func (s *ipcSource) next() (rec arrow.RecordBatch, err error) {
 			return nil, nil
 		}
 		rec = s.sr.RecordBatch()
+		rec.Retain()
 	}
-	rec.Retain()
+	// The IPC reader takes lengths and offsets from the file as they are.
+	if err := validateBatch(rec); err != nil {
+		rec.Release()
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
 	s.rows += rec.NumRows()
 	return rec, nil
 }

@@ -15,7 +15,7 @@ import (
 func TestFormatFromName(t *testing.T) {
 	for name, want := range map[string]Format{
 		"a.json": JSON, "a.JSONL": JSONL, "a.ndjson": JSONL, "a.csv": CSV, "a.tsv": TSV,
-		"a.parquet": Parquet, "a.arrow": Arrow, "a.arrows": Arrow, "a.feather": Arrow, "a.ipc": Arrow,
+		"a.parquet": Parquet, "a.arrow": Arrow, "a.arrows": ArrowStream, "a.feather": Arrow, "a.ipc": Arrow,
 	} {
 		if got, ok := FormatFromName(name); !ok || got != want {
 			t.Errorf("FormatFromName(%q) = %q, %v; want %q", name, got, ok, want)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,9 +28,18 @@ type Writer interface {
 // do not depend on how the input was batched.
 const ParquetRowGroupRows = 64 << 10
 
-// ParquetCreatedBy is written as the Parquet created_by, instead of the
-// library's version string, so output bytes do not change with upgrades.
-const ParquetCreatedBy = "dsbuild"
+// ParquetWriterVersion versions the bytes dsbuild's Parquet writer produces
+// (properties, page and row group cuts, the layout of values). Bump it, and
+// only it, when a change of the writer or of arrow-go changes those bytes:
+// TestParquetWriterVersionPinsBytes fails until then.
+const ParquetWriterVersion = "1.0.0"
+
+// ParquetCreatedBy is written as the Parquet created_by instead of the
+// library's version string, so output bytes do not change with upgrades
+// that leave them alone. It has the "NAME version X (build Y)" form that
+// parquet-java (Spark, Hive) parses: without a parseable version it ignores
+// the statistics of string and decimal columns.
+const ParquetCreatedBy = "dsbuild version " + ParquetWriterVersion + " (build parquet-writer)"
 
 // NewWriter writes batches of schema to w as Parquet, an Arrow IPC stream,
 // JSON Lines or CSV. Output is deterministic: the same rows give the same
@@ -43,6 +53,13 @@ type WriteOptions struct {
 	// Compression of Parquet pages: "zstd" (default, level 3), "snappy"
 	// (faster to write, larger) or "none". Other formats ignore it.
 	Compression string
+	// Prepass, for the Arrow IPC file format, is a reader of the same
+	// batches that will be written, read (and not released) before any:
+	// the file format holds one dictionary per column, so each dictionary
+	// column gets the union of its batches' values, in order of first
+	// appearance. Without it, a dictionary that differs between batches
+	// is an error.
+	Prepass array.RecordReader
 }
 
 // ParquetCompressions are the accepted WriteOptions.Compression values.
@@ -64,11 +81,31 @@ func NewWriterWithOptions(w io.Writer, format Format, schema *arrow.Schema, mem 
 			return nil, fmt.Errorf("arrowio: unknown Parquet compression %q (use zstd, snappy or none)", opts.Compression)
 		}
 		return newParquetWriter(w, schema, mem, ParquetRowGroupRows, codec)
-	case Arrow:
+	case Arrow, ArrowStream:
 		// No compression: codec output is not promised stable across
 		// library versions, and the store compresses nothing either.
-		iw := ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(mem))
-		return &ipcWriter{w: iw, schema: schema}, nil
+		// .arrow and .feather mean the IPC file format (ARROW1 magic and a
+		// footer, what pyarrow.feather, pandas.read_feather and
+		// polars.read_ipc expect); .arrows the stream format.
+		clean := stripSchema(schema)
+		if format == ArrowStream {
+			iw := ipc.NewWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
+			return &ipcWriter{w: iw, schema: clean, mem: mem}, nil
+		}
+		iw := &ipcWriter{schema: clean, mem: mem}
+		if opts.Prepass != nil {
+			if err := iw.primeDictionaries(opts.Prepass); err != nil {
+				iw.releaseDicts()
+				return nil, fmt.Errorf("arrowio: arrow writer: %w", err)
+			}
+		}
+		fw, err := ipc.NewFileWriter(w, ipc.WithSchema(clean), ipc.WithAllocator(mem))
+		if err != nil {
+			iw.releaseDicts()
+			return nil, fmt.Errorf("arrowio: arrow writer: %w", err)
+		}
+		iw.w = fw
+		return iw, nil
 	case JSONL, JSON:
 		return &jsonlWriter{w: bufio.NewWriterSize(w, 64<<10), schema: schema}, nil
 	case CSV, TSV:
@@ -110,20 +147,126 @@ func withSchema(s *arrow.Schema, rec arrow.RecordBatch) arrow.RecordBatch {
 }
 
 type ipcWriter struct {
-	w      *ipc.Writer
+	w interface {
+		Write(arrow.RecordBatch) error
+		Close() error
+	}
 	schema *arrow.Schema
+	mem    memory.Allocator
+	// dicts holds, per top-level dictionary column, a builder whose memo
+	// holds the column's values across the whole table (primeDictionaries).
+	dicts map[int]array.DictionaryBuilder
+}
+
+// primeDictionaries reads every batch of pre into one dictionary builder
+// per top-level dictionary column.
+func (w *ipcWriter) primeDictionaries(pre array.RecordReader) error {
+	for i, f := range w.schema.Fields() {
+		if dt, ok := f.Type.(*arrow.DictionaryType); ok {
+			if w.dicts == nil {
+				w.dicts = map[int]array.DictionaryBuilder{}
+			}
+			w.dicts[i] = array.NewDictionaryBuilder(w.mem, dt)
+		}
+	}
+	if w.dicts == nil {
+		return nil
+	}
+	for pre.Next() {
+		rec := pre.RecordBatch()
+		for i, b := range w.dicts {
+			dense, err := decodeDictionary(w.mem, rec.Column(i).(*array.Dictionary))
+			if err != nil {
+				return err
+			}
+			err = appendDense(b, dense)
+			dense.Release()
+			if err != nil {
+				return fmt.Errorf("column %q: %w", w.schema.Field(i).Name, err)
+			}
+			b.NewArray().Release() // the memo stays
+		}
+	}
+	return pre.Err()
+}
+
+func (w *ipcWriter) releaseDicts() {
+	for _, b := range w.dicts {
+		b.Release()
+	}
+	w.dicts = nil
+}
+
+// unifyDictionaries re-encodes the dictionary columns of a canonical batch
+// against the dictionaries of the whole table.
+func (w *ipcWriter) unifyDictionaries(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := append([]arrow.Array(nil), rec.Columns()...)
+	var made []arrow.Array
+	defer func() {
+		for _, c := range made {
+			c.Release()
+		}
+	}()
+	for i, b := range w.dicts {
+		dense, err := decodeDictionary(w.mem, cols[i].(*array.Dictionary))
+		if err != nil {
+			return nil, err
+		}
+		err = appendDense(b, dense)
+		dense.Release()
+		if err != nil {
+			return nil, err
+		}
+		a := b.NewArray()
+		made = append(made, a)
+		d := a.Data().(*array.Data)
+		idx := array.NewData(d.DataType().(*arrow.DictionaryType).IndexType, d.Len(), d.Buffers(), nil, nullsOf(d), d.Offset())
+		c, err := canonDictionaryKeep(w.mem, d, idx)
+		idx.Release()
+		if err != nil {
+			return nil, err
+		}
+		ca := array.MakeFromData(c)
+		c.Release()
+		made = append(made, ca)
+		cols[i] = ca
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows()), nil
 }
 
 func (w *ipcWriter) Write(rec arrow.RecordBatch) error {
 	if err := checkSchema(w.schema, rec); err != nil {
 		return err
 	}
-	r := withSchema(w.schema, rec)
+	// IPC stores what lies under nulls; store the canonical layout.
+	c, err := CanonicalBatch(w.mem, rec)
+	if err != nil {
+		return fmt.Errorf("arrowio: arrow writer: %w", err)
+	}
+	defer c.Release()
+	if w.dicts != nil {
+		u, err := w.unifyDictionaries(c)
+		if err != nil {
+			return fmt.Errorf("arrowio: arrow writer: %w", err)
+		}
+		defer u.Release()
+		c = u
+	}
+	r := withSchema(w.schema, c)
 	defer r.Release()
-	return w.w.Write(r)
+	if err := w.w.Write(r); err != nil {
+		if _, isFile := w.w.(*ipc.FileWriter); isFile && strings.Contains(err.Error(), "Dictionary replacement") {
+			return fmt.Errorf("%w (the IPC file format holds one dictionary per column, and this column's dictionary changes between batches: write .arrows, the stream format, or .parquet)", err)
+		}
+		return err
+	}
+	return nil
 }
 
-func (w *ipcWriter) Close() error { return w.w.Close() }
+func (w *ipcWriter) Close() error {
+	w.releaseDicts()
+	return w.w.Close()
+}
 
 type jsonlWriter struct {
 	w      *bufio.Writer
@@ -241,11 +384,7 @@ type parquetWriter struct {
 
 func newParquetWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator, groupRows int64, codec parquet.WriterProperty) (*parquetWriter, error) {
 	// Metadata may carry anything (timestamps, hosts); keep it out of the file.
-	fs := make([]arrow.Field, schema.NumFields())
-	for i, f := range schema.Fields() {
-		fs[i] = arrow.Field{Name: f.Name, Type: f.Type, Nullable: f.Nullable}
-	}
-	clean := arrow.NewSchema(fs, nil)
+	clean := stripSchema(schema)
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy(ParquetCreatedBy),
@@ -286,6 +425,13 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	if err := checkSchema(w.schema, rec); err != nil {
 		return err
 	}
+	// Nulls pushed into the members of null structs and fixed-size lists
+	// are what Parquet's levels can say.
+	rec, err := CanonicalBatch(w.mem, rec)
+	if err != nil {
+		return fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	defer rec.Release()
 	n := rec.NumRows()
 	for off := int64(0); off < n; {
 		take := min(w.groupRows-w.rows, n-off)
@@ -340,16 +486,19 @@ func (w *parquetWriter) flush() error {
 		}
 		cols[j] = c
 	}
-	for j, c := range cols {
-		if c.DataType().ID() == arrow.FIXED_SIZE_LIST && c.NullN() > 0 {
-			// pqarrow rejects these (with a message that names no column).
-			return fmt.Errorf("arrowio: parquet writer: column %q: fixed_size_list with null entries is not supported by the Parquet writer", w.schema.Field(j).Name)
-		}
-	}
-	rec := array.NewRecordBatch(w.schema, cols, w.rows)
-	defer rec.Release()
-	if err := w.fw.Write(rec); err != nil {
+	// What pqarrow's FileWriter.Write does for a batch of at most a row
+	// group, column by column, so that fixed-size lists with null entries
+	// can be handed over as the lists Parquet stores them as.
+	if err := w.fw.NewRowGroupChecked(); err != nil {
 		return fmt.Errorf("arrowio: parquet writer: %w", err)
+	}
+	for j, c := range cols {
+		pc := parquetLists(w.mem, c)
+		err := w.fw.WriteColumnData(pc)
+		pc.Release()
+		if err != nil {
+			return fmt.Errorf("arrowio: parquet writer: column %q: %w", w.schema.Field(j).Name, err)
+		}
 	}
 	return nil
 }

@@ -169,6 +169,15 @@ func gatherFlat(mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Ar
 				k += r.e - r.s
 			}
 		}
+		valid = dropAllValid(valid, n)
+		if valid != nil {
+			// A null slot's bit is 0 (the canonical layout of stored
+			// batches): what a reader left there is not data.
+			vbits, bits := valid.Bytes(), vb.Bytes()
+			for i := range bits {
+				bits[i] &= vbits[i]
+			}
+		}
 		return finish(dt, n, valid, vb), true, nil
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
 		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64, arrow.DATE32, arrow.DATE64, arrow.TIME32, arrow.TIME64,
@@ -189,6 +198,10 @@ func gatherFlat(mem, values memory.Allocator, dt arrow.DataType, arrs []arrow.Ar
 			for _, r := range sels[j].runs {
 				k += copy(dst[k:], src[(off+r.s)*w:(off+r.e)*w])
 			}
+		}
+		valid = dropAllValid(valid, n)
+		if valid != nil {
+			zeroNullSlots(dst, valid.Bytes(), n, w)
 		}
 		return finish(dt, n, valid, vb), true, nil
 	case arrow.STRING, arrow.BINARY:
@@ -213,6 +226,17 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 		for _, r := range sels[j].runs {
 			size += int(srcOffs[j][off+r.e] - srcOffs[j][off+r.s])
 		}
+		if a.NullN() > 0 {
+			// A null slot is empty (the canonical layout of stored
+			// batches), whatever bytes a reader left for it.
+			for _, r := range sels[j].runs {
+				for i := r.s; i < r.e; i++ {
+					if a.IsNull(i) {
+						size -= int(srcOffs[j][off+i+1] - srcOffs[j][off+i])
+					}
+				}
+			}
+		}
 	}
 	if width == 4 && size > math.MaxInt32 {
 		return nil, fmt.Errorf("gather: %d bytes of values do not fit 32-bit offsets", size)
@@ -232,6 +256,19 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 			data = b.Bytes()
 		}
 		off := d.Offset()
+		if a.NullN() > 0 {
+			for _, r := range sels[j].runs {
+				for i := r.s; i < r.e; i++ {
+					if a.IsValid(i) {
+						lo, hi := src[off+i], src[off+i+1]
+						pos += O(copy(dst[pos:], data[lo:hi]))
+					}
+					k++
+					offs[k] = pos
+				}
+			}
+			continue
+		}
 		for _, r := range sels[j].runs {
 			lo, hi := src[off+r.s], src[off+r.e]
 			copy(dst[pos:], data[lo:hi])
@@ -244,7 +281,26 @@ func gatherVarBinary[O int32 | int64](mem, values memory.Allocator, dt arrow.Dat
 			pos += hi - lo
 		}
 	}
-	return finish(dt, n, valid, ob, db), nil
+	return finish(dt, n, dropAllValid(valid, n), ob, db), nil
+}
+
+// dropAllValid releases a validity bitmap without a null and returns nil:
+// a batch without nulls has no bitmap (the canonical layout).
+func dropAllValid(valid *memory.Buffer, n int) *memory.Buffer {
+	if valid != nil && bitutil.CountSetBits(valid.Bytes(), 0, n) == n {
+		valid.Release()
+		return nil
+	}
+	return valid
+}
+
+// zeroNullSlots clears the w-byte slots of vals whose validity bit is 0.
+func zeroNullSlots(vals, valid []byte, n, w int) {
+	for i := 0; i < n; i++ {
+		if valid[i>>3]&(1<<(i&7)) == 0 {
+			clear(vals[i*w : (i+1)*w])
+		}
+	}
 }
 
 // gatherValidity returns the validity of the gathered rows, or nil when

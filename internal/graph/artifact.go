@@ -97,11 +97,15 @@ const (
 // artifactFormat names the artifact encoding in every key: changing the
 // encoding or artifactRows changes every blob's bytes, so it must change
 // every key, or old cache entries would pin other bytes than new builds.
-var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d", artifactRows, artifactBytes)
+// The canonical layout of values under nulls (arrowio.CanonicalVersion) is
+// part of the encoding too.
+var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d/%s", artifactRows, artifactBytes, arrowio.CanonicalVersion)
 
 // newArtifactWriter starts an artifact whose batches have chunkRows rows;
 // the executor always passes artifactRows, tests pass small counts.
 func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
+	// Metadata at any level is no data; it never reaches the store.
+	schema = arrowio.StripMetadata(schema)
 	h, err := arrowio.NewLogicalHasher(schema)
 	if err != nil {
 		return nil, err
@@ -197,8 +201,10 @@ func (w *artifactWriter) submit(parts []expr.Part) error {
 	return nil
 }
 
-// gatherParts gathers and releases parts; a panic in the kernels becomes an
-// error, as the pool's goroutines are not the node's.
+// gatherParts gathers and releases parts, and puts the batch in the
+// canonical layout (nothing under a null depends on the producer), so a
+// stored batch's bytes are a function of its values; a panic in the kernels
+// becomes an error, as the pool's goroutines are not the node's.
 func gatherParts(mem, values memory.Allocator, schema *arrow.Schema, parts []expr.Part) (rec arrow.RecordBatch, err error) {
 	defer releaseParts(parts)
 	defer func() {
@@ -206,7 +212,12 @@ func gatherParts(mem, values memory.Allocator, schema *arrow.Schema, parts []exp
 			rec, err = nil, fmt.Errorf("internal error gathering a batch: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return expr.GatherInto(context.Background(), mem, values, schema, parts)
+	g, err := expr.GatherInto(context.Background(), mem, values, schema, parts)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Release()
+	return arrowio.CanonicalBatch(mem, g)
 }
 
 func releaseParts(parts []expr.Part) {
@@ -215,7 +226,18 @@ func releaseParts(parts []expr.Part) {
 	}
 }
 
-func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) error {
+// writeChunk runs on the gather stream's goroutines; a panic becomes the
+// artifact's error instead of the process's end.
+func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error writing a batch: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return w.writeChunkUnsafe(rec)
+}
+
+func (w *artifactWriter) writeChunkUnsafe(rec arrow.RecordBatch) error {
 	// Encoding first also settles every array's lazily counted nulls, so
 	// the hasher goroutine only ever reads the batch.
 	if err := w.ipc.Write(rec); err != nil {
@@ -244,12 +266,23 @@ func newAsyncHasher(h *arrowio.LogicalHasher) *asyncHasher {
 		defer close(a.done)
 		for rec := range a.in {
 			if a.err == nil {
-				a.err = a.h.Write(rec)
+				a.err = a.write(rec)
 			}
 			rec.Release()
 		}
 	}()
 	return a
+}
+
+// write hashes one batch; a panic (which no recover on the node's
+// goroutine could catch here) becomes the artifact's error.
+func (a *asyncHasher) write(rec arrow.RecordBatch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error hashing a batch: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return a.h.Write(rec)
 }
 
 // Write queues a borrowed batch.

@@ -73,11 +73,17 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		if !ok {
 			diags = append(diags, diag("Unknown format", fmt.Sprintf("Cannot tell the format of %q from its name. Set format = \"json\", \"jsonl\", \"csv\", \"tsv\", \"parquet\" or \"arrow\".", op.name), attrRange(n, "url")))
 		}
+		if f == arrowio.ArrowStream {
+			f = arrowio.Arrow // IPC file or stream, told apart by the magic
+		}
 		op.opts.Format = f
 	} else {
 		switch arrowio.Format(format) {
 		case arrowio.JSON, arrowio.JSONL, arrowio.CSV, arrowio.TSV, arrowio.Parquet, arrowio.Arrow:
 			op.opts.Format = arrowio.Format(format)
+			op.formatSet = true
+		case arrowio.ArrowStream:
+			op.opts.Format = arrowio.Arrow // read by magic either way
 			op.formatSet = true
 		default:
 			diags = append(diags, diag("Unknown format", fmt.Sprintf("format %q is not one of json, jsonl, csv, tsv, parquet, arrow.", format), attrRange(n, "format")))

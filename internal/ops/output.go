@@ -21,9 +21,11 @@ import (
 )
 
 var outputSpec = &Spec{
-	Kind:    "output",
-	Version: 1,
-	Doc:     "Write a node's table to a file inside the project (parquet, arrow, jsonl, csv).",
+	Kind: "output",
+	// 2: .arrow is the IPC file format, Parquet's created_by carries the
+	// writer format version, values under nulls are canonical.
+	Version: 2,
+	Doc:     "Write a node's table to a file inside the project (parquet, arrow, arrows, jsonl, csv).",
 	Attrs: []recipe.AttrSpec{
 		{Name: "input", Required: true, Mode: recipe.Ref},
 		{Name: "path", Required: true, Mode: recipe.Static, Type: cty.String},
@@ -34,10 +36,11 @@ var outputSpec = &Spec{
 }
 
 var mediaTypes = map[arrowio.Format]string{
-	arrowio.Parquet: "application/vnd.apache.parquet",
-	arrowio.Arrow:   "application/vnd.apache.arrow.stream",
-	arrowio.JSONL:   "application/jsonl",
-	arrowio.CSV:     "text/csv",
+	arrowio.Parquet:     "application/vnd.apache.parquet",
+	arrowio.Arrow:       "application/vnd.apache.arrow.file",
+	arrowio.ArrowStream: "application/vnd.apache.arrow.stream",
+	arrowio.JSONL:       "application/jsonl",
+	arrowio.CSV:         "text/csv",
 }
 
 type outputOp struct {
@@ -60,14 +63,14 @@ func newOutput(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		var ok bool
 		f, ok = arrowio.FormatFromName(clean)
 		if !ok {
-			diags = append(diags, diag("Unknown output format", fmt.Sprintf("Cannot tell the format of %q from its extension. Set format = \"parquet\", \"arrow\", \"jsonl\" or \"csv\".", p), attrRange(n, "path")))
+			diags = append(diags, diag("Unknown output format", fmt.Sprintf("Cannot tell the format of %q from its extension. Set format = \"parquet\", \"arrow\" (IPC file), \"arrows\" (IPC stream), \"jsonl\" or \"csv\".", p), attrRange(n, "path")))
 		}
 	}
 	if f == arrowio.JSON {
 		f = arrowio.JSONL // one object per line is the only JSON we write
 	}
 	if _, ok := mediaTypes[f]; !ok && f != "" {
-		diags = append(diags, diag("Unsupported output format", fmt.Sprintf("format %q cannot be written; use parquet, arrow, jsonl or csv.", f), attrRange(n, "format")))
+		diags = append(diags, diag("Unsupported output format", fmt.Sprintf("format %q cannot be written; use parquet, arrow, arrows, jsonl or csv.", f), attrRange(n, "format")))
 	}
 	op.format = f
 	if c := attrString(n, "compression", ""); c != "" {
@@ -181,7 +184,18 @@ func (op *outputOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	w, err := arrowio.NewWriterWithOptions(rc.File, op.format, rd.Schema(), rc.Mem, arrowio.WriteOptions{Compression: op.compression})
+	wopts := arrowio.WriteOptions{Compression: op.compression}
+	if op.format == arrowio.Arrow && hasDictionary(rd.Schema()) {
+		// The IPC file format holds one dictionary per column: the writer
+		// reads the input once first to gather each column's values.
+		pre, err := rc.Inputs[0].Open()
+		if err != nil {
+			return err
+		}
+		defer pre.Release()
+		wopts.Prepass = pre
+	}
+	w, err := arrowio.NewWriterWithOptions(rc.File, op.format, rd.Schema(), rc.Mem, wopts)
 	if err != nil {
 		return err
 	}
@@ -207,4 +221,14 @@ func (op *outputOp) write(ctx context.Context, rd array.RecordReader, w arrowio.
 		}
 	}
 	return rd.Err()
+}
+
+// hasDictionary reports whether a top-level column is dictionary-encoded.
+func hasDictionary(s *arrow.Schema) bool {
+	for _, f := range s.Fields() {
+		if f.Type.ID() == arrow.DICTIONARY {
+			return true
+		}
+	}
+	return false
 }

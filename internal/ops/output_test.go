@@ -23,7 +23,9 @@ func TestOutputFormats(t *testing.T) {
 		readAs       arrowio.Format
 	}{
 		{"out/x.parquet", "", "application/vnd.apache.parquet", arrowio.Parquet},
-		{"out/x.arrow", "", "application/vnd.apache.arrow.stream", arrowio.Arrow},
+		{"out/x.arrow", "", "application/vnd.apache.arrow.file", arrowio.Arrow},
+		{"out/x.feather", "", "application/vnd.apache.arrow.file", arrowio.Arrow},
+		{"out/x.arrows", "", "application/vnd.apache.arrow.stream", arrowio.ArrowStream},
 		{"out/x.jsonl", "", "application/jsonl", arrowio.JSONL},
 		{"out/x.json", "", "application/jsonl", arrowio.JSONL},
 		{"out/x.csv", "", "text/csv", arrowio.CSV},

@@ -39,3 +39,31 @@ func Dir(tb testing.TB, sub string) string {
 	}
 	return abs
 }
+
+// Lookup returns the absolute path of ../shared/SUB and whether it is
+// there, without skipping: for fuzz targets that add shared seeds when
+// they can and fuzz their committed seeds regardless.
+func Lookup(sub string) (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+	p, err := filepath.Abs(filepath.Join(dir, "..", "shared", filepath.FromSlash(sub)))
+	if err != nil {
+		return "", false
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
