@@ -320,3 +320,37 @@ func TestGroupKeyNullEmpty(t *testing.T) {
 		a.Release()
 	}
 }
+
+// BenchmarkGroupKeys compares GroupKeys with the ValueStr keys sample used
+// before, over 64k rows.
+func BenchmarkGroupKeys(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	const n = 1 << 16
+	sb := array.NewStringBuilder(mem)
+	ib := array.NewInt64Builder(mem)
+	for i := 0; i < n; i++ {
+		sb.Append("conversation-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)))
+		ib.Append(int64(i % 1000))
+	}
+	strs, ints := sb.NewArray(), ib.NewArray()
+	defer strs.Release()
+	defer ints.Release()
+	for _, a := range []arrow.Array{strs, ints} {
+		b.Run(a.DataType().String()+"/GroupKeys", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := GroupKeys(a); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(a.DataType().String()+"/ValueStr", func(b *testing.B) {
+			for b.Loop() {
+				out := make([]string, a.Len())
+				tag := a.DataType().String() + ":"
+				for i := range out {
+					out[i] = tag + a.ValueStr(i)
+				}
+			}
+		})
+	}
+}
