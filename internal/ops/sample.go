@@ -35,7 +35,8 @@ var sampleSpec = &Spec{
 
 // sampleOp picks units (rows, or groups of rows sharing a `by` value) by
 // their rank under a seeded hash of the unit's identity: a row's position, or
-// the group's value. Ranks do not depend on batch boundaries or scheduling,
+// the group's key (expr.GroupKeys of its `by` value, whose encoding version
+// is in the node's params). Ranks do not depend on batch boundaries or scheduling,
 // and a unit's fate does not change when unrelated rows are added.
 type sampleOp struct {
 	n        *recipe.Node
@@ -127,7 +128,7 @@ func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnost
 // unit is one sampling unit: a group (key) or a row (its position).
 type unit struct {
 	hash uint64
-	key  string // group value; "" for row units
+	key  string // group key (expr.GroupKeys); "" for row units
 	row  int64  // row position; for groups, the first row
 }
 
