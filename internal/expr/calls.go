@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/suggest"
 )
 
 var arity = map[string][2]int{ // min, max (-1: unbounded)
@@ -21,7 +23,7 @@ func (c *compiler) call(e *hclsyntax.FunctionCallExpr) cexpr {
 	src := srcOf(e)
 	ar, ok := arity[e.Name]
 	if !ok {
-		return c.errorf(e.NameRange, &rng, "Unknown function", "There is no function named %q.%s Supported functions: %s.", e.Name, didYouMean(e.Name, Functions), strings.Join(Functions, ", "))
+		return c.errorf(e.NameRange, &rng, "Unknown function", "There is no function named %q.%s Supported functions: %s.", e.Name, suggest.DidYouMean(e.Name, Functions), strings.Join(Functions, ", "))
 	}
 	if e.ExpandFinal {
 		return c.errorf(rng, nil, "Unsupported argument expansion", "Arguments cannot be expanded with ... in row expressions.")

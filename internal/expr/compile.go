@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/dsbuild/dsbuild/internal/suggest"
 )
 
 // Functions lists the functions row expressions may call.
@@ -709,7 +711,7 @@ func (c *compiler) column(name string, rng hcl.Range) cexpr {
 		for i, f := range c.schema.Fields() {
 			names[i] = f.Name
 		}
-		return c.errorf(rng, nil, "Unknown column", "There is no column named %q.%s Available columns: %s.", name, didYouMean(name, names), strings.Join(names, ", "))
+		return c.errorf(rng, nil, "Unknown column", "There is no column named %q.%s Available columns: %s.", name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 	}
 	if len(idx) > 1 {
 		return c.errorf(rng, nil, "Ambiguous column", "The input has %d columns named %q.", len(idx), name)
@@ -766,7 +768,7 @@ func (c *compiler) step(x cexpr, st hcl.Traverser, rng hcl.Range) cexpr {
 		for j, f := range stt.Fields() {
 			names[j] = f.Name
 		}
-		return c.errorf(st.SourceRange(), &rng, "Unknown column", "%s has no field %q.%s Available fields of %s: %s.", x.src, name, didYouMean(name, names), x.src, strings.Join(names, ", "))
+		return c.errorf(st.SourceRange(), &rng, "Unknown column", "%s has no field %q.%s Available fields of %s: %s.", x.src, name, suggest.DidYouMean(name, names), x.src, strings.Join(names, ", "))
 	}
 	dt := stt.Field(i).Type
 	return cexpr{n: &fieldNode{src: x.n, idx: i}, dt: dt, k: kindOf(dt), rng: rng, src: x.src.then(renderStep(name)), isCol: x.isCol}
@@ -794,7 +796,7 @@ func (c *compiler) variable(e *hclsyntax.ScopeTraversalExpr) cexpr {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return c.errorf(rng, nil, "Unknown variable", "There is no variable named %q.%s Declared variables: %s.", name, didYouMean(name, names), strings.Join(names, ", "))
+		return c.errorf(rng, nil, "Unknown variable", "There is no variable named %q.%s Declared variables: %s.", name, suggest.DidYouMean(name, names), strings.Join(names, ", "))
 	}
 	src := "var." + name
 	for _, st := range tr[2:] {
@@ -809,39 +811,4 @@ func (c *compiler) variable(e *hclsyntax.ScopeTraversalExpr) cexpr {
 		return c.errorf(rng, nil, "Unsupported variable type", "%s is a %s; row expressions use number, string, bool or null variables (and tuples in in()).", srcOf(e), v.Type().FriendlyName())
 	}
 	return constExpr(k, rng, srcOf(e))
-}
-
-// didYouMean suggests the closest of names to name, or "".
-func didYouMean(name string, names []string) string {
-	best, bestD := "", len(name)/3+2
-	for _, n := range names {
-		if d := levenshtein(strings.ToLower(name), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" Did you mean %q?", best)
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

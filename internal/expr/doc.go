@@ -5,7 +5,10 @@
 //
 // It owns the plan-time type rules (numeric widening, SQL null semantics,
 // the supported function set), the diagnostics for ill-typed expressions,
-// and the canonical form of an expression that enters cache keys.
+// the canonical form of an expression that enters cache keys, and the
+// group-key encoding (GroupKeys, groupkey.go): the one canonical byte form
+// of a row's values by which rows are grouped or matched (sample's by and
+// stratify now; join, aggregate and trajectory later).
 //
 // It must never know about the cache, the graph, files or recipes: it sees
 // one hcl.Expression, one Arrow schema, the recipe variables as constants,

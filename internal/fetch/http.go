@@ -4,25 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/httpretry"
 )
 
 const (
-	maxBackoff = 30 * time.Second
-	// maxRetryAfter bounds how long a server may park a build: a longer
-	// Retry-After fails the fetch at once, saying how long was asked.
-	maxRetryAfter = 2 * time.Minute
 	// snippetLen bounds how much of an error body enters a message: enough
 	// for the Hub's "Repository not found" or "Access restricted".
 	snippetLen = 200
@@ -108,13 +102,13 @@ func (d *download) request(off int64) error {
 	for ; ; d.attempt++ {
 		resp, err := d.get(off)
 		var failure error
-		wait, waitSet := time.Duration(0), false
+		var header http.Header // of a failed response, for its Retry-After
 		if err != nil {
 			if ctxErr := d.ctx.Err(); ctxErr != nil {
 				return fmt.Errorf("fetch %s: %w", what, ctxErr)
 			}
-			failure = describeTransportError(err)
-			if !transientTransport(err) {
+			failure = httpretry.DescribeTransport(err)
+			if !httpretry.Transient(err) {
 				return fmt.Errorf("fetch %s: %w", what, failure)
 			}
 		} else if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -123,34 +117,33 @@ func (d *download) request(off int64) error {
 		} else {
 			failure = statusError(resp, cfg.hfToken)
 			d.closeResp()
-			if !retryableStatus(resp.StatusCode) {
+			if !httpretry.RetryableStatus(resp.StatusCode) {
 				return fmt.Errorf("fetch %s: %w", what, failure)
 			}
-			ra := resp.Header.Get("Retry-After")
-			if delay, ok := retryAfter(ra, time.Now()); ok {
-				if delay > maxRetryAfter {
-					return fmt.Errorf("fetch %s: %w; server asks to wait longer than %s (Retry-After: %q)", what, failure, maxRetryAfter, ra)
-				}
-				wait, waitSet = delay, true
-			}
+			header = resp.Header
 		}
-		if err := d.backoff(d.attempt, failure, wait, waitSet); err != nil {
+		if err := d.backoff(d.attempt, failure, header); err != nil {
 			return err
 		}
 	}
 }
 
-// backoff waits before the attempt after the failed one (0-based), or says
-// that the retry budget is spent.
-func (d *download) backoff(failed int, failure error, wait time.Duration, waitSet bool) error {
-	if failed >= d.cfg.retries {
-		return fmt.Errorf("fetch %s: %w (gave up after %d attempts)", d.what, failure, failed+1)
-	}
-	if !waitSet {
-		wait = backoff(d.cfg.backoff, failed, d.src.httpURL)
+// backoff waits before the attempt after the failed one (0-based), as the
+// retry policy says (header is the failed response's, nil if there was
+// none), or says why there is no next attempt: the retry budget is spent,
+// or the server asks to wait longer than a build may be parked.
+func (d *download) backoff(failed int, failure error, header http.Header) error {
+	policy := httpretry.Policy{Retries: d.cfg.retries, Backoff: d.cfg.backoff}
+	wait, stop := policy.Next(failed, d.src.httpURL, header, time.Now())
+	var long *httpretry.RetryAfterError
+	switch {
+	case errors.As(stop, &long):
+		return fmt.Errorf("fetch %s: %w; %v", d.what, failure, long)
+	case stop != nil:
+		return fmt.Errorf("fetch %s: %w (%v)", d.what, failure, stop)
 	}
 	d.f.logf("fetch %s: %v; retry %d/%d in %s", d.what, failure, failed+1, d.cfg.retries, wait)
-	if err := sleep(d.ctx, wait); err != nil {
+	if err := httpretry.Sleep(d.ctx, wait); err != nil {
 		return fmt.Errorf("fetch %s: %w (while waiting to retry after: %v)", d.what, err, failure)
 	}
 	return nil
@@ -322,7 +315,7 @@ func (d *download) read(p []byte) (int, error) {
 	if context.Cause(d.actx) == errIdle {
 		err = d.idleError()
 	}
-	if transientTransport(err) {
+	if httpretry.Transient(err) {
 		d.closeResp()
 		d.failure = d.readError(err)
 		if n > 0 {
@@ -345,7 +338,7 @@ func (d *download) readError(err error) error {
 // first response.
 func (d *download) resume(failure error) error {
 	d.closeResp()
-	if err := d.backoff(d.attempt-1, failure, 0, false); err != nil {
+	if err := d.backoff(d.attempt-1, failure, nil); err != nil {
 		return err
 	}
 	if err := d.request(d.off); err != nil {
@@ -402,7 +395,7 @@ func (d *download) skip(n int64) error {
 				err = d.idleError()
 			}
 			d.closeResp()
-			if d.ctx.Err() == nil && transientTransport(err) {
+			if d.ctx.Err() == nil && httpretry.Transient(err) {
 				return d.resume(err)
 			}
 			return d.readError(err)
@@ -454,16 +447,6 @@ func repoCommit(resp *http.Response) string {
 	return ""
 }
 
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusRequestTimeout:
-		return true
-	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
-		return false
-	}
-	return code >= 500 && code < 600
-}
-
 // statusError says what the server answered, including the start of a
 // textual body with the token redacted (a server could echo it back).
 func statusError(resp *http.Response, token string) error {
@@ -500,103 +483,4 @@ func snippet(resp *http.Response, token string) string {
 		s = string(r[:snippetLen]) + "…"
 	}
 	return s
-}
-
-// describeTransportError drops the *url.Error wrapper, whose text repeats
-// the URL, and says what kind of failure it was.
-func describeTransportError(err error) error {
-	inner := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		inner = ue.Err
-	}
-	var dns *net.DNSError
-	if errors.As(inner, &dns) {
-		return fmt.Errorf("DNS lookup of %s failed: %w", dns.Name, inner)
-	}
-	var ne net.Error
-	if errors.As(inner, &ne) && ne.Timeout() {
-		return fmt.Errorf("timeout: %w", inner)
-	}
-	return inner
-}
-
-func transientTransport(err error) bool {
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return dns.IsTimeout || dns.IsTemporary
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	for _, target := range []error{
-		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
-		syscall.EPIPE, syscall.ENETUNREACH, syscall.EHOSTUNREACH,
-		io.EOF, io.ErrUnexpectedEOF,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// retryAfter parses a Retry-After value: delay-seconds or an HTTP-date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		// Clamp before converting so a huge value cannot overflow into a
-		// short (or negative) wait; anything this long is refused anyway.
-		if limit := int64(maxRetryAfter/time.Second) + 1; secs > limit {
-			secs = limit
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
-	}
-	return 0, false
-}
-
-// backoff is base·2^attempt scaled into [½, 1) by a jitter derived from the
-// URL and attempt: concurrent fetches of different URLs spread out, while
-// the schedule stays reproducible (no global random source).
-func backoff(base time.Duration, attempt int, key string) time.Duration {
-	d := base
-	for i := 0; i < attempt && d < maxBackoff; i++ {
-		d *= 2
-	}
-	if d > maxBackoff {
-		d = maxBackoff
-	}
-	h := fnv.New64a()
-	io.WriteString(h, key)
-	h.Write([]byte{byte(attempt)})
-	frac := float64(h.Sum64()>>11) / float64(1<<53)
-	return d/2 + time.Duration(frac*float64(d/2))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

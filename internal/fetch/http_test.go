@@ -473,50 +473,6 @@ func TestHFTokenNeverInErrors(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"0", 0, true},
-		{"7", 7 * time.Second, true},
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{"99999999999999999", maxRetryAfter + time.Second, true},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-	}
-	for _, tt := range tests {
-		got, ok := retryAfter(tt.in, now)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
-		}
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	base := 100 * time.Millisecond
-	for attempt := 0; attempt < 12; attempt++ {
-		ceil := base << attempt
-		if ceil > maxBackoff {
-			ceil = maxBackoff
-		}
-		got := backoff(base, attempt, "https://example.org/a")
-		if got < ceil/2 || got >= ceil {
-			t.Errorf("backoff(%v, %d) = %v, want in [%v, %v)", base, attempt, got, ceil/2, ceil)
-		}
-		if again := backoff(base, attempt, "https://example.org/a"); again != got {
-			t.Errorf("backoff(%v, %d) = %v then %v, want deterministic", base, attempt, got, again)
-		}
-	}
-	if backoff(base, 0, "https://example.org/a") == backoff(base, 0, "https://example.org/b") {
-		t.Errorf("backoff does not jitter by URL")
-	}
-}
-
 func BenchmarkOpenHTTP(b *testing.B) {
 	payload := strings.Repeat("x", 1<<20)
 	srv := newHitServer(b, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, payload) })

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -312,59 +311,4 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 		return array.NewRecordBatch(op.schema, cols, rec.NumRows()), nil
 	}, rc.Emit)
-}
-
-// ---- helpers shared by row ops ----
-
-// varParams returns the values of the recipe variables an expression reads,
-// so that changing a variable changes the key of every node that uses it.
-func varParams(vars map[string]cty.Value, e hcl.Expression) []Param {
-	var ps []Param
-	for _, tr := range e.Variables() {
-		if tr.RootName() != "var" || len(tr) < 2 {
-			continue
-		}
-		attr, ok := tr[1].(hcl.TraverseAttr)
-		if !ok {
-			continue
-		}
-		v, ok := vars[attr.Name]
-		if !ok {
-			continue
-		}
-		ps = append(ps, Param{"var." + attr.Name, CanonicalValue(v)})
-	}
-	return dedupParams(ps)
-}
-
-func dedupParams(ps []Param) []Param {
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
-	out := ps[:0]
-	for i, p := range ps {
-		if i > 0 && p.Name == ps[i-1].Name {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func joinComma(xs []string) string {
-	s := ""
-	for i, x := range xs {
-		if i > 0 {
-			s += ", "
-		}
-		s += x
-	}
-	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

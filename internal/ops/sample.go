@@ -35,7 +35,8 @@ var sampleSpec = &Spec{
 
 // sampleOp picks units (rows, or groups of rows sharing a `by` value) by
 // their rank under a seeded hash of the unit's identity: a row's position, or
-// the group's value. Ranks do not depend on batch boundaries or scheduling,
+// the group's key (expr.GroupKeys of its `by` value, whose encoding version
+// is in the node's params). Ranks do not depend on batch boundaries or scheduling,
 // and a unit's fate does not change when unrelated rows are added.
 type sampleOp struct {
 	n        *recipe.Node
@@ -84,6 +85,11 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		op.params = append(op.params, Param{a.Name, c})
 		op.params = append(op.params, varParams(env.Vars, a.Expr)...)
 	}
+	if op.by != nil || op.stratify != nil {
+		// Groups are drawn by the hash of their group key: a new encoding
+		// draws other groups, so it must give the node another key.
+		op.params = append(op.params, Param{"group_key", fmt.Sprint(expr.GroupKeyVersion)})
+	}
 	op.params = dedupParams(op.params)
 	return op, diags
 }
@@ -102,6 +108,17 @@ func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnost
 		op.stratProg, d = expr.Compile(op.stratify.Expr, inputs[0], op.vars)
 		diags = append(diags, d...)
 	}
+	for _, g := range []struct {
+		a *recipe.Attr
+		p *expr.Program
+	}{{op.by, op.byProg}, {op.stratify, op.stratProg}} {
+		if g.p == nil {
+			continue
+		}
+		if err := expr.CheckGroupKeyType(g.p.Type()); err != nil {
+			diags = append(diags, diag("Invalid "+g.a.Name+" expression", fmt.Sprintf("%s: %v; group by a column or expression of another type.", g.a.Name, err), g.a.Expr.Range().Ptr()))
+		}
+	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -111,7 +128,7 @@ func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnost
 // unit is one sampling unit: a group (key) or a row (its position).
 type unit struct {
 	hash uint64
-	key  string // group value; "" for row units
+	key  string // group key (expr.GroupKeys); "" for row units
 	row  int64  // row position; for groups, the first row
 }
 
@@ -232,14 +249,12 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 		n := int(rec.NumRows())
 		var keys, strat []string
 		if op.byProg != nil {
-			keys = make([]string, n)
-			if err := evalStrings(ctx, rc.Mem, op.byProg, rec, keys); err != nil {
+			if keys, err = evalKeys(ctx, rc.Mem, op.byProg, rec); err != nil {
 				return fmt.Errorf("by: %w", inputRow(err, row))
 			}
 		}
 		if op.stratProg != nil {
-			strat = make([]string, n)
-			if err := evalStrings(ctx, rc.Mem, op.stratProg, rec, strat); err != nil {
+			if strat, err = evalKeys(ctx, rc.Mem, op.stratProg, rec); err != nil {
 				return fmt.Errorf("stratify: %w", inputRow(err, row))
 			}
 		}
@@ -251,23 +266,16 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 	return rd.Err()
 }
 
-// evalStrings evaluates p and renders each value as a type-tagged string, so
-// that 1 and "1" are different groups and null is a group of its own.
-func evalStrings(ctx context.Context, mem memory.Allocator, p *expr.Program, rec arrow.RecordBatch, out []string) error {
+// evalKeys evaluates p and gives each row's group key (expr.GroupKeys): a
+// type-tagged encoding in which 1 and "1" are different groups, null is a
+// group of its own, and nothing depends on arrow-go's display format.
+func evalKeys(ctx context.Context, mem memory.Allocator, p *expr.Program, rec arrow.RecordBatch) ([]string, error) {
 	a, err := p.Eval(ctx, mem, rec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer a.Release()
-	tag := a.DataType().String() + ":"
-	for i := range out {
-		if a.IsNull(i) {
-			out[i] = "\x00null"
-		} else {
-			out[i] = tag + a.ValueStr(i)
-		}
-	}
-	return nil
+	return expr.GroupKeys(a)
 }
 
 // hashRow hashes a row unit: its position as 8 big-endian bytes, the id

@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 var groupSchema = arrow.NewSchema([]arrow.Field{
@@ -224,5 +226,115 @@ func TestSampleParams(t *testing.T) {
 		if cmp.Equal(base, p(other)) {
 			t.Errorf("Params of %q equal those of the base sample", other)
 		}
+	}
+}
+
+// TestSampleByGroupKey: with by, the groups kept are those whose group
+// key (expr.GroupKeys of the by value) has the smallest seeded hash; the
+// draw depends on that documented encoding, not on a display format.
+func TestSampleByGroupKey(t *testing.T) {
+	mem := checked()
+	defer mem.AssertSize(t, 0)
+	rec := groupRows(t, mem, 500)
+	defer rec.Release()
+	got, err := sampleOf(t, mem, "n = 10\n  seed = 5\n  by = conv", rec, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The expected draw, computed from the group keys of the conv values.
+	conv := rec.Column(1)
+	keys, err := expr.GroupKeys(conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &sampleOp{seed: 5}
+	type group struct {
+		hash uint64
+		key  string
+		conv string
+	}
+	seen := map[string]bool{}
+	var groups []group
+	for i, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			groups = append(groups, group{h.hash(k), k, conv.ValueStr(i)})
+		}
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		if groups[i].hash != groups[j].hash {
+			return groups[i].hash < groups[j].hash
+		}
+		return groups[i].key < groups[j].key
+	})
+	want := map[string]bool{}
+	for _, g := range groups[:10] {
+		want[g.conv] = true
+	}
+	gotGroups := map[string]bool{}
+	for k := range groupsOf(got) {
+		gotGroups[k] = true
+	}
+	if diff := cmp.Diff(want, gotGroups); diff != "" {
+		t.Errorf("groups kept (-want +got):\n%s", diff)
+	}
+}
+
+// TestSampleByValues: groups are values, not display strings: -0.0 and 0.0
+// are one group, null, "" and "null" are three.
+func TestSampleByValues(t *testing.T) {
+	mem := checked()
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	rec := fromJSON(t, mem, schema, `[{"id": 0, "x": 0.0, "s": null}, {"id": 1, "x": -0.0, "s": ""}, {"id": 2, "x": 1.0, "s": "null"}, {"id": 3, "x": 1.0, "s": null}]`)
+	defer rec.Release()
+	for _, tt := range []struct {
+		by       string
+		groups   int
+		wantKeep int // rows kept by n = groups
+	}{
+		{by: "x", groups: 2, wantKeep: 4},
+		{by: "s", groups: 3, wantKeep: 4},
+	} {
+		got, err := sampleOf(t, mem, fmt.Sprintf("n = %d\n  seed = 1\n  by = %s", tt.groups, tt.by), rec, 1)
+		if err != nil || len(got) != tt.wantKeep {
+			t.Errorf("by = %s, n = %d: kept %v, %v; want all %d rows", tt.by, tt.groups, got, err, tt.wantKeep)
+		}
+		_, err = sampleOf(t, mem, fmt.Sprintf("n = %d\n  seed = 1\n  by = %s", tt.groups+1, tt.by), rec, 1)
+		if want := fmt.Sprintf("only %d groups", tt.groups); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("by = %s, n = %d: err = %v, want %q", tt.by, tt.groups+1, err, want)
+		}
+	}
+}
+
+// TestSampleByUngroupable: a by or stratify value without a group key is a
+// plan-time diagnostic naming the attribute.
+func TestSampleByUngroupable(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "d", Type: &arrow.Decimal128Type{Precision: 5, Scale: 2}}}, nil)
+	for _, attr := range []string{"by", "stratify"} {
+		op := mustOp(t, fmt.Sprintf("sample \"t\" {\n  input = fetch.in\n  n = 1\n  seed = 1\n  %s = d\n}\n", attr), "sample.t")
+		_, diags := op.Prepare([]*arrow.Schema{schema})
+		wantDiag(t, diags, "Invalid "+attr+" expression", "cannot be grouped")
+	}
+}
+
+// TestSampleParamsGroupKey: the group-key encoding enters the key of a
+// sample that groups, and only of one that does.
+func TestSampleParamsGroupKey(t *testing.T) {
+	p := func(body string) map[string]string {
+		return paramMap(mustOp(t, fmt.Sprintf("sample \"t\" {\n  input = fetch.in\n  %s\n}\n", body), "sample.t").Params())
+	}
+	want := fmt.Sprint(expr.GroupKeyVersion)
+	for _, body := range []string{"n = 5\n  seed = 1\n  by = conv", "n = 5\n  seed = 1\n  stratify = cat"} {
+		if got := p(body)["group_key"]; got != want {
+			t.Errorf("%q: group_key param %q, want %q", body, got, want)
+		}
+	}
+	if got, ok := p("n = 5\n  seed = 1")["group_key"]; ok {
+		t.Errorf("a row sample has a group_key param %q", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -61,30 +60,4 @@ func sortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 		}
 	})
 	return out
-}
-
-// suggest returns the candidate closest to given by edit distance, if it
-// is close enough to be a plausible typo; ties go to the candidate sorted
-// first so the hint does not depend on map order.
-func suggest(given string, candidates []string) string {
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	best, bestDist := "", 3 // a distance of 3 or more is rarely a typo
-	for _, c := range sorted {
-		if c == given {
-			continue
-		}
-		if d := levenshtein.Distance(given, c, nil); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// didYouMean formats suggest's answer as a sentence, or "".
-func didYouMean(given string, candidates []string) string {
-	if s := suggest(given, candidates); s != "" {
-		return fmt.Sprintf(" Did you mean %s?", s)
-	}
-	return ""
 }

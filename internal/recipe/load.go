@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/dsbuild/dsbuild/internal/suggest"
 )
 
 // Block types the language itself defines; a kind table may not reuse them.
@@ -154,7 +156,7 @@ func (l *loader) collect(body hcl.Body) hcl.Diagnostics {
 			Severity: hcl.DiagError,
 			Summary:  "Unsupported block type",
 			Detail: fmt.Sprintf("Blocks of type %q are not expected here.%s Valid block types are: %s.",
-				blk.Type, didYouMean(blk.Type, candidates), l.validBlockTypes()),
+				blk.Type, suggest.DidYouMean(blk.Type, candidates), l.validBlockTypes()),
 			Subject: blk.TypeRange.Ptr(),
 			Context: blk.DefRange().Ptr(),
 		})
@@ -259,7 +261,7 @@ func (l *loader) decodeVariables(r *Recipe, overrides map[string]string) hcl.Dia
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
 				Detail: fmt.Sprintf("-var %s=%s sets a variable that the recipe does not declare.%s To add it, declare variable %q {} in the recipe.",
-					n, raw, didYouMean(n, l.varNames), n),
+					n, raw, suggest.DidYouMean(n, l.varNames), n),
 			})
 			continue
 		}
@@ -590,7 +592,7 @@ func (l *loader) checkVarTraversal(trav hcl.Traversal) hcl.Diagnostics {
 		Severity: hcl.DiagError,
 		Summary:  "Reference to undeclared variable",
 		Detail: fmt.Sprintf("No variable named %q is declared.%s To add it, declare variable %q { default = ... } in the recipe.",
-			step.Name, didYouMean(step.Name, l.varNames), step.Name),
+			step.Name, suggest.DidYouMean(step.Name, l.varNames), step.Name),
 		Subject: hcl.RangeBetween(trav[0].SourceRange(), trav[1].SourceRange()).Ptr(),
 	}}
 }
@@ -785,7 +787,7 @@ func (l *loader) resolve(r *Recipe) hcl.Diagnostics {
 		seen := map[string]bool{}
 		for _, ref := range pn.refs {
 			if !exists[ref.id] {
-				detail := fmt.Sprintf("No node %s is declared in this recipe.%s", ref.id, didYouMean(ref.id, ids))
+				detail := fmt.Sprintf("No node %s is declared in this recipe.%s", ref.id, suggest.DidYouMean(ref.id, ids))
 				if kind, _, _ := strings.Cut(ref.id, "."); !l.isKind(kind) {
 					detail += fmt.Sprintf(" %q is not a node kind; the kinds are: %s.", kind, strings.Join(l.kindNames, ", "))
 				}

@@ -381,7 +381,7 @@ func TestVarOverrides(t *testing.T) {
 		{name: "bad number", vars: map[string]string{"seed": "abc"}, summary: "Invalid value for variable", detail: "-var seed=abc: a number is required"},
 		{name: "date for number", vars: map[string]string{"seed": "2024-01-01"}, summary: "Invalid value for variable"},
 		{name: "bad bool", vars: map[string]string{"strict": "yes"}, summary: "Invalid value for variable", detail: "has type bool"},
-		{name: "undeclared", vars: map[string]string{"sed": "1"}, summary: "Value for undeclared variable", detail: "Did you mean seed?"},
+		{name: "undeclared", vars: map[string]string{"sed": "1"}, summary: "Value for undeclared variable", detail: `Did you mean "seed"?`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, diags := Load(path, testKinds, c.vars)
@@ -542,15 +542,15 @@ func TestDiagnosticDetails(t *testing.T) {
 	cases := map[string]struct {
 		file, summary, detail string
 	}{
-		"unknown kind lists kinds":  {"blocks.hcl", "Unsupported block type", `Did you mean filter? Valid block types are: variable, dsbuild, fetch, filter, flatten, mix, output, select.`},
+		"unknown kind lists kinds":  {"blocks.hcl", "Unsupported block type", `Did you mean "filter"? Valid block types are: variable, dsbuild, fetch, filter, flatten, mix, output, select.`},
 		"unknown attribute":         {"blocks.hcl", "Unsupported argument", `Did you mean "where"?`},
 		"missing required":          {"blocks.hcl", "Missing required argument", `The argument "where" is required in filter blocks`},
 		"undeclared node":           {"combined.hcl", "Reference to undeclared node", "No node filter.nope is declared in this recipe."},
 		"duplicate points at first": {"combined.hcl", "Duplicate node declaration", "was already declared at testdata/invalid/combined.hcl:3,1"},
-		"node typo":                 {"refs.hcl", "Reference to undeclared node", "Did you mean fetch.a?"},
+		"node typo":                 {"refs.hcl", "Reference to undeclared node", `Did you mean "fetch.a"?`},
 		"quoted ref":                {"refs.hcl", "Invalid node reference", `Write it without quotes: fetch.a, not "fetch.a".`},
 		"ref without name":          {"refs.hcl", "Invalid node reference", "needs the node's name: fetch.NAME"},
-		"var typo":                  {"rowexpr.hcl", "Reference to undeclared variable", "Did you mean limit?"},
+		"var typo":                  {"rowexpr.hcl", "Reference to undeclared variable", `Did you mean "limit"?`},
 		"row expr node":             {"rowexpr.hcl", "Node reference in row expression", "row expressions refer to columns, not nodes"},
 		"static only var":           {"static.hcl", "Invalid reference in static attribute", "only var.NAME variables"},
 		"type hint":                 {"static.hcl", "Incorrect attribute value type", "Write true or false without quotes."},

@@ -368,62 +368,124 @@ func LibraryDigest(path string) (digest.Digest, hcl.Diagnostics) {
 	return digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil)), nil
 }
 
+// libLoader holds what loading a library accumulates across block kinds
+// and files: the library so far, every diagnostic in the order found, and
+// the names each kind has declared (for duplicates and references).
+type libLoader struct {
+	l     *Library
+	diags hcl.Diagnostics
+
+	slotIdx    map[string]int
+	probByName map[string]*problem
+	probRange  map[string]hcl.Range
+	escRange   map[string]hcl.Range
+	replyRange map[string]hcl.Range
+	// pend holds each escalation's problems attribute, resolved once every
+	// problem block (in any file) is known.
+	pend []pendingEsc
+}
+
+type pendingEsc struct {
+	e        *escalation
+	problems *hcl.Attribute
+}
+
 func loadLibrary(path string) (*Library, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	fail := func(summary, detail string) (*Library, hcl.Diagnostics) {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail})
-	}
 	files, d := libraryFiles(path)
 	if d.HasErrors() {
 		return nil, d
 	}
+	ld := &libLoader{
+		l:          &Library{cats: map[string]*catSpace{}},
+		probByName: map[string]*problem{},
+		probRange:  map[string]hcl.Range{},
+		escRange:   map[string]hcl.Range{},
+		replyRange: map[string]hcl.Range{},
+	}
+	bodies, ok := ld.parseFiles(files)
+	if !ok {
+		return nil, ld.diags
+	}
+	// Slots first: templates in any file may use slots declared in any other.
+	if !ld.slots(bodies) {
+		return nil, ld.diags
+	}
+	for _, c := range bodies {
+		for _, b := range c.Blocks.OfType("problem") {
+			ld.problem(b)
+		}
+		for _, b := range c.Blocks.OfType("escalation") {
+			ld.escalation(b)
+		}
+		for _, b := range c.Blocks.OfType("reply") {
+			ld.reply(b)
+		}
+	}
+	l := ld.l
+	sort.Slice(l.problems, func(i, j int) bool { return l.problems[i].name < l.problems[j].name })
+	sort.Slice(l.escs, func(i, j int) bool { return l.escs[i].name < l.escs[j].name })
+	sort.Slice(l.replies, func(i, j int) bool { return l.replies[i].name < l.replies[j].name })
+	ld.linkProblems()
+	if len(l.problems) == 0 {
+		ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No problem blocks", Detail: "a library needs at least one problem block"})
+	}
+	if ld.diags.HasErrors() {
+		return nil, ld.diags
+	}
+	return l, ld.diags
+}
 
-	l := &Library{cats: map[string]*catSpace{}}
+// parseFiles reads, hashes and parses every file, and returns each file's
+// top-level content; ok is false when a file cannot be read or has a
+// syntax error (then nothing else is checked).
+func (ld *libLoader) parseFiles(files []srcFile) (bodies []*hcl.BodyContent, ok bool) {
 	h := sha256.New()
 	parser := hclparse.NewParser()
-	var bodies []*hcl.BodyContent
 	syntaxErr := false
 	for _, f := range files {
 		src, err := os.ReadFile(f.abs)
 		if err != nil {
-			return fail("Cannot read template file", err.Error())
+			ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read template file", Detail: err.Error()})
+			return nil, false
 		}
 		hashLibraryFile(h, f.rel, src)
-		l.files = append(l.files, f.rel)
+		ld.l.files = append(ld.l.files, f.rel)
 		// HCL's parser recurses per level: refuse deep nesting first.
 		d := recipe.CheckNesting(src, f.abs)
 		var file *hcl.File
 		if !d.HasErrors() {
 			file, d = parser.ParseHCL(src, f.abs)
 		}
-		diags = append(diags, d...)
+		ld.diags = append(ld.diags, d...)
 		if d.HasErrors() {
 			// A recovered syntax tree would only add follow-on noise.
 			syntaxErr = true
 			continue
 		}
 		content, d := file.Body.Content(fileSchema)
-		diags = append(diags, d...)
+		ld.diags = append(ld.diags, d...)
 		bodies = append(bodies, content)
 	}
-	l.digest = digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil))
-	if syntaxErr {
-		return nil, diags
-	}
+	ld.l.digest = digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil))
+	return bodies, !syntaxErr
+}
 
-	// Slots first: templates in any file may use slots declared in any other.
-	slotIdx := map[string]int{}
+// slots loads the slot blocks of every file, in name order (a slot's index
+// is its bit in a template's slot set); ok is false when there are more
+// slots than that set holds.
+func (ld *libLoader) slots(bodies []*hcl.BodyContent) (ok bool) {
+	ld.slotIdx = map[string]int{}
 	slotRange := map[string]hcl.Range{}
 	var slotBlocks []*hcl.Block
 	for _, c := range bodies {
 		for _, b := range c.Blocks.OfType("slot") {
 			name := b.Labels[0]
 			if prev, dup := slotRange[name]; dup {
-				diags = append(diags, duplicate("slot", name, b.DefRange, prev))
+				ld.diags = append(ld.diags, duplicate("slot", name, b.DefRange, prev))
 				continue
 			}
 			if !validSlotName(name) {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid slot name",
+				ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid slot name",
 					Detail: fmt.Sprintf("slot %q: names are lower-case letters, digits and _", name), Subject: b.LabelRanges[0].Ptr()})
 				continue
 			}
@@ -433,205 +495,211 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 	}
 	sort.Slice(slotBlocks, func(i, j int) bool { return slotBlocks[i].Labels[0] < slotBlocks[j].Labels[0] })
 	if len(slotBlocks) > 64 {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many slots",
+		ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many slots",
 			Detail: fmt.Sprintf("%d slots declared; at most 64 are supported", len(slotBlocks)), Subject: slotBlocks[64].DefRange.Ptr()})
-		return nil, diags
+		return false
 	}
 	for i, b := range slotBlocks {
-		slotIdx[b.Labels[0]] = i
-		s := slot{name: b.Labels[0]}
-		content, d := b.Body.Content(slotSchema)
-		diags = append(diags, d...)
-		if a := content.Attributes["values"]; a != nil {
-			vals, ranges, d := stringList(a)
-			diags = append(diags, d...)
-			seen := map[string]int{}
-			for j, v := range vals {
-				if strings.ContainsAny(v, "{}") || strings.TrimSpace(v) == "" {
-					diags = append(diags, errAt(ranges[j], "Invalid slot value", fmt.Sprintf("slot %q value %d: values must be non-empty and contain no braces", s.name, j)))
-				}
-				if p, bad := methodPhrase(v); bad {
-					diags = append(diags, errAt(ranges[j], "Forbidden content", fmt.Sprintf("slot %q value %d contains the method phrase %q", s.name, j, p)))
-				}
-				if k, dup := seen[v]; dup {
-					diags = append(diags, errAt(ranges[j], "Duplicate slot value", fmt.Sprintf("slot %q: value %d repeats value %d (%q)", s.name, j, k, v)))
-				}
-				seen[v] = j
-			}
-			if len(vals) == 0 && !d.HasErrors() {
-				diags = append(diags, errAt(a.Range, "Empty slot", fmt.Sprintf("slot %q has no values", s.name)))
-			}
-			s.values = vals
-		}
-		l.slots = append(l.slots, s)
+		ld.slotIdx[b.Labels[0]] = i
+		ld.l.slots = append(ld.l.slots, ld.slot(b))
 	}
+	return true
+}
 
-	// compileList turns a list attribute into templates, reporting each
-	// element's problem at the element.
-	compileList := func(a *hcl.Attribute, what string, required bool) []tmpl {
+// slot loads one slot block's values.
+func (ld *libLoader) slot(b *hcl.Block) slot {
+	s := slot{name: b.Labels[0]}
+	content, d := b.Body.Content(slotSchema)
+	ld.diags = append(ld.diags, d...)
+	a := content.Attributes["values"]
+	if a == nil {
+		return s
+	}
+	vals, ranges, d := stringList(a)
+	ld.diags = append(ld.diags, d...)
+	seen := map[string]int{}
+	for j, v := range vals {
+		if strings.ContainsAny(v, "{}") || strings.TrimSpace(v) == "" {
+			ld.diags = append(ld.diags, errAt(ranges[j], "Invalid slot value", fmt.Sprintf("slot %q value %d: values must be non-empty and contain no braces", s.name, j)))
+		}
+		if p, bad := methodPhrase(v); bad {
+			ld.diags = append(ld.diags, errAt(ranges[j], "Forbidden content", fmt.Sprintf("slot %q value %d contains the method phrase %q", s.name, j, p)))
+		}
+		if k, dup := seen[v]; dup {
+			ld.diags = append(ld.diags, errAt(ranges[j], "Duplicate slot value", fmt.Sprintf("slot %q: value %d repeats value %d (%q)", s.name, j, k, v)))
+		}
+		seen[v] = j
+	}
+	if len(vals) == 0 && !d.HasErrors() {
+		ld.diags = append(ld.diags, errAt(a.Range, "Empty slot", fmt.Sprintf("slot %q has no values", s.name)))
+	}
+	s.values = vals
+	return s
+}
+
+// templates turns a list attribute into templates, reporting each
+// element's problem at the element.
+func (ld *libLoader) templates(a *hcl.Attribute, what string, required bool) []tmpl {
+	if a == nil {
+		return nil
+	}
+	vals, ranges, d := stringList(a)
+	ld.diags = append(ld.diags, d...)
+	if required && len(vals) == 0 && !d.HasErrors() {
+		ld.diags = append(ld.diags, errAt(a.Range, "Empty template list", what+" has no templates"))
+	}
+	var out []tmpl
+	seen := map[string]int{}
+	for i, v := range vals {
+		t, err := parseTemplate(v, ld.slotIdx)
+		if err != nil {
+			ld.diags = append(ld.diags, errAt(ranges[i], "Invalid template", fmt.Sprintf("%s, template %d: %v", what, i, err)))
+			continue
+		}
+		if p, bad := methodPhrase(v); bad {
+			ld.diags = append(ld.diags, errAt(ranges[i], "Forbidden content", fmt.Sprintf("%s, template %d contains the method phrase %q", what, i, p)))
+			continue
+		}
+		if k, dup := seen[v]; dup {
+			ld.diags = append(ld.diags, errAt(ranges[i], "Duplicate template", fmt.Sprintf("%s: template %d repeats template %d", what, i, k)))
+			continue
+		}
+		seen[v] = i
+		out = append(out, t)
+	}
+	return out
+}
+
+// problem loads one problem block: its situations and its stages, which
+// must be set in order (no impact without detail).
+func (ld *libLoader) problem(b *hcl.Block) {
+	name := b.Labels[0]
+	if prev, dup := ld.probRange[name]; dup {
+		ld.diags = append(ld.diags, duplicate("problem", name, b.DefRange, prev))
+		return
+	}
+	ld.probRange[name] = b.DefRange
+	content, d := b.Body.Content(problemSchema)
+	ld.diags = append(ld.diags, d...)
+	p := &problem{name: name, slug: slugify(name)}
+	p.situations = ld.templates(content.Attributes["situations"], fmt.Sprintf("problem %q situations", name), false)
+	for i, sn := range preStageNames {
+		a := content.Attributes[sn]
 		if a == nil {
-			return nil
-		}
-		vals, ranges, d := stringList(a)
-		diags = append(diags, d...)
-		if required && len(vals) == 0 && !d.HasErrors() {
-			diags = append(diags, errAt(a.Range, "Empty template list", what+" has no templates"))
-		}
-		var out []tmpl
-		seen := map[string]int{}
-		for i, v := range vals {
-			t, err := parseTemplate(v, slotIdx)
-			if err != nil {
-				diags = append(diags, errAt(ranges[i], "Invalid template", fmt.Sprintf("%s, template %d: %v", what, i, err)))
-				continue
+			for _, later := range preStageNames[i+1:] {
+				if la := content.Attributes[later]; la != nil {
+					ld.diags = append(ld.diags, errAt(la.NameRange, "Stage without its predecessor",
+						fmt.Sprintf("problem %q sets %q but not %q; stages are used in the order %s", name, later, sn, strings.Join(preStageNames, ", "))))
+				}
 			}
-			if p, bad := methodPhrase(v); bad {
-				diags = append(diags, errAt(ranges[i], "Forbidden content", fmt.Sprintf("%s, template %d contains the method phrase %q", what, i, p)))
-				continue
-			}
-			if k, dup := seen[v]; dup {
-				diags = append(diags, errAt(ranges[i], "Duplicate template", fmt.Sprintf("%s: template %d repeats template %d", what, i, k)))
-				continue
-			}
-			seen[v] = i
-			out = append(out, t)
+			break
 		}
-		return out
+		p.stages = append(p.stages, stage{ld.templates(a, fmt.Sprintf("problem %q %s", name, sn), true)})
 	}
+	ld.probByName[name] = p
+	ld.l.problems = append(ld.l.problems, p)
+}
 
-	probByName := map[string]*problem{}
-	probRange := map[string]hcl.Range{}
-	escRange := map[string]hcl.Range{}
-	replyRange := map[string]hcl.Range{}
-	type pendingEsc struct {
-		e        *escalation
-		problems *hcl.Attribute
+// escalation loads one escalation block; its problems attribute is
+// resolved by linkProblems once every problem is known.
+func (ld *libLoader) escalation(b *hcl.Block) {
+	name := b.Labels[0]
+	if prev, dup := ld.escRange[name]; dup {
+		ld.diags = append(ld.diags, duplicate("escalation", name, b.DefRange, prev))
+		return
 	}
-	var pend []pendingEsc
-	for _, c := range bodies {
-		for _, b := range c.Blocks.OfType("problem") {
-			name := b.Labels[0]
-			if prev, dup := probRange[name]; dup {
-				diags = append(diags, duplicate("problem", name, b.DefRange, prev))
-				continue
-			}
-			probRange[name] = b.DefRange
-			content, d := b.Body.Content(problemSchema)
-			diags = append(diags, d...)
-			p := &problem{name: name, slug: slugify(name)}
-			p.situations = compileList(content.Attributes["situations"], fmt.Sprintf("problem %q situations", name), false)
-			for i, sn := range preStageNames {
-				a := content.Attributes[sn]
-				if a == nil {
-					for _, later := range preStageNames[i+1:] {
-						if la := content.Attributes[later]; la != nil {
-							diags = append(diags, errAt(la.NameRange, "Stage without its predecessor",
-								fmt.Sprintf("problem %q sets %q but not %q; stages are used in the order %s", name, later, sn, strings.Join(preStageNames, ", "))))
-						}
-					}
-					break
-				}
-				p.stages = append(p.stages, stage{compileList(a, fmt.Sprintf("problem %q %s", name, sn), true)})
-			}
-			probByName[name] = p
-			l.problems = append(l.problems, p)
-		}
-		for _, b := range c.Blocks.OfType("escalation") {
-			name := b.Labels[0]
-			if prev, dup := escRange[name]; dup {
-				diags = append(diags, duplicate("escalation", name, b.DefRange, prev))
-				continue
-			}
-			escRange[name] = b.DefRange
-			content, d := b.Body.Content(escalationSchema)
-			diags = append(diags, d...)
-			e := &escalation{name: name}
-			var ok bool
-			if e.category, ok = stringAttr(content, "category", &diags); ok && !isCategory(e.category) {
-				diags = append(diags, errAt(content.Attributes["category"].Expr.Range(), "Unknown category",
-					fmt.Sprintf("escalation %q: category %q is not one of %s", name, e.category, strings.Join(Categories, ", "))))
-			}
-			if e.risk, ok = stringAttr(content, "risk_level", &diags); ok && !riskLevels[e.risk] {
-				diags = append(diags, errAt(content.Attributes["risk_level"].Expr.Range(), "Invalid risk level",
-					fmt.Sprintf("escalation %q: risk_level %q is not low, medium or high", name, e.risk)))
-			}
-			e.expected, _ = stringAttr(content, "expected_behavior", &diags)
-			if a := content.Attributes["tactic"]; a != nil {
-				tac, ranges, d := stringList(a)
-				diags = append(diags, d...)
-				for i, t := range tac {
-					if !validSlotName(t) {
-						diags = append(diags, errAt(ranges[i], "Invalid tactic", fmt.Sprintf("escalation %q: tactic %q must be lower-case letters, digits and _", name, t)))
-					}
-				}
-				if len(tac) == 0 && !d.HasErrors() {
-					diags = append(diags, errAt(a.Range, "Empty tactic", fmt.Sprintf("escalation %q has no tactic", name)))
-				}
-				e.tactic = strings.Join(tac, "+")
-			}
-			for i, sb := range content.Blocks.OfType("step") {
-				sc, d := sb.Body.Content(stepSchema)
-				diags = append(diags, d...)
-				e.steps = append(e.steps, stage{compileList(sc.Attributes["lines"], fmt.Sprintf("escalation %q step %d", name, i+1), true)})
-			}
-			if len(e.steps) == 0 {
-				diags = append(diags, errAt(b.DefRange, "No escalation steps", fmt.Sprintf("escalation %q needs at least one step block", name)))
-			}
-			pend = append(pend, pendingEsc{e, content.Attributes["problems"]})
-			l.escs = append(l.escs, e)
-		}
-		for _, b := range c.Blocks.OfType("reply") {
-			name := b.Labels[0]
-			if prev, dup := replyRange[name]; dup {
-				diags = append(diags, duplicate("reply", name, b.DefRange, prev))
-				continue
-			}
-			replyRange[name] = b.DefRange
-			content, d := b.Body.Content(replySchema)
-			diags = append(diags, d...)
-			r := &replyPool{name: name, categories: map[string]bool{}}
-			if phase, ok := stringAttr(content, "phase", &diags); ok {
-				switch phase {
-				case "support":
-				case "escalation":
-					r.escalation = true
-				default:
-					diags = append(diags, errAt(content.Attributes["phase"].Expr.Range(), "Invalid phase",
-						fmt.Sprintf("reply %q: phase %q is not support or escalation", name, phase)))
-				}
-			}
-			r.strategy, _ = stringAttr(content, "strategy", &diags)
-			if a := content.Attributes["categories"]; a != nil {
-				cats, ranges, d := stringList(a)
-				diags = append(diags, d...)
-				for i, c := range cats {
-					if !isCategory(c) {
-						diags = append(diags, errAt(ranges[i], "Unknown category", fmt.Sprintf("reply %q: category %q is not one of %s", name, c, strings.Join(Categories, ", "))))
-					}
-					r.categories[c] = true
-				}
-			} else if r.escalation {
-				diags = append(diags, errAt(b.DefRange, "Missing categories", fmt.Sprintf("reply %q: escalation-phase replies must name their categories", name)))
-			}
-			r.lines = compileList(content.Attributes["lines"], fmt.Sprintf("reply %q lines", name), true)
-			l.replies = append(l.replies, r)
-		}
+	ld.escRange[name] = b.DefRange
+	content, d := b.Body.Content(escalationSchema)
+	ld.diags = append(ld.diags, d...)
+	e := &escalation{name: name}
+	var ok bool
+	if e.category, ok = stringAttr(content, "category", &ld.diags); ok && !isCategory(e.category) {
+		ld.diags = append(ld.diags, errAt(content.Attributes["category"].Expr.Range(), "Unknown category",
+			fmt.Sprintf("escalation %q: category %q is not one of %s", name, e.category, strings.Join(Categories, ", "))))
 	}
-	sort.Slice(l.problems, func(i, j int) bool { return l.problems[i].name < l.problems[j].name })
-	sort.Slice(l.escs, func(i, j int) bool { return l.escs[i].name < l.escs[j].name })
-	sort.Slice(l.replies, func(i, j int) bool { return l.replies[i].name < l.replies[j].name })
+	if e.risk, ok = stringAttr(content, "risk_level", &ld.diags); ok && !riskLevels[e.risk] {
+		ld.diags = append(ld.diags, errAt(content.Attributes["risk_level"].Expr.Range(), "Invalid risk level",
+			fmt.Sprintf("escalation %q: risk_level %q is not low, medium or high", name, e.risk)))
+	}
+	e.expected, _ = stringAttr(content, "expected_behavior", &ld.diags)
+	if a := content.Attributes["tactic"]; a != nil {
+		tac, ranges, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		for i, t := range tac {
+			if !validSlotName(t) {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Invalid tactic", fmt.Sprintf("escalation %q: tactic %q must be lower-case letters, digits and _", name, t)))
+			}
+		}
+		if len(tac) == 0 && !d.HasErrors() {
+			ld.diags = append(ld.diags, errAt(a.Range, "Empty tactic", fmt.Sprintf("escalation %q has no tactic", name)))
+		}
+		e.tactic = strings.Join(tac, "+")
+	}
+	for i, sb := range content.Blocks.OfType("step") {
+		sc, d := sb.Body.Content(stepSchema)
+		ld.diags = append(ld.diags, d...)
+		e.steps = append(e.steps, stage{ld.templates(sc.Attributes["lines"], fmt.Sprintf("escalation %q step %d", name, i+1), true)})
+	}
+	if len(e.steps) == 0 {
+		ld.diags = append(ld.diags, errAt(b.DefRange, "No escalation steps", fmt.Sprintf("escalation %q needs at least one step block", name)))
+	}
+	ld.pend = append(ld.pend, pendingEsc{e, content.Attributes["problems"]})
+	ld.l.escs = append(ld.l.escs, e)
+}
 
-	for _, pe := range pend {
+// reply loads one reply block: a pool of assistant lines for a phase and,
+// in the escalation phase, for named categories.
+func (ld *libLoader) reply(b *hcl.Block) {
+	name := b.Labels[0]
+	if prev, dup := ld.replyRange[name]; dup {
+		ld.diags = append(ld.diags, duplicate("reply", name, b.DefRange, prev))
+		return
+	}
+	ld.replyRange[name] = b.DefRange
+	content, d := b.Body.Content(replySchema)
+	ld.diags = append(ld.diags, d...)
+	r := &replyPool{name: name, categories: map[string]bool{}}
+	if phase, ok := stringAttr(content, "phase", &ld.diags); ok {
+		switch phase {
+		case "support":
+		case "escalation":
+			r.escalation = true
+		default:
+			ld.diags = append(ld.diags, errAt(content.Attributes["phase"].Expr.Range(), "Invalid phase",
+				fmt.Sprintf("reply %q: phase %q is not support or escalation", name, phase)))
+		}
+	}
+	r.strategy, _ = stringAttr(content, "strategy", &ld.diags)
+	if a := content.Attributes["categories"]; a != nil {
+		cats, ranges, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		for i, c := range cats {
+			if !isCategory(c) {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Unknown category", fmt.Sprintf("reply %q: category %q is not one of %s", name, c, strings.Join(Categories, ", "))))
+			}
+			r.categories[c] = true
+		}
+	} else if r.escalation {
+		ld.diags = append(ld.diags, errAt(b.DefRange, "Missing categories", fmt.Sprintf("reply %q: escalation-phase replies must name their categories", name)))
+	}
+	r.lines = ld.templates(content.Attributes["lines"], fmt.Sprintf("reply %q lines", name), true)
+	ld.l.replies = append(ld.l.replies, r)
+}
+
+// linkProblems resolves each escalation's problems attribute (all
+// problems when it is absent) against the problem blocks of every file.
+func (ld *libLoader) linkProblems() {
+	for _, pe := range ld.pend {
 		if pe.problems == nil {
-			pe.e.problems = l.problems
+			pe.e.problems = ld.l.problems
 			continue
 		}
 		names, ranges, d := stringList(pe.problems)
-		diags = append(diags, d...)
+		ld.diags = append(ld.diags, d...)
 		for i, n := range names {
-			p := probByName[n]
+			p := ld.probByName[n]
 			if p == nil {
-				diags = append(diags, errAt(ranges[i], "Unknown problem type", fmt.Sprintf("escalation %q: no problem block %q", pe.e.name, n)))
+				ld.diags = append(ld.diags, errAt(ranges[i], "Unknown problem type", fmt.Sprintf("escalation %q: no problem block %q", pe.e.name, n)))
 				continue
 			}
 			pe.e.problems = append(pe.e.problems, p)
@@ -639,17 +707,10 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		sort.Slice(pe.e.problems, func(i, j int) bool { return pe.e.problems[i].name < pe.e.problems[j].name })
 		for i := 1; i < len(pe.e.problems); i++ {
 			if pe.e.problems[i] == pe.e.problems[i-1] {
-				diags = append(diags, errAt(pe.problems.Range, "Duplicate problem type", fmt.Sprintf("escalation %q lists %q twice", pe.e.name, pe.e.problems[i].name)))
+				ld.diags = append(ld.diags, errAt(pe.problems.Range, "Duplicate problem type", fmt.Sprintf("escalation %q lists %q twice", pe.e.name, pe.e.problems[i].name)))
 			}
 		}
 	}
-	if len(l.problems) == 0 {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No problem blocks", Detail: "a library needs at least one problem block"})
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return l, diags
 }
 
 // buildSpaces enumerates the units of every category and counts each one.

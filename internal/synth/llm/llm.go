@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/dsbuild/dsbuild/internal/httpretry"
 	"github.com/dsbuild/dsbuild/internal/synth"
 )
 
@@ -91,10 +91,15 @@ type Client struct {
 	ParaphrasePrompt string
 	Timeout          time.Duration // per request; default 60s
 	MaxRetries       int           // retries after the first attempt; default 4
-	Backoff          time.Duration // first retry delay, doubled each retry; default 500ms
-	MaxRetryAfter    time.Duration // cap on a server's Retry-After; default 60s
-	HTTPClient       *http.Client  // default: a client with Timeout
-	Cache            Cache         // nil: no caching
+	// Backoff is the first retry delay, doubled each retry up to 30s and
+	// jittered into [½, 1) of that (httpretry.Policy); default 500ms.
+	Backoff time.Duration
+	// MaxRetryAfter is the longest Retry-After followed; a server asking
+	// for longer (a spent quota, not a burst) fails the call at once,
+	// saying how long it asked. Default 60s.
+	MaxRetryAfter time.Duration
+	HTTPClient    *http.Client // default: a client with Timeout
+	Cache         Cache        // nil: no caching
 
 	calls atomic.Int64
 	// sleep waits between attempts; tests replace it to observe delays.
@@ -219,8 +224,9 @@ func GenerateWithLLM(ctx context.Context, mem memory.Allocator, lib *synth.Libra
 	return synth.GenerateRewritten(ctx, mem, lib, p, client.Paraphrase)
 }
 
-// post sends body, retrying connection errors and 5xx with exponential
-// backoff and 429 after the server's Retry-After.
+// post sends body, retrying as httpretry's policy says: transient
+// connection failures, 408, 429 and 5xx, with jittered exponential backoff
+// or after the server's Retry-After.
 func (c *Client) post(ctx context.Context, body []byte) (string, error) {
 	url := c.URL()
 	timeout := orDefault(c.Timeout, 60*time.Second)
@@ -232,15 +238,16 @@ func (c *Client) post(ctx context.Context, body []byte) (string, error) {
 	if retries == 0 {
 		retries = 4
 	}
-	backoff := orDefault(c.Backoff, 500*time.Millisecond)
+	policy := httpretry.Policy{
+		Retries:       retries,
+		Backoff:       orDefault(c.Backoff, 500*time.Millisecond),
+		MaxRetryAfter: orDefault(c.MaxRetryAfter, 60*time.Second),
+	}
 	sleep := c.sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = httpretry.Sleep
 	}
-	var lastErr error
-	unreachable := false
 	for attempt := 0; ; attempt++ {
-		wait := backoff << attempt
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			return "", fmt.Errorf("llm: POST %s: %s", url, c.redact(err.Error()))
@@ -250,37 +257,40 @@ func (c *Client) post(ctx context.Context, body []byte) (string, error) {
 			req.Header.Set("Authorization", "Bearer "+c.APIKey)
 		}
 		c.calls.Add(1)
+		var failure error
+		var header http.Header // of a failed response, for its Retry-After
+		unreachable := false
 		resp, err := hc.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return "", ctx.Err()
 			}
+			failure = errors.New(c.redact(httpretry.DescribeTransport(err).Error()))
+			if !httpretry.Transient(err) {
+				return "", fmt.Errorf("llm: POST %s: endpoint unreachable: %w", url, failure)
+			}
 			unreachable = true
-			lastErr = errors.New(c.redact(err.Error()))
 		} else {
-			text, status, retryAfter, err := c.read(resp)
+			text, err := c.read(resp)
 			switch {
 			case err == nil:
 				return text, nil
-			case status == http.StatusTooManyRequests:
-				unreachable = false
-				lastErr = err
-				if retryAfter > 0 {
-					wait = min(retryAfter, orDefault(c.MaxRetryAfter, 60*time.Second))
-				}
-			case status >= 500:
-				unreachable = false
-				lastErr = err
-			default:
+			case !httpretry.RetryableStatus(resp.StatusCode):
 				return "", fmt.Errorf("llm: POST %s: %w", url, err)
 			}
+			failure, header = err, resp.Header
 		}
-		if attempt >= retries {
+		wait, stop := policy.Next(attempt, url, header, time.Now())
+		var long *httpretry.RetryAfterError
+		switch {
+		case errors.As(stop, &long):
+			return "", fmt.Errorf("llm: POST %s: %w; %v", url, failure, long)
+		case stop != nil:
 			what := "failed"
 			if unreachable {
 				what = "endpoint unreachable"
 			}
-			return "", fmt.Errorf("llm: POST %s: %s after %d attempts: %w", url, what, attempt+1, lastErr)
+			return "", fmt.Errorf("llm: POST %s: %s after %d attempts: %w", url, what, attempt+1, failure)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return "", err
@@ -288,32 +298,28 @@ func (c *Client) post(ctx context.Context, body []byte) (string, error) {
 	}
 }
 
-// read decodes one response. status is the HTTP status; retryAfter is the
-// parsed Retry-After header (0 if absent or unparsable).
-func (c *Client) read(resp *http.Response) (text string, status int, retryAfter time.Duration, err error) {
+// read decodes one response; an error says what the server answered.
+func (c *Client) read(resp *http.Response) (string, error) {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return "", resp.StatusCode, 0, fmt.Errorf("reading response: %s", c.redact(err.Error()))
+		return "", fmt.Errorf("reading response: %s", c.redact(err.Error()))
 	}
 	if resp.StatusCode/100 != 2 {
-		if resp.StatusCode == http.StatusTooManyRequests {
-			retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		}
 		snippet := strings.TrimSpace(string(raw))
 		if len(snippet) > 200 {
 			snippet = snippet[:200] + "..."
 		}
-		return "", resp.StatusCode, retryAfter, fmt.Errorf("HTTP %d: %s", resp.StatusCode, c.redact(snippet))
+		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, c.redact(snippet))
 	}
 	var r response
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return "", resp.StatusCode, 0, fmt.Errorf("decoding response: %s", c.redact(err.Error()))
+		return "", fmt.Errorf("decoding response: %s", c.redact(err.Error()))
 	}
 	if len(r.Choices) == 0 {
-		return "", resp.StatusCode, 0, errors.New("response has no choices")
+		return "", errors.New("response has no choices")
 	}
-	return r.Choices[0].Message.Content, resp.StatusCode, 0, nil
+	return r.Choices[0].Message.Content, nil
 }
 
 // redact removes the API key from s; servers may echo request headers.
@@ -322,32 +328,6 @@ func (c *Client) redact(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.APIKey, "[REDACTED]")
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

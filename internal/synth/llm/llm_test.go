@@ -168,7 +168,10 @@ func TestRetries(t *testing.T) {
 		name      string
 		script    []scripted
 		wantCalls int
+		// wantWaits are the nominal backoffs, which jitter scales into
+		// [½, 1); with exact, Retry-After waits that must be met exactly.
 		wantWaits []time.Duration
+		exact     bool
 		wantErr   string
 	}{
 		{
@@ -182,6 +185,32 @@ func TestRetries(t *testing.T) {
 			script:    []scripted{{status: 429, header: map[string]string{"Retry-After": "7"}, body: "slow down"}},
 			wantCalls: 2,
 			wantWaits: []time.Duration{7 * time.Second},
+			exact:     true,
+		},
+		{
+			name:      "503 honours Retry-After too",
+			script:    []scripted{{status: 503, header: map[string]string{"Retry-After": "2"}}},
+			wantCalls: 2,
+			wantWaits: []time.Duration{2 * time.Second},
+			exact:     true,
+		},
+		{
+			name:      "Retry-After longer than MaxRetryAfter fails at once",
+			script:    []scripted{{status: 429, header: map[string]string{"Retry-After": "3600"}, body: "quota exceeded"}},
+			wantCalls: 1,
+			wantErr:   `HTTP 429: quota exceeded; server asks to wait longer than 1m0s (Retry-After: "3600")`,
+		},
+		{
+			name:      "408 is retried",
+			script:    []scripted{{status: 408}},
+			wantCalls: 2,
+			wantWaits: []time.Duration{10 * time.Millisecond},
+		},
+		{
+			name:      "501 is not retried",
+			script:    []scripted{{status: 501, body: "no such method"}},
+			wantCalls: 1,
+			wantErr:   "HTTP 501: no such method",
 		},
 		{
 			name:      "429 without Retry-After backs off",
@@ -233,8 +262,19 @@ func TestRetries(t *testing.T) {
 			if got := api.count(); got != tc.wantCalls {
 				t.Errorf("server calls = %d, want %d", got, tc.wantCalls)
 			}
-			if diff := cmp.Diff(tc.wantWaits, *waits); diff != "" {
-				t.Errorf("waits (-want +got):\n%s", diff)
+			if tc.exact {
+				if diff := cmp.Diff(tc.wantWaits, *waits); diff != "" {
+					t.Errorf("waits (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if len(*waits) != len(tc.wantWaits) {
+				t.Fatalf("waits %v, want %d of them", *waits, len(tc.wantWaits))
+			}
+			for i, w := range *waits {
+				if nominal := tc.wantWaits[i]; w < nominal/2 || w >= nominal {
+					t.Errorf("wait %d = %v, want in [%v, %v)", i, w, nominal/2, nominal)
+				}
 			}
 		})
 	}
@@ -315,21 +355,6 @@ func TestURL(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := map[string]time.Duration{
-		"":     0,
-		"3":    3 * time.Second,
-		"soon": 0,
-		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-	}
-	for in, want := range tests {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestContextCancelled(t *testing.T) {
 	api := &fakeAPI{script: []scripted{{status: 500}}}
 	srv := httptest.NewServer(api)
@@ -344,5 +369,21 @@ func TestContextCancelled(t *testing.T) {
 	}()
 	if _, err := c.Paraphrase(ctx, "x"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Paraphrase with a cancelled context during backoff = %v, want context.Canceled", err)
+	}
+}
+
+// TestPermanentTransportError: a transport failure another attempt cannot
+// cure (here an unsupported scheme) fails at once, without retries.
+func TestPermanentTransportError(t *testing.T) {
+	srv := httptest.NewServer(&fakeAPI{})
+	defer srv.Close()
+	c, waits := newClient(srv, nil)
+	c.Endpoint = "gopher://example.invalid"
+	_, err := c.Paraphrase(context.Background(), "hello")
+	if err == nil || !strings.Contains(err.Error(), "unsupported protocol scheme") || !strings.Contains(err.Error(), "gopher://example.invalid/v1/chat/completions") {
+		t.Fatalf("Paraphrase = %v, want an unsupported-scheme error naming the URL", err)
+	}
+	if len(*waits) != 0 || c.Calls() != 1 {
+		t.Errorf("%d calls, waits %v; want 1 call and no retries", c.Calls(), *waits)
 	}
 }
