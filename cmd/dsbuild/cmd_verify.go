@@ -74,7 +74,7 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	diff := graph.Diff(p.Lock, lock)
+	diff := append(graph.Diff(p.Lock, lock), p.ProjectOutputDiffs()...)
 	if len(diff) == 0 {
 		fmt.Fprintf(g.stdout, "verify: ok: %d nodes, %d fetches, %d outputs match %s\n",
 			len(lock.Nodes), len(lock.Fetches), len(lock.Outputs), relToCwd(p.LockPath))

@@ -261,3 +261,41 @@ func TestNondeterminismIsNeverRelockedSilently(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyChecksTheProjectsOutputFiles: an output file edited in the
+// project since it was built fails verify (exit 3, naming the output, the
+// path, the locked and the found digest); a missing one does not (a clean
+// clone has none), and build --locked restores both without touching the
+// lock.
+func TestVerifyChecksTheProjectsOutputFiles(t *testing.T) {
+	p := newKVProject(t)
+	out := filepath.Join(p.dir, "out", "o.csv")
+	lock := p.readLock(t)
+	locked := regexp.MustCompile(`(?s)output "output.o" \{.*?digest = "([^"]+)"`).FindStringSubmatch(lock)[1]
+	must(t, os.WriteFile(out, []byte("a,b\nx,2\n"), 0o644))
+	code, _, stderr := p.run(t, nil, "verify", p.rec)
+	want := "output output.o: file out/o.csv in the project: digest: expected " + locked + ", got " + sha("a,b\nx,2\n")
+	if code != exitPin || !strings.Contains(stderr, want) {
+		t.Errorf("verify with an edited output: exit %d, want %d with %q:\n%s", code, exitPin, want, stderr)
+	}
+	if code, _, stderr := p.run(t, nil, "build", "--locked", p.rec); code != 0 {
+		t.Errorf("build --locked with an edited output: exit %d\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || sha(string(b)) != locked {
+		t.Errorf("build --locked did not restore the edited output")
+	}
+
+	must(t, os.Remove(out))
+	if code, _, stderr := p.run(t, nil, "verify", p.rec); code != 0 {
+		t.Errorf("verify without the output file: exit %d, want 0\n%s", code, stderr)
+	}
+	if code, _, stderr := p.run(t, nil, "build", "--locked", p.rec); code != 0 {
+		t.Errorf("build --locked without the output file: exit %d\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || sha(string(b)) != locked {
+		t.Errorf("build --locked did not restore the missing output")
+	}
+	if p.readLock(t) != lock {
+		t.Errorf("the lock changed")
+	}
+}

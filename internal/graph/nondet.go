@@ -1,11 +1,17 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/projpath"
 )
 
 // nondeterminismNote explains a node whose key is unchanged but whose data
@@ -61,6 +67,47 @@ func (p *Plan) Nondeterminism(prev Previous) []string {
 		if pr, ok := prev[n.ID]; ok && pr.key == n.Key && pr.logical != m.Logical {
 			out = append(out, fmt.Sprintf("node %s: logical: expected %s (the store's manifest), got %s under the unchanged key %s: %s",
 				n.ID, pr.logical, m.Logical, n.Key, nondeterminismNote))
+		}
+	}
+	return out
+}
+
+// ProjectOutputDiffs compares the output files present in the project with
+// the lock: a file edited or replaced since it was built is a mismatch,
+// named with its node, path, field, expected and got. A missing file is
+// not (a clean clone has none; build restores them).
+func (p *Plan) ProjectOutputDiffs() []string {
+	if p.Lock == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range p.Nodes {
+		sink, ok := n.Op.(ops.Sink)
+		if !ok {
+			continue
+		}
+		rec, ok := p.Lock.Outputs[n.ID]
+		if !ok || rec.Path != sink.Path() {
+			continue // Diff names it
+		}
+		path := filepath.Join(p.ProjectDir, filepath.FromSlash(sink.Path()))
+		fi, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			out = append(out, fmt.Sprintf("output %s: file %s in the project: %v", n.ID, sink.Path(), err))
+			continue
+		case !fi.Mode().IsRegular():
+			out = append(out, fmt.Sprintf("output %s: file %s in the project: expected a regular file, got %s", n.ID, sink.Path(), projpath.Describe(fi)))
+			continue
+		}
+		d, size, err := fileDigest(path)
+		switch {
+		case err != nil:
+			out = append(out, fmt.Sprintf("output %s: file %s in the project: %v", n.ID, sink.Path(), err))
+		case d != rec.Digest:
+			out = append(out, fmt.Sprintf("output %s: file %s in the project: digest: expected %s, got %s (size %d, locked %d)", n.ID, sink.Path(), rec.Digest, d, size, rec.Size))
 		}
 	}
 	return out
