@@ -70,7 +70,6 @@ type FileContent struct {
 	// synth.LibraryDigest, so a template library's key digest and the
 	// digest of the library loaded later agree.
 	Digest digest.Digest
-	Files  []string // absolute paths of the files read, in name order
 }
 
 type fileMemo struct {
@@ -211,7 +210,6 @@ func readFileAttr(n *recipe.Node, env *Env, name string, k AttrKey) (*FileConten
 		if err := hashFile(h, f.rel, f.abs); err != nil {
 			return fail(fmt.Sprintf("Cannot read %s", name), err.Error())
 		}
-		fc.Files = append(fc.Files, f.abs)
 	}
 	fc.Digest = digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil))
 	return fc, nil
