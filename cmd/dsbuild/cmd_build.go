@@ -196,6 +196,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	if err != nil {
 		return err
 	}
+	prev := p.PreviousResults(store)
 	ev := newEvents(g, o.json)
 	defer ev.Close()
 	err = p.Execute(ctx, graph.ExecOptions{
@@ -212,6 +213,9 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 		return err
 	}
 	ev.Summary(p)
+	if err := checkDeterminism(g, p, prev); err != nil {
+		return err
+	}
 	if p.Lock != nil {
 		if diff := graph.Diff(p.Lock, lock); len(diff) == 0 {
 			return nil

@@ -74,7 +74,7 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	diff := graph.Diff(p.Lock, lock)
+	diff := append(graph.Diff(p.Lock, lock), p.ProjectOutputDiffs()...)
 	if len(diff) == 0 {
 		fmt.Fprintf(g.stdout, "verify: ok: %d nodes, %d fetches, %d outputs match %s\n",
 			len(lock.Nodes), len(lock.Fetches), len(lock.Outputs), relToCwd(p.LockPath))
@@ -91,4 +91,23 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	return lockError{strings.TrimRight(b.String(), "\n")}
+}
+
+// checkDeterminism reports the nodes of an executed plan that produced
+// other data under a key whose result was recorded (in the lock or a
+// manifest read before the build): an error (exit 3, the lock is not
+// rewritten) under DSBUILD_VERIFY=1, a warning on stderr otherwise. Either
+// way a changed result is never re-locked silently.
+func checkDeterminism(g *globals, p *graph.Plan, prev graph.Previous) error {
+	nd := p.Nondeterminism(prev)
+	if len(nd) == 0 {
+		return nil
+	}
+	if g.getenv("DSBUILD_VERIFY") != "" {
+		return lockError{"DSBUILD_VERIFY: non-deterministic results:\n  " + strings.Join(nd, "\n  ")}
+	}
+	for _, l := range nd {
+		fmt.Fprintf(g.stderr, "warning: %s\n", l)
+	}
+	return nil
 }

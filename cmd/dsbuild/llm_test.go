@@ -150,7 +150,7 @@ synthesize "meta" {
 	if code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(out, "will run  synthesize.meta: param templates changed") || !strings.Contains(out, "1 of 7 nodes will run") {
+	if !strings.Contains(out, "will run  synthesize.meta: file templates changed") || !strings.Contains(out, "1 of 7 nodes will run") {
 		t.Fatalf("plan after editing a template:\n%s", out)
 	}
 }

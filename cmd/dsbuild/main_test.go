@@ -319,7 +319,7 @@ func TestJSONEventsGraphAndExplain(t *testing.T) {
 		t.Errorf("graph: exit %d\n%s", code, stdout)
 	}
 	code, stdout, _ = p.dsbuild(t, "explain", p.recipe(), "filter.low_empathy")
-	for _, want := range []string{"op filter@1", "param where (lt (call tonumber (col survey_score seeker empathy)) (var threshold))", "param var.threshold", "input 0 = fetch.failed", "same key as the lock"} {
+	for _, want := range []string{"op filter@1", "param where (lt (call tonumber (col survey_score seeker empathy)) (var threshold))", "param var.threshold", "input input = fetch.failed", "same key as the lock"} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("explain: exit %d, missing %q:\n%s", code, want, stdout)
 		}

@@ -52,8 +52,8 @@ func (p *Plan) Explain(s *cache.Store, n *Node) string {
 	b.WriteString("preimage\n")
 	b.WriteString(indent(string(n.Preimage)))
 	b.WriteString("\n")
-	for i, d := range n.Deps {
-		fmt.Fprintf(&b, "  input %d = %s\n", i, d.ID)
+	for _, r := range n.Roles {
+		fmt.Fprintf(&b, "  input %s = %s\n", r.Name, r.Dep.ID)
 	}
 	if p.Lock == nil {
 		b.WriteString("lock     none\n")

@@ -291,8 +291,8 @@ gen "new" {
 	if s := st["gen.b"]; s.Cached || s.Why != "param rows changed: 4 → 5" {
 		t.Errorf("gen.b Why = %q (cached %v), want %q", s.Why, s.Cached, "param rows changed: 4 → 5")
 	}
-	if s := st["gen.c"]; s.Cached || !strings.HasPrefix(s.Why, "input 0 (gen.b) changed") {
-		t.Errorf("gen.c Why = %q, want input 0 (gen.b) changed...", s.Why)
+	if s := st["gen.c"]; s.Cached || !strings.HasPrefix(s.Why, "input input (gen.b) changed") {
+		t.Errorf("gen.c Why = %q, want input input (gen.b) changed...", s.Why)
 	}
 	if s := st["gen.new"]; s.Cached || s.Why != "new: not in the lock" {
 		t.Errorf("gen.new Why = %q, want %q", s.Why, "new: not in the lock")

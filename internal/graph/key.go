@@ -9,24 +9,50 @@ package graph
 import (
 	"crypto/sha256"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
-// keyVersion changes whenever the preimage format changes, so that old
-// cache entries can never be mistaken for new ones.
-const KeyVersion = "dsbuild-key-v1"
+// KeyVersion changes whenever the preimage format changes, so that old
+// cache entries can never be mistaken for new ones. v2: inputs enter under
+// their roles (`input ROLE KEY`) instead of their position, and files read
+// at plan time enter as `file ATTR DIGEST` lines.
+const KeyVersion = "dsbuild-key-v2"
 
-// Preimage is the canonical text a node key is the digest of: one line per
-// field, params sorted by the op, inputs in dependency order. Nothing about
-// the machine, the cache location, --jobs or the time enters it, and neither
-// do node names: renaming a node keeps its cache entries.
+// Preimage is the canonical text a node key is the digest of, one line per
+// field:
+//
+//	dsbuild-key-v2
+//	artifact ENCODING
+//	op KIND@VERSION
+//	param NAME VALUE     every canonical param, in the op's order
+//	file ATTR DIGEST     every file attribute (ops.KeyFile), by name
+//	input ROLE KEY       every reference, in attribute-spec order
+//
+// A ROLE is the attribute a reference came from (`input`; `inputs[0]` for
+// an element of a tuple of references, `inputs["a"]` for a key of an
+// object of them), so swapping two inputs always changes the key; a fetch's
+// bytes enter as `input @fetched DIGEST`. Nothing about the machine, the
+// cache location, --jobs or the time enters it, and neither do node names:
+// renaming a node keeps its cache entries.
 type Preimage string
 
-func preimage(kind string, version int, params []ops.Param, inputs []digest.Digest) Preimage {
+// keyInput is one reference of a node: its role and the input's key.
+type keyInput struct {
+	Role string
+	Key  digest.Digest
+}
+
+// fetchedRole is the role of a fetch's bytes; '@' cannot start an
+// attribute name, so it never collides with one.
+const fetchedRole = "@fetched"
+
+func preimage(kind string, version int, params []ops.Param, files []ops.NamedFile, inputs []keyInput) Preimage {
 	var b strings.Builder
 	b.WriteString(KeyVersion)
 	b.WriteByte('\n')
@@ -37,10 +63,29 @@ func preimage(kind string, version int, params []ops.Param, inputs []digest.Dige
 	for _, p := range params {
 		fmt.Fprintf(&b, "param %s %s\n", p.Name, escapeLine(p.Value))
 	}
-	for i, in := range inputs {
-		fmt.Fprintf(&b, "input %d %s\n", i, in)
+	for _, f := range files {
+		fmt.Fprintf(&b, "file %s %s\n", f.Attr, f.Content.Digest)
+	}
+	for _, in := range inputs {
+		fmt.Fprintf(&b, "input %s %s\n", in.Role, in.Key)
 	}
 	return Preimage(b.String())
+}
+
+// roleName names one reference of attribute attr: the attribute itself for
+// a single reference, else with the tuple index or the object key. Keys
+// are quoted (spaces escaped), so a role is one word of a preimage line
+// and distinct references never share a role.
+func roleName(attr string, mode recipe.AttrMode, i int, keys []string) string {
+	switch {
+	case mode == recipe.Ref:
+		return attr
+	case keys != nil && i < len(keys):
+		q := strconv.QuoteToASCII(keys[i])
+		return attr + "[" + strings.ReplaceAll(q, " ", `\x20`) + "]"
+	default:
+		return fmt.Sprintf("%s[%d]", attr, i)
+	}
 }
 
 // Key is the digest of the preimage.

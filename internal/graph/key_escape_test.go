@@ -10,7 +10,7 @@ func TestPreimageEscapingIsInjective(t *testing.T) {
 	vals := []string{"a\nb", `a\nb`, `a\\nb`, "a\\\nb", "a\rb", `a\rb`, "plain"}
 	seen := map[string]string{}
 	for _, v := range vals {
-		k := string(preimage("x", 1, []ops.Param{{Name: "p", Value: v}}, nil).Key())
+		k := string(preimage("x", 1, []ops.Param{{Name: "p", Value: v}}, nil, nil).Key())
 		if prev, ok := seen[k]; ok {
 			t.Errorf("values %q and %q share a key", prev, v)
 		}

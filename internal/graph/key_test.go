@@ -133,8 +133,26 @@ fetch "pinned" {
   url    = "https://example.com/data.jsonl"
   digest = "sha256:3f2a9c0e4b1d7e6f5a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"
 }
+
+gen "pair" {
+  also  = gen.src
+  input = gen.side
+}
+
+synthesize "s" {
+  category  = "boundary"
+  n         = 2
+  seed      = 1
+  templates = "recipes/tpl"
+}
 `
 	p := newProject(t, src)
+	if err := os.MkdirAll(filepath.Join(p.dir, "recipes", "tpl"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, "recipes", "tpl", "a.hcl"), []byte("# a template\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var debug bytes.Buffer
 	pl, diags := Load(LoadOptions{Recipe: p.recipePath(), Registry: p.ops.reg, ProjectDir: p.dir, DebugKeys: &debug})
 	if diags.HasErrors() {
@@ -154,8 +172,8 @@ fetch "pinned" {
 }
 
 func TestPreimageEscapesNewlines(t *testing.T) {
-	p := preimage("k", 1, nil, nil)
-	q := preimage("k", 1, []ops.Param{{Name: "x", Value: "a\nparam y b"}}, nil)
+	p := preimage("k", 1, nil, nil, nil)
+	q := preimage("k", 1, []ops.Param{{Name: "x", Value: "a\nparam y b"}}, nil, nil)
 	if strings.Count(string(q), "\n") != strings.Count(string(p), "\n")+1 {
 		t.Errorf("a newline in a param value made a new preimage line:\n%s", q)
 	}

@@ -3,17 +3,21 @@ package graph
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
@@ -274,6 +278,9 @@ func ParseLock(name string, src []byte) (*Lock, error) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	if err := duplicateBlocks(f.Body); err != nil {
+		return nil, err
+	}
 	var h hclLock
 	if diags := gohcl.DecodeBody(f.Body, nil, &h); diags.HasErrors() {
 		return nil, diags
@@ -330,85 +337,106 @@ func WriteLock(path string, l *Lock) error {
 }
 
 // Diff lists every way b differs from a (a = on disk, b = new), one line
-// each, sorted; empty when they are the same.
+// each, sorted; empty when they are the same. Every line names what
+// differs and how: `KIND ID: FIELD: expected X, got Y`, where expected is
+// the lock's value; a block only one side has is `not in the lock` or
+// `in the lock, not in the recipe`.
 func Diff(a, b *Lock) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	// One line per differing field: what the lock expects, what was got.
 	field := func(kind, id, name string, want, got any) {
 		if want != got {
 			add("%s %s: %s: expected %s, got %s", kind, id, name, showValue(want), showValue(got))
 		}
 	}
-	for _, k := range unionKeys(a.Files, b.Files) {
-		if a.Files[k] != b.Files[k] {
-			add("recipe file %s: %s → %s", k, orNone(string(a.Files[k])), orNone(string(b.Files[k])))
+	presence := func(kind, id string, inA, inB bool) bool {
+		switch {
+		case !inA:
+			add("%s %s: not in the lock (new)", kind, id)
+		case !inB:
+			add("%s %s: in the lock, not in the recipe", kind, id)
+		default:
+			return true
 		}
+		return false
+	}
+	for _, k := range unionKeys(a.Files, b.Files) {
+		field("recipe file", k, "digest", a.Files[k], b.Files[k])
 	}
 	for _, k := range unionKeys(a.Variables, b.Variables) {
-		if a.Variables[k] != b.Variables[k] {
-			add("variable %s: %s → %s", k, orNone(a.Variables[k]), orNone(b.Variables[k]))
-		}
+		field("variable", k, "value", a.Variables[k], b.Variables[k])
 	}
 	for _, k := range unionKeys(a.Fetches, b.Fetches) {
 		fa, oka := a.Fetches[k]
 		fb, okb := b.Fetches[k]
-		switch {
-		case !oka:
-			add("fetch %s: new", k)
-		case !okb:
-			add("fetch %s: removed", k)
-		case fa.Digest != fb.Digest:
-			add("fetch %s: pinned %s, got %s", k, fa.Digest, fb.Digest)
-		default:
-			field("fetch", k, "url", fa.URL, fb.URL)
-			field("fetch", k, "revision", fa.Revision, fb.Revision)
-			field("fetch", k, "size", fa.Size, fb.Size)
+		if !presence("fetch", k, oka, okb) {
+			continue
 		}
+		field("fetch", k, "digest", fa.Digest, fb.Digest)
+		field("fetch", k, "url", fa.URL, fb.URL)
+		field("fetch", k, "revision", fa.Revision, fb.Revision)
+		field("fetch", k, "size", fa.Size, fb.Size)
 	}
 	for _, k := range unionKeys(a.Nodes, b.Nodes) {
 		na, oka := a.Nodes[k]
 		nb, okb := b.Nodes[k]
-		switch {
-		case !oka:
-			add("node %s: new", k)
-		case !okb:
-			add("node %s: removed", k)
-		default:
-			if na.Key != nb.Key {
-				add("node %s: key %s → %s", k, na.Key, nb.Key)
-			}
-			if na.Logical != nb.Logical {
-				add("node %s: logical digest %s → %s (rows %d → %d)", k, na.Logical, nb.Logical, na.Rows, nb.Rows)
-			} else {
-				field("node", k, "op", na.Op, nb.Op)
-				field("node", k, "blob", na.Blob, nb.Blob)
-				field("node", k, "size", na.Size, nb.Size)
-				field("node", k, "rows", na.Rows, nb.Rows)
-				field("node", k, "schema", strings.Join(na.Schema, ", "), strings.Join(nb.Schema, ", "))
-				field("node", k, "nondeterministic", na.Nondeterministic, nb.Nondeterministic)
-			}
+		if !presence("node", k, oka, okb) {
+			continue
 		}
+		field("node", k, "key", na.Key, nb.Key)
+		field("node", k, "op", na.Op, nb.Op)
+		if na.Logical != nb.Logical {
+			why := ""
+			if na.Key == nb.Key && !na.Nondeterministic && !nb.Nondeterministic {
+				// Go's build cache habit: one key, two results.
+				why = " (" + nondeterminismNote + ")"
+			}
+			add("node %s: logical: expected %s, got %s%s", k, na.Logical, nb.Logical, why)
+		}
+		field("node", k, "blob", na.Blob, nb.Blob)
+		field("node", k, "size", na.Size, nb.Size)
+		field("node", k, "rows", na.Rows, nb.Rows)
+		field("node", k, "schema", strings.Join(na.Schema, ", "), strings.Join(nb.Schema, ", "))
+		field("node", k, "nondeterministic", na.Nondeterministic, nb.Nondeterministic)
 	}
 	for _, k := range unionKeys(a.Outputs, b.Outputs) {
 		oa, oka := a.Outputs[k]
 		ob, okb := b.Outputs[k]
-		switch {
-		case !oka:
-			add("output %s: new", k)
-		case !okb:
-			add("output %s: removed", k)
-		case oa.Digest != ob.Digest:
-			add("output %s (%s): %s → %s", k, ob.Path, oa.Digest, ob.Digest)
-		default:
-			field("output", k, "path", oa.Path, ob.Path)
-			field("output", k, "size", oa.Size, ob.Size)
+		if !presence("output", k, oka, okb) {
+			continue
 		}
+		field("output", k, "path", oa.Path, ob.Path)
+		field("output", k, "digest", oa.Digest, ob.Digest)
+		field("output", k, "size", oa.Size, ob.Size)
 	}
-	if a.Recipe != b.Recipe || a.Version != b.Version {
-		add("lock header: %s v%d → %s v%d", a.Recipe, a.Version, b.Recipe, b.Version)
-	}
+	field("lock", "header", "recipe", a.Recipe, b.Recipe)
+	field("lock", "header", "lock_version", a.Version, b.Version)
 	return out
+}
+
+// duplicateBlocks refuses a lock with two blocks of one kind and label
+// (two `node "x"`): decoding would keep one silently, and which one a
+// merge left behind is exactly what a reader must not guess.
+func duplicateBlocks(body hcl.Body) error {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	first := map[string]hcl.Range{}
+	var errs []string
+	for _, b := range sb.Blocks {
+		id := b.Type + " " + strconv.Quote(strings.Join(b.Labels, " "))
+		if prev, dup := first[id]; dup {
+			errs = append(errs, fmt.Sprintf("%s: duplicate %s block; the first is at %s:%d (a lock has one block per name: resolve the merge, or delete the lock and build to re-lock)",
+				b.DefRange().String(), id, prev.Filename, prev.Start.Line))
+			continue
+		}
+		first[id] = b.DefRange()
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
 }
 
 func showValue(v any) string {
@@ -467,7 +495,7 @@ func (p *Plan) CheckRecipe() []string {
 	}
 	for _, k := range unionKeys(p.Lock.Files, files) {
 		if p.Lock.Files[k] != files[k] {
-			out = append(out, fmt.Sprintf("recipe file %s changed since it was locked (%s → %s)", k, orNone(string(p.Lock.Files[k])), orNone(string(files[k]))))
+			out = append(out, fmt.Sprintf("recipe file %s changed since it was locked: digest: expected %s, got %s", k, orNone(string(p.Lock.Files[k])), orNone(string(files[k]))))
 		}
 	}
 	vars := map[string]string{}
@@ -476,7 +504,7 @@ func (p *Plan) CheckRecipe() []string {
 	}
 	for _, k := range unionKeys(p.Lock.Variables, vars) {
 		if p.Lock.Variables[k] != vars[k] {
-			out = append(out, fmt.Sprintf("variable %s is %s, locked as %s", k, orNone(vars[k]), orNone(p.Lock.Variables[k])))
+			out = append(out, fmt.Sprintf("variable %s changed since it was locked: value: expected %s, got %s", k, orNone(p.Lock.Variables[k]), orNone(vars[k])))
 		}
 	}
 	p.refreshLocal(nil)
@@ -485,9 +513,13 @@ func (p *Plan) CheckRecipe() []string {
 		switch {
 		case !ok:
 		case n.lockedPin != "":
-			out = append(out, fmt.Sprintf("%s: local input %s changed since it was locked (%s → %s)", n.ID, src.URLs()[0], n.lockedPin, orNone(string(n.Pin))))
+			out = append(out, fmt.Sprintf("fetch %s: local input %s changed since it was locked: digest: expected %s, got %s", n.ID, src.URLs()[0], n.lockedPin, orNone(string(n.Pin))))
 		case n.Pin == "":
-			out = append(out, fmt.Sprintf("%s is not pinned in the recipe or the lock", n.ID))
+			if f, ok := p.Lock.Fetches[n.ID]; ok && f.URL != src.URLs()[0] {
+				out = append(out, fmt.Sprintf("fetch %s: url: expected %s, got %s (the lock pins another URL, so this one is not pinned)", n.ID, f.URL, src.URLs()[0]))
+				continue
+			}
+			out = append(out, fmt.Sprintf("fetch %s: not pinned in the recipe or the lock", n.ID))
 		}
 	}
 	return out

@@ -100,9 +100,9 @@ func TestLockDiff(t *testing.T) {
 	delete(b.Outputs, "output.all")
 	got := Diff(a, b)
 	want := []string{
-		"variable seed: 20261124 → 1",
-		"fetch fetch.esconv: pinned " + string(d("esconv")) + ", got " + string(d("changed upstream")),
-		"output output.all: removed",
+		"variable seed: value: expected 20261124, got 1",
+		"fetch fetch.esconv: digest: expected " + string(d("esconv")) + ", got " + string(d("changed upstream")),
+		"output output.all: in the lock, not in the recipe",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Diff (-want +got):\n%s", diff)
@@ -139,7 +139,7 @@ gen "a" {
 	}
 
 	got := p.load(map[string]string{"n": "4"}).CheckRecipe()
-	if want := []string{"variable n is 4, locked as 3"}; !cmp.Equal(got, want) {
+	if want := []string{"variable n changed since it was locked: value: expected 3, got 4"}; !cmp.Equal(got, want) {
 		t.Errorf("CheckRecipe with -var n=4 = %q, want %q", got, want)
 	}
 

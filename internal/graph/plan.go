@@ -29,6 +29,13 @@ type Node struct {
 	Spec *ops.Spec
 	Op   ops.Op
 	Deps []*Node
+	// Roles are the node's references in attribute-spec order, each with
+	// the attribute (and element) it came from; they, not Deps, enter the
+	// key. A node referenced twice has two roles.
+	Roles []Role
+	// Files are what the node's file attributes (ops.KeyFile) named when
+	// the recipe was loaded.
+	Files []ops.NamedFile
 	// index is the node's position in topological order.
 	index int
 
@@ -119,9 +126,9 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 			continue
 		}
 		spec := reg[rn.Kind]
-		op, d := spec.New(rn, env)
+		op, files, d := spec.Build(rn, env)
 		diags = append(diags, d...)
-		n := &Node{ID: rn.ID(), Rec: rn, Spec: spec, Op: op}
+		n := &Node{ID: rn.ID(), Rec: rn, Spec: spec, Op: op, Files: files}
 		p.byID[n.ID] = n
 	}
 	if diags.HasErrors() {
@@ -134,6 +141,7 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		for _, dep := range n.Rec.Deps {
 			n.Deps = append(n.Deps, p.byID[dep])
 		}
+		n.Roles = p.roles(n)
 	}
 	p.Nodes = topoSort(p.byID)
 	if lock, err := ReadLock(p.LockPath); err == nil {
@@ -177,22 +185,48 @@ func (p *Plan) keepHealthy(diags hcl.Diagnostics) {
 	}
 }
 
+// Role is one reference of a node: the attribute it came from and the node
+// it names.
+type Role struct {
+	Name string // e.g. "input", "inputs[1]"
+	Dep  *Node
+}
+
+// roles lists n's references by the attributes of its spec, in spec order
+// (the order a kind declares, not the order a recipe writes them).
+func (p *Plan) roles(n *Node) []Role {
+	var out []Role
+	for _, as := range n.Spec.Attrs {
+		if as.Mode != recipe.Ref && as.Mode != recipe.Refs {
+			continue
+		}
+		a := n.Rec.Attrs[as.Name]
+		if a == nil {
+			continue
+		}
+		for i, id := range a.Refs {
+			out = append(out, Role{Name: roleName(as.Name, as.Mode, i, a.RefKeys), Dep: p.byID[id]})
+		}
+	}
+	return out
+}
+
 // computeKey sets n.Key when everything it depends on is known.
 func (p *Plan) computeKey(n *Node, debug io.Writer) {
-	var inputs []digest.Digest
+	var inputs []keyInput
 	if _, ok := n.Op.(ops.Source); ok {
 		if n.Pin == "" {
 			return
 		}
-		inputs = []digest.Digest{n.Pin}
+		inputs = []keyInput{{fetchedRole, n.Pin}}
 	}
-	for _, d := range n.Deps {
-		if d.Key == "" {
+	for _, r := range n.Roles {
+		if r.Dep == nil || r.Dep.Key == "" {
 			return
 		}
-		inputs = append(inputs, d.Key)
+		inputs = append(inputs, keyInput{r.Name, r.Dep.Key})
 	}
-	n.Preimage = preimage(n.Spec.Kind, n.Spec.Version, n.Op.Params(), inputs)
+	n.Preimage = preimage(n.Spec.Kind, n.Spec.Version, n.Op.Params(), n.Files, inputs)
 	n.Key = n.Preimage.Key()
 	if debug != nil {
 		fmt.Fprintf(debug, "key %s = %s\n%s\n", n.ID, n.Key, indent(string(n.Preimage)))
@@ -342,23 +376,27 @@ func (p *Plan) why(s *cache.Store, n *Node, dirty map[string]bool) string {
 	return "params changed since the lock"
 }
 
-// nameInputs turns "input 0 changed" into "input 0 (fetch.x) changed".
+// nameInputs turns "input ROLE changed: …" into
+// "input ROLE (filter.x) changed: …".
 func (p *Plan) nameInputs(n *Node, change string) string {
-	if !strings.HasPrefix(change, "input ") {
+	rest, ok := strings.CutPrefix(change, "input ")
+	if !ok {
 		return change
 	}
-	var i int
-	if _, err := fmt.Sscanf(change, "input %d", &i); err != nil {
-		return change
-	}
+	role, tail, _ := strings.Cut(rest, " ")
 	name := ""
-	if _, ok := n.Op.(ops.Source); ok {
+	if role == fetchedRole {
 		name = "fetched bytes"
-	} else if i < len(n.Deps) {
-		name = n.Deps[i].ID
 	}
-	prefix := fmt.Sprintf("input %d", i)
-	return prefix + " (" + name + ")" + strings.TrimPrefix(change, prefix)
+	for _, r := range n.Roles {
+		if r.Name == role && r.Dep != nil {
+			name = r.Dep.ID
+		}
+	}
+	if name == "" {
+		return change
+	}
+	return "input " + role + " (" + name + ") " + tail
 }
 
 // outputIntact reports whether a Sink's file is in place with the recorded

@@ -34,6 +34,10 @@ var fetchSpec = &Spec{
 		{Name: "schema", Mode: recipe.Static, Type: cty.Map(cty.String)},
 		{Name: "file_column", Mode: recipe.Static, Type: cty.String},
 	},
+	Keys: map[string]AttrKey{
+		"url":    {Use: KeyNone, Why: "where the bytes come from, not what they are: the pinned digest of the bytes is the key's input, so a move to a mirror or another host rebuilds nothing"},
+		"digest": {Use: KeyPin},
+	},
 	New: newFetch,
 }
 

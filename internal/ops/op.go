@@ -33,7 +33,11 @@ type Spec struct {
 	Version int // bump when the op's output for the same params changes
 	Doc     string
 	Attrs   []recipe.AttrSpec
-	New     func(n *recipe.Node, env *Env) (Op, hcl.Diagnostics)
+	// Keys declares the attributes that do not enter the key the default
+	// way (KeyValue): files read at plan time, the fetch pin, and the
+	// deliberate exceptions, with why.
+	Keys map[string]AttrKey
+	New  func(n *recipe.Node, env *Env) (Op, hcl.Diagnostics)
 }
 
 // Env is what an op may know about its surroundings at plan time.
@@ -49,6 +53,8 @@ type Env struct {
 	// outputs are the files claimed by the output blocks built so far with
 	// this Env, by projpath.SameFileKey: two outputs may not write one.
 	outputs map[string]outputClaim
+	// files memoizes Env.File per node and attribute.
+	files map[fileMemoKey]*fileMemo
 }
 
 // Param is one canonical key parameter. Values are canonical text: two

@@ -16,7 +16,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/dsbuild/dsbuild/internal/projpath"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 	"github.com/dsbuild/dsbuild/internal/synth"
 	"github.com/dsbuild/dsbuild/internal/synth/llm"
@@ -37,8 +36,17 @@ var synthesizeSpec = &Spec{
 		{Name: "model", Mode: recipe.Static, Type: cty.String},
 		{Name: "temperature", Mode: recipe.Static, Type: cty.Number},
 	},
+	Keys: map[string]AttrKey{
+		"templates": templatesKey,
+		"endpoint":  {Use: KeyNone, Why: "like a mirror, the server is where answers come from, not what they are; model and temperature are"},
+	},
 	New: newSynthesize,
 }
+
+// templatesKey: the template library is read at plan time; its content
+// (the *.hcl files of the folder, or the one file named) enters the key.
+var templatesKey = AttrKey{Use: KeyFile, Pattern: "*.hcl",
+	Hint: `Templates are read from a file or folder inside the project, such as "recipes/templates".`}
 
 type synthesizeOp struct {
 	lib *synth.Library
@@ -97,25 +105,17 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	default:
 		diags = append(diags, diag("Unknown generator", fmt.Sprintf("generator %q is not \"templates\" or \"openai\".", op.generator), attrRange(n, "generator")))
 	}
-	res, err := projpath.Resolve(env.ProjectDir, attrString(n, "templates", ""))
-	if err != nil {
-		return nil, append(diags, diag("Invalid templates path", err.Error()+". Templates are read from a file or folder inside the project, such as \"recipes/templates\".", attrRange(n, "templates")))
+	// The key needs only the templates' bytes (Env.File, which the graph
+	// keys too); parsing and counting them waits for Prepare, so a no-op
+	// rebuild never pays for it. The path is the resolved one, checked to
+	// lie inside the project.
+	fc, d := env.File(n, "templates", templatesKey)
+	if fc == nil {
+		return nil, append(diags, d...)
 	}
-	if res.Info == nil {
-		return nil, append(diags, diag("Templates not found", fmt.Sprintf("%s does not exist in the project %s; give the file or folder of *.hcl templates.", res.Rel, env.ProjectDir), attrRange(n, "templates")))
-	}
-	op.rel = res.Rel
-	// The key needs only the templates' bytes; parsing and counting them
-	// waits for Prepare, so a no-op rebuild never pays for it. The path is
-	// the resolved one, checked to lie inside the project.
-	op.libPath = res.Real
-	op.libDigest, d = synth.LibraryDigest(op.libPath)
-	for _, x := range d {
-		if x.Subject == nil {
-			x.Subject = attrRange(n, "templates")
-		}
-	}
-	diags = append(diags, d...)
+	op.rel = fc.Rel
+	op.libPath = fc.Real
+	op.libDigest = fc.Digest
 	op.nRange = attrRange(n, "n")
 	op.catRange = attrRange(n, "category")
 	if !slices.Contains(synth.Categories, op.p.Category) {
@@ -124,8 +124,9 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	return op, diags
 }
 
-// Params include the template library's content digest, so editing a
-// template rebuilds exactly the nodes that use it; its path does not enter.
+// Params leave out the template library: its content digest enters the
+// key as a file attribute (templatesKey), so editing a template rebuilds
+// exactly the nodes that use it; its path does not enter.
 //
 // The LLM endpoint is not in the key: like a mirror, it is where answers
 // come from, not what they are; the model and temperature are.
@@ -135,7 +136,6 @@ func (op *synthesizeOp) Params() []Param {
 		{"generator", op.generator},
 		{"n", fmt.Sprint(op.p.N)},
 		{"seed", fmt.Sprint(op.p.Seed)},
-		{"templates", string(op.libDigest)},
 		{"turns", fmt.Sprintf("[%d,%d]", op.p.MinTurns, op.p.MaxTurns)},
 	}
 	if op.generator == "openai" {

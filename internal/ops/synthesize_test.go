@@ -67,9 +67,13 @@ func TestSynthesizeTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	ps := paramMap(op.Params())
-	if ps["templates"] != string(lib.Digest()) {
-		t.Errorf("Params templates = %q, want the library digest %s", ps["templates"], lib.Digest())
+	// The templates enter the key as a file attribute (Spec.Build), with
+	// the digest of the library Prepare loads.
+	n, env := loadNode(t, "synthesize \"t\" {\n  templates = \"recipes/templates\"\n  category = \"crisis\"\n  n = 7\n  seed = 11\n}\n", "synthesize.t", nil)
+	env.ProjectDir = repoRoot(t)
+	if _, files, diags := synthesizeSpec.Build(n, env); diags.HasErrors() || len(files) != 1 ||
+		files[0].Attr != "templates" || files[0].Content.Digest != lib.Digest() {
+		t.Errorf("Build files = %+v (%v), want templates with the library digest %s", files, diags, lib.Digest())
 	}
 	if strings.Contains(fmt.Sprint(op.Params()), "recipes/templates") {
 		t.Errorf("Params %v hold the templates path", op.Params())
