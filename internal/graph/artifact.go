@@ -19,9 +19,9 @@ import (
 	"github.com/sourcegraph/conc/stream"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // MediaTypeArrowStream is the media type of every node artifact.
@@ -67,7 +67,7 @@ type artifactWriter struct {
 	mem    memory.Allocator
 	values *recycler // gathered value buffers
 	schema *arrow.Schema
-	blob   *cache.Writer
+	blob   store.BlobWriter
 	ipc    *ipc.Writer
 	hash   *asyncHasher
 	chunk  *rechunker
@@ -103,14 +103,14 @@ var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d
 
 // newArtifactWriter starts an artifact whose batches have chunkRows rows;
 // the executor always passes artifactRows, tests pass small counts.
-func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
+func newArtifactWriter(ctx context.Context, s store.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
 	// Metadata at any level is no data; it never reaches the store.
 	schema = arrowio.StripMetadata(schema)
 	h, err := arrowio.NewLogicalHasher(schema)
 	if err != nil {
 		return nil, err
 	}
-	bw, err := s.NewWriter()
+	bw, err := store.NewWriter(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (a *asyncHasher) Wait() error {
 }
 
 // Commit finishes the stream and moves the blob into the store.
-func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error) {
+func (w *artifactWriter) Commit() (store.Descriptor, digest.Digest, int64, error) {
 	err := w.chunk.Flush()
 	w.waitGather()
 	if err == nil {
@@ -313,12 +313,12 @@ func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error
 	}
 	if err != nil {
 		w.Abort()
-		return cache.Descriptor{}, "", 0, err
+		return store.Descriptor{}, "", 0, err
 	}
 	w.values.release() // every gathered batch has been written and hashed
 	desc, err := w.blob.Commit("")
 	if err != nil {
-		return cache.Descriptor{}, "", 0, err
+		return store.Descriptor{}, "", 0, err
 	}
 	return desc, w.hash.h.Sum(), w.rows, nil
 }
@@ -431,15 +431,15 @@ func (r *rechunker) Release() {
 // openArtifact opens a stored artifact as a record reader. The store's
 // reader re-hashes the blob while it is read; the reader below drains the
 // blob to its end so that a corrupt blob always surfaces as an error wrapping
-// cache.ErrCorrupt, even though the IPC reader stops at the end-of-stream
+// store.ErrCorrupt, even though the IPC reader stops at the end-of-stream
 // marker, and even when the corruption first shows as garbled IPC. done, if
 // not nil, is called once when the reader reaches its end, with the error.
-func openArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
-	return openArtifactNotify(s, mem, blob, nil)
+func openArtifact(ctx context.Context, s store.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	return openArtifactNotify(ctx, s, mem, blob, nil)
 }
 
-func openArtifactNotify(s *cache.Store, mem memory.Allocator, blob digest.Digest, done func(error)) (array.RecordReader, error) {
-	rc, err := s.Open(blob)
+func openArtifactNotify(ctx context.Context, s store.Store, mem memory.Allocator, blob digest.Digest, done func(error)) (array.RecordReader, error) {
+	rc, err := s.Fetch(ctx, store.Descriptor{Digest: blob, Size: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -461,12 +461,12 @@ func openArtifactNotify(s *cache.Store, mem memory.Allocator, blob digest.Digest
 
 // corruptOr drains body after a decoding error: if the blob turns out to be
 // corrupt, that is the real cause and the error says so (wrapping
-// cache.ErrCorrupt, which makes it a cache miss rather than a failure).
+// store.ErrCorrupt, which makes it a cache miss rather than a failure).
 func corruptOr(body io.Reader, decodeErr error) error {
-	if errors.Is(decodeErr, cache.ErrCorrupt) {
+	if errors.Is(decodeErr, store.ErrCorrupt) {
 		return decodeErr
 	}
-	if _, err := io.Copy(io.Discard, body); errors.Is(err, cache.ErrCorrupt) {
+	if _, err := io.Copy(io.Discard, body); errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w (%v)", err, decodeErr)
 	}
 	return decodeErr
@@ -512,8 +512,8 @@ func (r *artifactReader) Release() {
 }
 
 // readSchema returns a stored artifact's schema without reading its data.
-func readSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	rc, err := s.Open(blob)
+func readSchema(ctx context.Context, s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	rc, err := s.Fetch(ctx, store.Descriptor{Digest: blob, Size: -1})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestRechunkerBatchSizes(t *testing.T) {
 // writeArtifact stores rows [0, total) emitted in batches of size batch.
 func writeArtifact(t *testing.T, s *cache.Store, mem memory.Allocator, total, batch, chunk int64) (cache.Descriptor, string, int64) {
 	t.Helper()
-	w, err := newArtifactWriter(s, mem, genSchema, chunk)
+	w, err := newArtifactWriter(context.Background(), s, mem, genSchema, chunk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestArtifactBytesIndependentOfBatchSize(t *testing.T) {
 		}
 	}
 	// The stored batches are chunk rows each but the last.
-	rd, err := openArtifact(s, mem, want.Digest)
+	rd, err := openArtifact(context.Background(), s, mem, want.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestArtifactWriterRejectsOtherColumns(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	s := newTestStore(t)
-	w, err := newArtifactWriter(s, mem, arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil), 4)
+	w, err := newArtifactWriter(context.Background(), s, mem, arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil), 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +152,12 @@ func TestOpenArtifactCorrupt(t *testing.T) {
 			n := pl.Node("gen.a")
 			path, _ := p.store.Path(n.Manifest.Blob)
 			tc.spoil(t, path)
-			if _, ok := getManifest(p.store, n.Key); ok == tc.miss {
+			if _, ok := getManifest(context.Background(), p.store, n.Key); ok == tc.miss {
 				t.Errorf("getManifest hit = %v, want %v", ok, !tc.miss)
 			}
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			rd, err := openArtifact(p.store, mem, n.Manifest.Blob)
+			rd, err := openArtifact(context.Background(), p.store, mem, n.Manifest.Blob)
 			if err == nil {
 				for rd.Next() {
 				}

@@ -41,7 +41,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newArtifactWriter(s, mem, rd.Schema(), artifactRows)
+	w, err := newArtifactWriter(context.Background(), s, mem, rd.Schema(), artifactRows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 		t.Fatal(err)
 	}
 	write := func(f arrowio.Format) string {
-		art, err := openArtifact(s, mem, desc.Digest)
+		art, err := openArtifact(context.Background(), s, mem, desc.Digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 		var opts arrowio.WriteOptions
 		if f == arrowio.Arrow {
 			// As the output op does: an IPC file gets one dictionary per column.
-			pre, err := openArtifact(s, mem, desc.Digest)
+			pre, err := openArtifact(context.Background(), s, mem, desc.Digest)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestArtifactsHoldNoMetadata(t *testing.T) {
 	}
 	defer rec.Release()
 	s := newTestStore(t)
-	w, err := newArtifactWriter(s, mem, sc, artifactRows)
+	w, err := newArtifactWriter(context.Background(), s, mem, sc, artifactRows)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,10 +21,10 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // ErrPin is wrapped by every error meaning "a pin does not hold" (exit 3).
@@ -81,7 +81,9 @@ func (noEvents) Done(*Node, time.Duration, error) {}
 
 // ExecOptions configure Execute.
 type ExecOptions struct {
-	Store   *cache.Store
+	// Store holds results; the local store (internal/cache) or any other
+	// store.Store, whose optional capabilities are used when it has them.
+	Store   store.Store
 	Fetcher *fetch.Fetcher
 	Mem     memory.Allocator
 	Jobs    int
@@ -93,7 +95,7 @@ type ExecOptions struct {
 	DebugKeys io.Writer
 	// Reuse, when set, is consulted for nondeterministic nodes: their pinned
 	// output is copied from it instead of re-running them (verify).
-	Reuse *cache.Store
+	Reuse store.Store
 }
 
 // Execute runs every node that is not cached, in parallel up to Jobs, each
@@ -125,7 +127,7 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 	}
 	// Temp files of writers killed earlier (kill -9) are owned by nobody:
 	// clear them. A failure here costs only disk space.
-	_ = o.Store.CleanIngest()
+	cleanIngest(o.Store)
 	if err := p.refreshLocal(o.Store); err != nil {
 		return err
 	}
@@ -260,7 +262,7 @@ func (e *inputLostError) Unwrap() error { return e.err }
 
 // lostBlob reports whether err means a stored blob is unusable.
 func lostBlob(err error) bool {
-	return errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound)
+	return store.IsMiss(err)
 }
 
 // forget drops a node's stored result so that running it again rebuilds it:
@@ -268,12 +270,7 @@ func lostBlob(err error) bool {
 // (a corrupt copy left behind would be kept by the next commit of the same
 // digest, since commits keep an existing blob of the right size).
 func (p *Plan) forget(n *Node, blob digest.Digest, o *ExecOptions) {
-	if n.Key != "" {
-		o.Store.DeleteKey(n.Key)
-	}
-	if blob != "" {
-		o.Store.Delete(blob)
-	}
+	forgetEntry(o.Store, n.Key, blob)
 	n.Manifest, n.Cached, n.Restored = nil, false, false
 }
 
@@ -306,7 +303,7 @@ func (t *inputTracker) report(i int, err error) {
 // check runs after the op: an error caused by a lost input becomes an
 // *inputLostError; inputs the op read only partly are verified in full
 // now, because the bytes it did use may be the corrupt ones.
-func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptions) error {
+func (t *inputTracker) check(ctx context.Context, runErr error, n *Node, in []*Manifest, o *ExecOptions) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lost := func(i int, err error) error {
@@ -326,7 +323,8 @@ func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptio
 	}
 	for i := range t.opened {
 		if t.opened[i] > t.verified[i] {
-			if err := o.Store.Verify(in[i].Blob); err != nil {
+			// Not ctx: a cancelled run still reports a corrupt input.
+			if err := verifyBlob(context.WithoutCancel(ctx), o.Store, in[i].Blob); err != nil {
 				if lostBlob(err) {
 					return lost(i, err)
 				}
@@ -358,7 +356,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		// Downstream of an unpinned fetch: its inputs' keys are known now.
 		p.computeKey(n, o.DebugKeys)
 	}
-	if n.Key != "" && p.tryCached(n, o) {
+	if n.Key != "" && p.tryCached(ctx, n, o) {
 		return nil
 	}
 	var raw, rawNames []string
@@ -376,7 +374,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if n.Key == "" {
 			p.computeKey(n, o.DebugKeys)
-			if p.tryCached(n, o) {
+			if p.tryCached(ctx, n, o) {
 				return nil
 			}
 		}
@@ -393,7 +391,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	defer maps.releaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
-		s, err := verifiedSchema(o.Store, o.Mem, blob)
+		s, err := verifiedSchemaCtx(ctx, o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
 			if lostBlob(err) {
@@ -403,7 +401,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if !slices.Equal(ops.SchemaFields(s), in[i].Schema) {
 			// The blob is not the artifact its manifest describes.
-			return &inputLostError{dep: d, blob: blob, err: fmt.Errorf("input %s: artifact %s: %w: its schema is not its manifest's", d.ID, blob, cache.ErrCorrupt)}
+			return &inputLostError{dep: d, blob: blob, err: fmt.Errorf("input %s: artifact %s: %w: its schema is not its manifest's", d.ID, blob, store.ErrCorrupt)}
 		}
 		schemas = append(schemas, s)
 		inputs = append(inputs, ops.Input{Schema: s, Rows: in[i].Rows, Open: func() (array.RecordReader, error) {
@@ -412,8 +410,8 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			trk.mu.Unlock()
 			notify := func(err error) { trk.report(i, err) }
 			rd, err := openMapped(o.Store, o.Mem, blob, &maps, notify)
-			if errors.Is(err, cache.ErrUnverified) {
-				rd, err = openArtifactNotify(o.Store, o.Mem, blob, notify)
+			if errors.Is(err, store.ErrUnverified) {
+				rd, err = openArtifactNotify(ctx, o.Store, o.Mem, blob, notify)
 			}
 			if err != nil {
 				trk.report(i, err)
@@ -441,7 +439,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return nil
 		}
 		var err error
-		aw, err = newArtifactWriter(o.Store, o.Mem, s, artifactRows)
+		aw, err = newArtifactWriter(ctx, o.Store, o.Mem, s, artifactRows)
 		return err
 	}
 	if outSchema != nil {
@@ -455,7 +453,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		RawPaths:  raw,
 		RawNames:  rawNames,
 		BatchSize: o.BatchSize,
-		Memo:      storeMemo{o.Store},
+		Memo:      storeMemo{ctx, o.Store},
 		Logf: func(format string, args ...any) {
 			if l, ok := o.Events.(interface{ Logf(string, ...any) }); ok {
 				l.Logf("%s: "+format, append([]any{n.ID}, args...)...)
@@ -487,7 +485,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return ctx.Err()
 		},
 	}
-	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
+	if err := trk.check(ctx, n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	if aw == nil {
@@ -505,7 +503,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	if nd, ok := n.Op.(ops.Nondeterministic); ok && nd.Nondeterministic() {
 		m.Nondeterministic = true
 	}
-	if err := o.Store.PutKey(n.Key, m.encode()); err != nil {
+	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
 	n.Manifest = m
@@ -513,8 +511,8 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 }
 
 // tryCached uses the stored result for n's key, if there is a usable one.
-func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
-	if m, ok := nodeManifest(o.Store, n); ok {
+func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions) bool {
+	if m, ok := nodeManifestCtx(ctx, o.Store, n); ok {
 		if _, ok := n.Op.(ops.Source); ok {
 			// What the lock says of the input comes with the result, or
 			// the node runs and measures it again.
@@ -525,7 +523,7 @@ func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
 			n.FetchInfo = fr
 		}
 		if sink, ok := n.Op.(ops.Sink); ok {
-			restored, err := p.ensureOutput(n, sink, m, o)
+			restored, err := p.ensureOutput(ctx, n, sink, m, o)
 			if err != nil {
 				// The stored copy of the file is unusable: write it again.
 				return false
@@ -536,7 +534,7 @@ func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
 		return true
 	}
 	if _, nd := n.Op.(ops.Nondeterministic); nd && o.Reuse != nil {
-		if m, err := copyEntry(o.Reuse, o.Store, n); err == nil {
+		if m, err := copyEntry(ctx, o.Reuse, o.Store, n); err == nil {
 			n.Manifest, n.Cached = m, true
 			return true
 		}
@@ -551,8 +549,8 @@ func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
 func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions) (string, error) {
 	url := src.URLs()[0]
 	if n.Pin != "" {
-		if fr, ok := getFetchRecord(o.Store, url, n.Pin); ok {
-			if path, size, err := o.Store.VerifiedPath(n.Pin); err == nil && size == fr.Size {
+		if fr, ok := getFetchRecord(ctx, o.Store, url, n.Pin); ok {
+			if path, size, err := verifiedPath(o.Store, n.Pin); err == nil && size == fr.Size {
 				n.FetchInfo = fr
 				return path, nil
 			}
@@ -563,7 +561,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		if n.Pin != "" && ctx.Err() == nil {
 			// Unreachable now, but the pinned bytes are here and verified;
 			// only a revision resolved by the server could be missing.
-			if path, size, verr := o.Store.VerifiedPath(n.Pin); verr == nil {
+			if path, size, verr := verifiedPath(o.Store, n.Pin); verr == nil {
 				fr := FetchRecord{URL: url, Digest: n.Pin, Size: size}
 				if p.Lock != nil {
 					if lf, ok := p.Lock.Fetches[n.ID]; ok && lf.Digest == n.Pin && lf.URL == url {
@@ -577,7 +575,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		return "", fetchPinError(n, url, err)
 	}
 	defer body.Close()
-	w, err := o.Store.NewWriter()
+	w, err := store.NewWriter(ctx, o.Store)
 	if err != nil {
 		return "", err
 	}
@@ -587,7 +585,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 	}
 	desc, err := w.Commit(n.Pin)
 	if err != nil {
-		var dm *cache.DigestMismatchError
+		var dm *store.DigestMismatchError
 		if errors.As(err, &dm) {
 			return "", &PinError{Node: n.ID, URL: url, Want: dm.Expected, Got: dm.Actual, Source: info.Source}
 		}
@@ -597,11 +595,11 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		n.Pin, n.PinFrom = desc.Digest, "fetched"
 	}
 	fr := FetchRecord{URL: url, Revision: info.Revision, Digest: desc.Digest, Size: desc.Size}
-	if err := putFetchRecord(o.Store, fr); err != nil {
+	if err := putFetchRecord(ctx, o.Store, fr); err != nil {
 		return "", err
 	}
 	n.FetchInfo = &fr
-	path, _, err := o.Store.VerifiedPath(desc.Digest)
+	path, _, err := verifiedPath(o.Store, desc.Digest)
 	return path, err
 }
 
@@ -634,14 +632,14 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 		return err
 	}
 	defer tmp.abort() // a no-op after the commit; cleans up on failure
-	bw, err := o.Store.NewWriter()
+	bw, err := store.NewWriter(ctx, o.Store)
 	if err != nil {
 		return err
 	}
 	defer bw.Abort()
 	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize,
 		Emit: func(arrow.RecordBatch) error { return ctx.Err() }}
-	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
+	if err := trk.check(ctx, n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	desc, err := bw.Commit("")
@@ -651,13 +649,13 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err := tmp.commit(); err != nil {
 		return err
 	}
-	o.Store.StampFile(dst, desc.Digest)
+	stampFile(o.Store, dst, desc.Digest)
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
 		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
 	}
-	if err := o.Store.PutKey(n.Key, m.encode()); err != nil {
+	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
 	n.Manifest = m
@@ -666,22 +664,22 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 
 // ensureOutput makes the project's output file match the stored one,
 // copying it from the store when it is missing or differs.
-func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
+func (p *Plan) ensureOutput(ctx context.Context, n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	cleanStaleOutputTemps(o.OutputDir, sink.Path())
 	// Only a regular file is read to compare: a FIFO would block and a
 	// link could lead anywhere. Anything else is replaced, or refused by
 	// commit.
 	if isRegular(dst) {
-		if o.Store.FileMatches(dst, m.Blob) {
+		if fileMatches(o.Store, dst, m.Blob) {
 			return false, nil
 		}
 		if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
-			o.Store.StampFile(dst, m.Blob)
+			stampFile(o.Store, dst, m.Blob)
 			return false, nil
 		}
 	}
-	src, err := o.Store.Open(m.Blob)
+	src, err := o.Store.Fetch(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size})
 	if err != nil {
 		return false, err
 	}
@@ -697,27 +695,28 @@ func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions)
 	if err := tmp.commit(); err != nil {
 		return false, err
 	}
-	o.Store.StampFile(dst, m.Blob)
+	stampFile(o.Store, dst, m.Blob)
 	return true, nil
 }
 
 // copyEntry copies n's manifest and blob from one store to another,
 // verifying the blob on the way.
-func copyEntry(from, to *cache.Store, n *Node) (*Manifest, error) {
+func copyEntry(ctx context.Context, from, to store.Store, n *Node) (*Manifest, error) {
 	key := n.Key
-	m, ok := nodeManifest(from, n)
+	m, ok := nodeManifestCtx(ctx, from, n)
 	if !ok {
-		return nil, cache.ErrNotFound
+		return nil, store.ErrNotFound
 	}
-	r, err := from.Open(m.Blob)
+	desc := store.Descriptor{Digest: m.Blob, Size: m.Size}
+	r, err := from.Fetch(ctx, desc)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	if _, err := to.Put(r, m.Blob); err != nil {
+	if _, err := to.Push(ctx, desc, r); err != nil {
 		return nil, err
 	}
-	if err := to.PutKey(key, m.encode()); err != nil {
+	if err := to.PutManifest(ctx, key, m.encode()); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -727,15 +726,20 @@ func decodeManifest(b []byte, m *Manifest) error { return json.Unmarshal(b, m) }
 
 // storeMemo keeps op memo entries (LLM responses) in the store's key space,
 // under keys derived so they can never collide with node keys.
-type storeMemo struct{ s *cache.Store }
+type storeMemo struct {
+	ctx context.Context
+	s   store.Store
+}
 
 func memoKey(k digest.Digest) digest.Digest {
 	return digest.FromString("dsbuild-memo-v1\n" + string(k))
 }
 
 func (m storeMemo) Get(k digest.Digest) ([]byte, bool) {
-	b, err := m.s.GetKey(memoKey(k))
+	b, err := m.s.GetManifest(m.ctx, memoKey(k))
 	return b, err == nil
 }
 
-func (m storeMemo) Put(k digest.Digest, val []byte) error { return m.s.PutKey(memoKey(k), val) }
+func (m storeMemo) Put(k digest.Digest, val []byte) error {
+	return m.s.PutManifest(m.ctx, memoKey(k), val)
+}

@@ -37,7 +37,7 @@ filter "f" {
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rd, err := openArtifact(p.store, mem, in.Blob)
+	rd, err := openArtifact(context.Background(), p.store, mem, in.Blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ filter "f" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	w, err := newArtifactWriter(p.store, mem, rd.Schema(), artifactRows)
+	w, err := newArtifactWriter(context.Background(), p.store, mem, rd.Schema(), artifactRows)
 	if err != nil {
 		t.Fatal(err)
 	}

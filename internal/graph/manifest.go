@@ -1,19 +1,19 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
-
 	"fmt"
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // A manifest is used only for the key it was written for. The store binds
@@ -25,11 +25,11 @@ import (
 
 // readManifest reads the manifest filed under key, whether or not its blob
 // is still there (explain compares preimages of old keys).
-func readManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+func readManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
 	if key == "" {
 		return nil, false
 	}
-	b, err := s.GetKey(key)
+	b, err := s.GetManifest(ctx, key)
 	if err != nil {
 		return nil, false
 	}
@@ -45,18 +45,30 @@ func readManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
 
 // getManifest reads the manifest filed under key; anything unreadable, from
 // another version, written for another key, or pointing at a missing or
-// wrongly sized blob is a miss, never an error.
-func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	m, ok := readManifest(s, key)
-	if !ok || !s.Has(m.Blob, m.Size) {
+// wrongly sized blob is a miss. A store that cannot answer is a miss here
+// too: the node then runs, and its result is written to the same store,
+// where a real failure shows.
+func getManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
+	m, ok := readManifest(ctx, s, key)
+	if !ok {
+		return nil, false
+	}
+	if ok, err := s.Exists(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size}); err != nil || !ok {
 		return nil, false
 	}
 	return m, true
 }
 
+// Plan, show and explain read the store without a deadline of their own:
+// these wrappers are theirs; the executor passes its context.
+
 // getManifestAny reads a manifest even when its blob is gone (for explain).
-func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	return readManifest(s, key)
+func getManifestAny(s store.Store, key digest.Digest) (*Manifest, bool) {
+	return readManifest(context.Background(), s, key)
+}
+
+func nodeManifest(s store.Store, n *Node) (*Manifest, bool) {
+	return nodeManifestCtx(context.Background(), s, n)
 }
 
 func opName(n *Node) string { return fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version) }
@@ -76,12 +88,12 @@ func (n *Node) fits(m *Manifest) bool {
 	return n.wantSchema == nil || slices.Equal(n.wantSchema, m.Schema)
 }
 
-// nodeManifest is n's stored result, if there is one that fits it.
-func nodeManifest(s *cache.Store, n *Node) (*Manifest, bool) {
+// nodeManifestCtx is n's stored result, if there is one that fits it.
+func nodeManifestCtx(ctx context.Context, s store.Store, n *Node) (*Manifest, bool) {
 	if n.Key == "" {
 		return nil, false
 	}
-	m, ok := getManifest(s, n.Key)
+	m, ok := getManifest(ctx, s, n.Key)
 	if !ok || !n.fits(m) {
 		return nil, false
 	}
@@ -113,11 +125,11 @@ func fetchRecordKey(url string, pin digest.Digest) digest.Digest {
 	return digest.FromString(fetchRecordPreimage(url, pin))
 }
 
-func getFetchRecord(s *cache.Store, url string, pin digest.Digest) (*FetchRecord, bool) {
+func getFetchRecord(ctx context.Context, s store.Store, url string, pin digest.Digest) (*FetchRecord, bool) {
 	if pin == "" {
 		return nil, false
 	}
-	b, err := s.GetKey(fetchRecordKey(url, pin))
+	b, err := s.GetManifest(ctx, fetchRecordKey(url, pin))
 	if err != nil {
 		return nil, false
 	}
@@ -129,7 +141,7 @@ func getFetchRecord(s *cache.Store, url string, pin digest.Digest) (*FetchRecord
 	return &FetchRecord{URL: url, Revision: r.Revision, Digest: pin, Size: r.Size}, true
 }
 
-func putFetchRecord(s *cache.Store, fr FetchRecord) error {
+func putFetchRecord(ctx context.Context, s store.Store, fr FetchRecord) error {
 	b, err := json.MarshalIndent(storedFetchRecord{
 		Version: fetchRecordVersion, Preimage: fetchRecordPreimage(fr.URL, fr.Digest),
 		URL: fr.URL, Revision: fr.Revision, Digest: fr.Digest, Size: fr.Size,
@@ -137,7 +149,7 @@ func putFetchRecord(s *cache.Store, fr FetchRecord) error {
 	if err != nil {
 		return err
 	}
-	return s.PutKey(fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
+	return s.PutManifest(ctx, fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
 }
 
 // A decoder trusts the lengths written in an artifact: a blob holding other
@@ -146,16 +158,21 @@ func putFetchRecord(s *cache.Store, fr FetchRecord) error {
 // verified in full (its stamp, or a hash now, after which it is mapped)
 // before anything decodes it.
 
-func verifiedSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	if _, _, err := s.VerifiedPath(blob); err != nil {
-		return nil, err
-	}
-	return readSchema(s, mem, blob)
+func verifiedSchema(s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	return verifiedSchemaCtx(context.Background(), s, mem, blob)
 }
 
-func openVerifiedArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
-	if _, _, err := s.VerifiedPath(blob); err != nil {
+func verifiedSchemaCtx(ctx context.Context, s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	if err := ensureVerified(ctx, s, blob); err != nil {
 		return nil, err
 	}
-	return openArtifact(s, mem, blob)
+	return readSchema(ctx, s, mem, blob)
+}
+
+func openVerifiedArtifact(s store.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	ctx := context.Background()
+	if err := ensureVerified(ctx, s, blob); err != nil {
+		return nil, err
+	}
+	return openArtifact(ctx, s, mem, blob)
 }

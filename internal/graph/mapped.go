@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // Reading an input artifact through read calls copies every byte into
@@ -48,10 +49,10 @@ func (m *mappings) releaseAll() {
 }
 
 // openMapped opens a verified blob as a zero-copy record reader. It returns
-// cache.ErrUnverified when the blob must be read through the store's
+// store.ErrUnverified when the blob must be read through the store's
 // verifying reader instead.
-func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *mappings, done func(error)) (array.RecordReader, error) {
-	data, release, err := s.Map(blob)
+func openMapped(s store.Store, mem memory.Allocator, blob digest.Digest, maps *mappings, done func(error)) (array.RecordReader, error) {
+	data, release, err := mapBlob(s, blob)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +67,13 @@ func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *
 	mr.refs.Store(1)
 	rd, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
-		return nil, fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
+		return nil, fmt.Errorf("artifact %s: %w: %v", blob, store.ErrCorrupt, err)
 	}
 	end := func(err error) error {
 		if err != nil {
 			// The bytes were verified when stamped: undecodable now means
 			// they rotted since, which makes the input lost, not the op wrong.
-			return fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
+			return fmt.Errorf("artifact %s: %w: %v", blob, store.ErrCorrupt, err)
 		}
 		return nil
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // A tree fetch stores every matched file as a blob and, as one more blob,
@@ -120,7 +120,7 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 	if n.Pin != "" {
 		if paths, names, size, ok := storedTree(o.Store, n.Pin); ok {
 			fr := FetchRecord{URL: url, Digest: n.Pin, Size: size}
-			if err := putFetchRecord(o.Store, fr); err != nil {
+			if err := putFetchRecord(ctx, o.Store, fr); err != nil {
 				return nil, nil, err
 			}
 			n.FetchInfo = &fr
@@ -157,7 +157,7 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 			return nil, nil, fmt.Errorf("%s: its files have more than %d bytes, %w of %s (set --max-fetch-size or DSBUILD_MAX_FETCH_SIZE to raise it)",
 				url, maxSize, fetch.ErrTooLarge, fetch.FormatSize(maxSize))
 		}
-		desc, err := o.Store.Put(f, "")
+		desc, err := o.Store.Push(ctx, store.Descriptor{Size: -1}, f)
 		f.Close()
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", rel, err)
@@ -172,7 +172,7 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 	if n.Pin != "" && got != n.Pin {
 		return nil, nil, &PinError{Node: n.ID, URL: url, Want: n.Pin, Got: got, Source: "file:" + dir}
 	}
-	if _, err := o.Store.Put(bytes.NewReader(listing), got); err != nil {
+	if _, err := o.Store.Push(ctx, store.Descriptor{Digest: got, Size: int64(len(listing))}, bytes.NewReader(listing)); err != nil {
 		return nil, nil, err
 	}
 	if n.Pin == "" {
@@ -183,7 +183,7 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 		return nil, nil, fmt.Errorf("%s: tree vanished from the store while it was fetched", url)
 	}
 	fr := FetchRecord{URL: url, Digest: got, Size: size}
-	if err := putFetchRecord(o.Store, fr); err != nil {
+	if err := putFetchRecord(ctx, o.Store, fr); err != nil {
 		return nil, nil, err
 	}
 	n.FetchInfo = &fr
@@ -193,7 +193,7 @@ func (p *Plan) fetchTree(ctx context.Context, n *Node, src ops.TreeSource, o *Ex
 // storedTree resolves a pinned tree from the store alone. The listing and
 // every file are verified (stamp or hash) before their paths are handed to
 // a decoder; one that is missing or corrupt makes the whole tree a miss.
-func storedTree(s *cache.Store, pin digest.Digest) (paths, names []string, size int64, ok bool) {
+func storedTree(s store.Store, pin digest.Digest) (paths, names []string, size int64, ok bool) {
 	b, ok := storedListing(s, pin)
 	if !ok {
 		return nil, nil, 0, false
@@ -203,7 +203,7 @@ func storedTree(s *cache.Store, pin digest.Digest) (paths, names []string, size 
 		return nil, nil, 0, false
 	}
 	for _, e := range entries {
-		path, n, err := s.VerifiedPath(e.digest)
+		path, n, err := verifiedPath(s, e.digest)
 		if err != nil {
 			return nil, nil, 0, false
 		}
