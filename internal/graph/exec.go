@@ -21,6 +21,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
@@ -96,6 +97,8 @@ type ExecOptions struct {
 	// Reuse, when set, is consulted for nondeterministic nodes: their pinned
 	// output is copied from it instead of re-running them (verify).
 	Reuse store.Store
+	// Runner runs each node; nil runs them in this process (InProcess).
+	Runner Runner
 }
 
 // Execute runs every node that is not cached, in parallel up to Jobs, each
@@ -106,30 +109,16 @@ type ExecOptions struct {
 // An input artifact found corrupt or missing while a node reads it is a
 // cache miss, not a failure: its producer runs again, then the node (once).
 func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
-	if o.Jobs <= 0 {
-		o.Jobs = 1
-	}
-	if o.Mem == nil {
-		o.Mem = memory.DefaultAllocator
-	}
-	if o.Events == nil {
-		o.Events = noEvents{}
-	}
-	if o.OutputDir == "" {
-		o.OutputDir = p.ProjectDir
-	}
-	if o.BatchSize <= 0 {
-		// Decoders build batches of this many rows; it changes no digest.
-		o.BatchSize = arrowio.DefaultBatchSize
-	}
-	if o.Fetcher == nil {
-		o.Fetcher = &fetch.Fetcher{}
-	}
+	o.fill(p)
 	// Temp files of writers killed earlier (kill -9) are owned by nobody:
 	// clear them. A failure here costs only disk space.
 	cleanIngest(o.Store)
 	if err := p.refreshLocal(o.Store); err != nil {
 		return err
+	}
+	runner := o.Runner
+	if runner == nil {
+		runner = InProcess(p, o)
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -137,6 +126,7 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 
 	type done struct {
 		n   *Node
+		res *Result
 		err error
 	}
 	results := make(chan done, len(p.Nodes))
@@ -162,13 +152,18 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 		workers.Go(func() {
 			start := time.Now()
 			o.Events.Start(n)
-			err := p.runNodeSafe(ctx, n, in, &o)
+			res, err := runner.Run(ctx, n, in)
 			var lost *inputLostError
 			if err != nil && ctx.Err() == nil && !errors.As(err, &lost) {
 				err = nodeError(n, err)
 			}
+			if err == nil {
+				// Visible to Events.Done; the scheduler reads it only after
+				// the result arrives.
+				res.apply(n)
+			}
 			o.Events.Done(n, time.Since(start), err)
-			results <- done{n, err}
+			results <- done{n, res, err}
 		})
 	}
 	for _, n := range p.Nodes {
@@ -335,38 +330,113 @@ func (t *inputTracker) check(ctx context.Context, runErr error, n *Node, in []*M
 	return nil
 }
 
-// runNodeSafe turns an op's panic into the node's error: the pool would
-// re-raise it only at Wait, after the scheduler had waited forever for the
-// node's result.
-func (p *Plan) runNodeSafe(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error (panic): %v\n%s", r, debug.Stack())
-		}
-	}()
-	return p.runNode(ctx, n, in, o)
+// Runner runs one node: given the manifests of its inputs (in the order of
+// n.Deps), it returns the node's result, from the store or by running its
+// op. It never assigns the result into the node (the scheduler does), so a
+// runner elsewhere (a batch-scheduler job) can be another implementation.
+// Run is called from several goroutines at once, for different nodes.
+//
+// A runner may learn a node's pin and key on the way (an unpinned fetch
+// measures its digest; nodes below it then get their keys): those it sets
+// on the node, as the plan does.
+type Runner interface {
+	Run(ctx context.Context, n *Node, in []*Manifest) (*Result, error)
 }
 
-func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) error {
+// Result is what running (or finding) one node gives.
+type Result struct {
+	Manifest *Manifest
+	// Cached: found in the store, not run. Restored: an output file was
+	// copied back from the store.
+	Cached, Restored bool
+	// Fetch is what the lock records about a fetched input.
+	Fetch *FetchRecord
+}
+
+func (r *Result) apply(n *Node) {
+	n.Manifest, n.Cached, n.Restored = r.Manifest, r.Cached, r.Restored
+	if r.Fetch != nil {
+		n.FetchInfo = r.Fetch
+	}
+}
+
+// fill sets the defaults of the options left zero.
+func (o *ExecOptions) fill(p *Plan) {
+	if o.Jobs <= 0 {
+		o.Jobs = 1
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Events == nil {
+		o.Events = noEvents{}
+	}
+	if o.OutputDir == "" {
+		o.OutputDir = p.ProjectDir
+	}
+	if o.BatchSize <= 0 {
+		// Decoders build batches of this many rows; it changes no digest.
+		o.BatchSize = arrowio.DefaultBatchSize
+	}
+	if o.Fetcher == nil {
+		o.Fetcher = &fetch.Fetcher{}
+	}
+}
+
+// InProcess is the runner that runs ops in this process, with the store,
+// fetcher and allocator of o. Its parallelism budget is o.Jobs: each node
+// holds one share while it runs, and the batch workers of its op and of
+// its artifact writer take the shares no node is using (ops.Budget).
+func InProcess(p *Plan, o ExecOptions) Runner {
+	o.fill(p)
+	return &inProcess{p: p, o: &o, budget: ops.NewBudget(o.Jobs)}
+}
+
+type inProcess struct {
+	p      *Plan
+	o      *ExecOptions
+	budget *ops.Budget
+}
+
+// Run turns an op's panic into the node's error: the pool would re-raise it
+// only at Wait, after the scheduler had waited forever for the node's
+// result.
+func (r *inProcess) Run(ctx context.Context, n *Node, in []*Manifest) (res *Result, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			res, err = nil, fmt.Errorf("internal error (panic): %v\n%s", rec, debug.Stack())
+		}
+	}()
+	if err := r.budget.Acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer r.budget.Release()
+	res = &Result{}
+	if err := r.p.runNode(ctx, n, in, r.o, r.budget, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions, budget *ops.Budget, res *Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n.Cached, n.Restored = false, false
 	if n.Key == "" {
 		// Downstream of an unpinned fetch: its inputs' keys are known now.
 		p.computeKey(n, o.DebugKeys)
 	}
-	if n.Key != "" && p.tryCached(ctx, n, o) {
+	if n.Key != "" && p.tryCached(ctx, n, o, res) {
 		return nil
 	}
 	var raw, rawNames []string
 	if src, ok := n.Op.(ops.Source); ok {
 		var err error
 		if tree, ok := src.(ops.TreeSource); ok {
-			raw, rawNames, err = p.fetchTree(ctx, n, tree, o)
+			raw, rawNames, err = p.fetchTree(ctx, n, tree, o, res)
 		} else {
 			var path string
-			path, err = p.fetchRaw(ctx, n, src, o)
+			path, err = p.fetchRaw(ctx, n, src, o, res)
 			raw = []string{path}
 		}
 		if err != nil {
@@ -374,7 +444,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if n.Key == "" {
 			p.computeKey(n, o.DebugKeys)
-			if p.tryCached(ctx, n, o) {
+			if p.tryCached(ctx, n, o, res) {
 				return nil
 			}
 		}
@@ -387,11 +457,11 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	var schemas []*arrow.Schema
 	// Registered before the artifact writer's Abort, so it runs after it:
 	// the writer may hold slices of mapped input until it is done.
-	var maps mappings
-	defer maps.releaseAll()
+	var maps artifact.Mappings
+	defer maps.ReleaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
-		s, err := verifiedSchemaCtx(ctx, o.Store, o.Mem, blob)
+		s, err := artifact.VerifiedSchema(ctx, o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
 			if lostBlob(err) {
@@ -409,9 +479,9 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			trk.opened[i]++
 			trk.mu.Unlock()
 			notify := func(err error) { trk.report(i, err) }
-			rd, err := openMapped(o.Store, o.Mem, blob, &maps, notify)
+			rd, err := artifact.OpenMapped(o.Store, o.Mem, blob, &maps, notify)
 			if errors.Is(err, store.ErrUnverified) {
-				rd, err = openArtifactNotify(ctx, o.Store, o.Mem, blob, notify)
+				rd, err = artifact.OpenNotify(ctx, o.Store, o.Mem, blob, notify)
 			}
 			if err != nil {
 				trk.report(i, err)
@@ -424,10 +494,10 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
 	}
 	if sink, ok := n.Op.(ops.Sink); ok {
-		return p.runSink(ctx, n, sink, inputs, in, trk, o)
+		return p.runSink(ctx, n, sink, inputs, in, trk, o, budget, res)
 	}
 
-	var aw *artifactWriter
+	var aw *artifact.Writer
 	var rows atomic.Int64
 	defer func() {
 		if aw != nil {
@@ -439,7 +509,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return nil
 		}
 		var err error
-		aw, err = newArtifactWriter(ctx, o.Store, o.Mem, s, artifactRows)
+		aw, err = artifact.NewWriter(ctx, o.Store, o.Mem, s, artifact.Rows, budget)
 		return err
 	}
 	if outSchema != nil {
@@ -454,6 +524,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		RawNames:  rawNames,
 		BatchSize: o.BatchSize,
 		Memo:      storeMemo{ctx, o.Store},
+		Budget:    budget,
 		Logf: func(format string, args ...any) {
 			if l, ok := o.Events.(interface{ Logf(string, ...any) }); ok {
 				l.Logf("%s: "+format, append([]any{n.ID}, args...)...)
@@ -498,7 +569,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: MediaTypeArrowStream,
-		Rows: nrows, Schema: ops.SchemaFields(aw.schema), Logical: logical,
+		Rows: nrows, Schema: ops.SchemaFields(aw.Schema()), Logical: logical,
 	}
 	if nd, ok := n.Op.(ops.Nondeterministic); ok && nd.Nondeterministic() {
 		m.Nondeterministic = true
@@ -506,12 +577,12 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
-	n.Manifest = m
+	res.Manifest = m
 	return nil
 }
 
 // tryCached uses the stored result for n's key, if there is a usable one.
-func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions) bool {
+func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions, res *Result) bool {
 	if m, ok := nodeManifestCtx(ctx, o.Store, n); ok {
 		if _, ok := n.Op.(ops.Source); ok {
 			// What the lock says of the input comes with the result, or
@@ -520,7 +591,7 @@ func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions) bool {
 			if fr == nil {
 				return false
 			}
-			n.FetchInfo = fr
+			res.Fetch = fr
 		}
 		if sink, ok := n.Op.(ops.Sink); ok {
 			restored, err := p.ensureOutput(ctx, n, sink, m, o)
@@ -528,14 +599,14 @@ func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions) bool {
 				// The stored copy of the file is unusable: write it again.
 				return false
 			}
-			n.Restored = restored
+			res.Restored = restored
 		}
-		n.Manifest, n.Cached = m, true
+		res.Manifest, res.Cached = m, true
 		return true
 	}
 	if _, nd := n.Op.(ops.Nondeterministic); nd && o.Reuse != nil {
 		if m, err := copyEntry(ctx, o.Reuse, o.Store, n); err == nil {
-			n.Manifest, n.Cached = m, true
+			res.Manifest, res.Cached = m, true
 			return true
 		}
 	}
@@ -546,12 +617,12 @@ func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions) bool {
 // against the pin, and returns their path there. Bytes already in the store
 // are used only once verified (their stamp, or a hash now) and together
 // with their fetch record; anything else is fetched again.
-func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions) (string, error) {
+func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions, res *Result) (string, error) {
 	url := src.URLs()[0]
 	if n.Pin != "" {
 		if fr, ok := getFetchRecord(ctx, o.Store, url, n.Pin); ok {
 			if path, size, err := verifiedPath(o.Store, n.Pin); err == nil && size == fr.Size {
-				n.FetchInfo = fr
+				res.Fetch = fr
 				return path, nil
 			}
 		}
@@ -568,7 +639,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 						fr.Revision = lf.Revision
 					}
 				}
-				n.FetchInfo = &fr
+				res.Fetch = &fr
 				return path, nil
 			}
 		}
@@ -598,7 +669,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 	if err := putFetchRecord(ctx, o.Store, fr); err != nil {
 		return "", err
 	}
-	n.FetchInfo = &fr
+	res.Fetch = &fr
 	path, _, err := verifiedPath(o.Store, desc.Digest)
 	return path, err
 }
@@ -623,7 +694,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // runSink writes an output file: into a temporary file beside its final
 // path and into the store in the same pass, then renames it into place, so a
 // killed build never leaves a half-written output.
-func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions) error {
+func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions, budget *ops.Budget, res *Result) error {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	// The temp file and the rename stay inside the output directory
 	// whatever links appear there (see outFile).
@@ -637,7 +708,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 		return err
 	}
 	defer bw.Abort()
-	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize,
+	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize, Budget: budget,
 		Emit: func(arrow.RecordBatch) error { return ctx.Err() }}
 	if err := trk.check(ctx, n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
@@ -658,7 +729,7 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
-	n.Manifest = m
+	res.Manifest = m
 	return nil
 }
 

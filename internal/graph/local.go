@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
 	"github.com/dsbuild/dsbuild/internal/store"
 )
@@ -98,7 +98,7 @@ func stampedDigest(s store.Store, path string, want digest.Digest) (digest.Diges
 // only files changed since the locked listing was stored.
 func (p *Plan) treeDigest(s store.Store, n *Node, src ops.TreeSource) (digest.Digest, error) {
 	dir, pattern := src.Tree()
-	rels, err := listTree(dir, pattern)
+	rels, err := fetch.ListTree(dir, pattern)
 	if err != nil {
 		return "", err
 	}
@@ -108,23 +108,22 @@ func (p *Plan) treeDigest(s store.Store, n *Node, src ops.TreeSource) (digest.Di
 	old := map[string]digest.Digest{}
 	if s != nil && n.Pin != "" {
 		if b, ok := storedListing(s, n.Pin); ok {
-			if es, err := parseListing(b); err == nil {
+			if es, err := fetch.ParseListing(b); err == nil {
 				for _, e := range es {
-					old[e.rel] = e.digest
+					old[e.Rel] = e.Digest
 				}
 			}
 		}
 	}
-	entries := make([]treeEntry, len(rels))
+	entries := make([]fetch.TreeEntry, len(rels))
 	for i, rel := range rels {
 		d, err := stampedDigest(s, filepath.Join(dir, filepath.FromSlash(rel)), old[rel])
 		if err != nil {
 			return "", err
 		}
-		entries[i] = treeEntry{rel, d}
+		entries[i] = fetch.TreeEntry{Rel: rel, Digest: d}
 	}
-	sum := sha256.Sum256(renderListing(entries))
-	return digest.NewDigestFromBytes(digest.SHA256, sum[:]), nil
+	return fetch.ListingDigest(entries), nil
 }
 
 // storedListing reads a tree listing blob, verified.

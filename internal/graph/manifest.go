@@ -12,9 +12,44 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/ops"
 	"github.com/dsbuild/dsbuild/internal/store"
 )
+
+// MediaTypeArrowStream is the media type of every node artifact.
+const MediaTypeArrowStream = artifact.MediaType
+
+// artifactFormat names the artifact encoding in every key (artifact.Format).
+var artifactFormat = artifact.Format
+
+// manifestVersion is bumped when the manifest's meaning changes; older
+// manifests then read as misses.
+const manifestVersion = 2
+
+// Manifest is what a node key maps to in the store.
+type Manifest struct {
+	Version   int           `json:"version"`
+	Op        string        `json:"op"`
+	Preimage  Preimage      `json:"preimage"`
+	Blob      digest.Digest `json:"blob"`
+	Size      int64         `json:"size"`
+	MediaType string        `json:"mediaType"`
+	Rows      int64         `json:"rows"`
+	Schema    []string      `json:"schema"`
+	Logical   digest.Digest `json:"logical"`
+	// Nondeterministic marks outputs that cannot be reproduced by re-running
+	// the op (an LLM backend); verify checks them from the store instead.
+	Nondeterministic bool `json:"nondeterministic,omitempty"`
+}
+
+func (m *Manifest) encode() []byte {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		panic(err) // plain struct of strings and numbers
+	}
+	return append(b, '\n')
+}
 
 // A manifest is used only for the key it was written for. The store binds
 // a key file's bytes to its key (a copied or damaged file is a miss there);
@@ -152,27 +187,10 @@ func putFetchRecord(ctx context.Context, s store.Store, fr FetchRecord) error {
 	return s.PutManifest(ctx, fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
 }
 
-// A decoder trusts the lengths written in an artifact: a blob holding other
-// bytes (a damaged or swapped file) can make it allocate gigabytes before
-// the verifying reader reaches the end and notices. So an artifact is
-// verified in full (its stamp, or a hash now, after which it is mapped)
-// before anything decodes it.
-
 func verifiedSchema(s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	return verifiedSchemaCtx(context.Background(), s, mem, blob)
-}
-
-func verifiedSchemaCtx(ctx context.Context, s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	if err := ensureVerified(ctx, s, blob); err != nil {
-		return nil, err
-	}
-	return readSchema(ctx, s, mem, blob)
+	return artifact.VerifiedSchema(context.Background(), s, mem, blob)
 }
 
 func openVerifiedArtifact(s store.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
-	ctx := context.Background()
-	if err := ensureVerified(ctx, s, blob); err != nil {
-		return nil, err
-	}
-	return openArtifact(ctx, s, mem, blob)
+	return artifact.OpenVerified(context.Background(), s, mem, blob)
 }

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/opencontainers/go-digest"
 
@@ -25,28 +24,8 @@ func verifiedPath(s store.Store, d digest.Digest) (string, int64, error) {
 	return "", 0, fmt.Errorf("store %T gives no file paths: %w", s, store.ErrUnsupported)
 }
 
-// verifyBlob re-hashes blob d in full.
 func verifyBlob(ctx context.Context, s store.Store, d digest.Digest) error {
-	if v, ok := s.(store.Verifier); ok {
-		return v.Verify(d)
-	}
-	rc, err := s.Fetch(ctx, store.Descriptor{Digest: d, Size: -1})
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, rc)
-	return err
-}
-
-// ensureVerified makes sure blob d matches its digest before a decoder
-// trusts the lengths written in it.
-func ensureVerified(ctx context.Context, s store.Store, d digest.Digest) error {
-	if pv, ok := s.(store.PathVerifier); ok {
-		_, _, err := pv.VerifiedPath(d)
-		return err
-	}
-	return verifyBlob(ctx, s, d)
+	return store.Verify(ctx, s, d)
 }
 
 func fileMatches(s store.Store, path string, d digest.Digest) bool {
@@ -79,13 +58,4 @@ func cleanIngest(s store.Store) {
 	if c, ok := s.(store.IngestCleaner); ok {
 		_ = c.CleanIngest()
 	}
-}
-
-// mapBlob maps a verified blob, or returns store.ErrUnverified when it must
-// be read through Fetch.
-func mapBlob(s store.Store, d digest.Digest) ([]byte, func() error, error) {
-	if m, ok := s.(store.Mapper); ok {
-		return m.Map(d)
-	}
-	return nil, nil, store.ErrUnverified
 }

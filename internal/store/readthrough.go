@@ -169,14 +169,5 @@ func (r ReadThrough) DeleteKey(key digest.Digest) error {
 
 // Verify re-hashes Local's copy.
 func (r ReadThrough) Verify(d digest.Digest) error {
-	if x, ok := r.Local.(Verifier); ok {
-		return x.Verify(d)
-	}
-	rc, err := r.Local.Fetch(context.Background(), Descriptor{Digest: d, Size: -1})
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	_, err = io.Copy(io.Discard, rc)
-	return err
+	return Verify(context.Background(), r.Local, d)
 }

@@ -169,3 +169,29 @@ type Ingester interface {
 func IsMiss(err error) bool {
 	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt)
 }
+
+// Verify re-hashes blob d in full: with the store's own Verifier, else by
+// reading it to its end through Fetch (whose reader verifies).
+func Verify(ctx context.Context, s Store, d digest.Digest) error {
+	if v, ok := s.(Verifier); ok {
+		return v.Verify(d)
+	}
+	rc, err := s.Fetch(ctx, Descriptor{Digest: d, Size: -1})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}
+
+// EnsureVerified makes sure blob d matches its digest before a decoder
+// trusts the lengths written in it: a PathVerifier's stamp or hash, else a
+// full read.
+func EnsureVerified(ctx context.Context, s Store, d digest.Digest) error {
+	if pv, ok := s.(PathVerifier); ok {
+		_, _, err := pv.VerifiedPath(d)
+		return err
+	}
+	return Verify(ctx, s, d)
+}

@@ -1,4 +1,4 @@
-package graph
+package artifact
 
 import (
 	"encoding/binary"
@@ -23,23 +23,23 @@ import (
 // pages costs more than the data work itself. A verified blob is instead
 // mapped and decoded in place: the arrays of each batch are slices of the
 // mapping. The mapping must outlive every array that points into it, so it
-// is released only when the node that opened it has finished (mappings).
+// is released only when the node that opened it has finished (Mappings).
 
-// mappings holds the mappings a running node opened.
-type mappings struct {
+// Mappings holds the Mappings a running node opened.
+type Mappings struct {
 	mu       sync.Mutex
 	releases []func() error
 }
 
-func (m *mappings) add(release func() error) {
+func (m *Mappings) add(release func() error) {
 	m.mu.Lock()
 	m.releases = append(m.releases, release)
 	m.mu.Unlock()
 }
 
-// releaseAll runs after the node's output is committed or aborted, when
+// ReleaseAll runs after the node's output is committed or aborted, when
 // nothing can reference the mapped bytes any more.
-func (m *mappings) releaseAll() {
+func (m *Mappings) ReleaseAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.releases {
@@ -48,10 +48,10 @@ func (m *mappings) releaseAll() {
 	m.releases = nil
 }
 
-// openMapped opens a verified blob as a zero-copy record reader. It returns
+// OpenMapped opens a verified blob as a zero-copy record reader. It returns
 // store.ErrUnverified when the blob must be read through the store's
 // verifying reader instead.
-func openMapped(s store.Store, mem memory.Allocator, blob digest.Digest, maps *mappings, done func(error)) (array.RecordReader, error) {
+func OpenMapped(s store.Store, mem memory.Allocator, blob digest.Digest, maps *Mappings, done func(error)) (array.RecordReader, error) {
 	data, release, err := mapBlob(s, blob)
 	if err != nil {
 		return nil, err
@@ -237,4 +237,13 @@ func (r *sliceMessageReader) Release() {
 		r.msg.Release()
 		r.msg = nil
 	}
+}
+
+// mapBlob maps a verified blob, or returns store.ErrUnverified when it must
+// be read through Fetch (a store that cannot map).
+func mapBlob(s store.Store, d digest.Digest) ([]byte, func() error, error) {
+	if m, ok := s.(store.Mapper); ok {
+		return m.Map(d)
+	}
+	return nil, nil, store.ErrUnverified
 }
