@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 )
 
 const (
@@ -208,21 +210,12 @@ func (w *Writer) finish(dst string) error {
 			return err
 		}
 	}
-	if err := w.f.Chmod(blobMode); err != nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
-		return err
-	}
 	// rename is atomic, and a racing writer's identical content replacing
 	// ours (or ours replacing theirs) is harmless: readers hold whole inodes.
 	// A link or special file at dst is replaced, never followed.
-	f := w.f
+	t := atomicfile.Adopt(atomicfile.OS, w.f, w.name)
 	w.f = nil
-	if err := renameOpen(f, w.name, dst); err != nil {
-		return err
-	}
-	return syncDir(w.s.blobs)
+	return t.Commit(dst, atomicfile.Options{Mode: blobMode, Sync: true, Point: "blob"})
 }
 
 // Abort discards the blob. It is idempotent and a no-op after Commit.
