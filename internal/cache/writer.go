@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/atomicfile"
+	"github.com/dsbuild/dsbuild/internal/faultpoint"
 )
 
 const (
@@ -89,6 +90,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	if w.state != writing {
 		return 0, fmt.Errorf("cache: write to %s: writer already %s", w.name, w.state)
+	}
+	if w.off > 0 {
+		// Some bytes are in the temp file, more are coming.
+		faultpoint.Hit("blob-partial")
 	}
 	written := 0
 	for len(p) > 0 {
