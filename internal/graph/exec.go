@@ -379,7 +379,8 @@ func (o *ExecOptions) fill(p *Plan) {
 		o.BatchSize = arrowio.DefaultBatchSize
 	}
 	if o.Fetcher == nil {
-		o.Fetcher = &fetch.Fetcher{}
+		// Relative local paths are the recipe's, as the loader read them.
+		o.Fetcher = &fetch.Fetcher{BaseDir: p.Recipe.Dir}
 	}
 }
 
