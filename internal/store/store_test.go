@@ -280,3 +280,88 @@ func TestFetchCancelled(t *testing.T) {
 		t.Fatalf("GetManifest with a cancelled context = %v", err)
 	}
 }
+
+// ReadThrough's local-only capabilities are Local's, after copying in what
+// they need from Remote; a Local without them says so.
+func TestReadThroughExtras(t *testing.T) {
+	ctx := context.Background()
+	local, remote := openCache(t), openCache(t)
+	data := []byte("mapped after a read through")
+	desc, err := remote.Push(ctx, store.Descriptor{Size: -1}, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := store.ReadThrough{Local: local, Remote: remote}
+	b, release, err := rt.Map(desc.Digest)
+	if err != nil || !bytes.Equal(b, data) {
+		t.Fatalf("Map through = %q, %v", b, err)
+	}
+	release()
+	if err := rt.Verify(desc.Digest); err != nil {
+		t.Errorf("Verify of the copy: %v", err)
+	}
+
+	w, err := rt.NewBlobWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("written locally"))
+	wd, err := w.Commit("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := local.Exists(ctx, wd); !ok {
+		t.Error("a blob written through ReadThrough is not in Local")
+	}
+	if ok, _ := remote.Exists(ctx, wd); ok {
+		t.Error("a blob written through ReadThrough went to Remote")
+	}
+
+	file := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(file, []byte("x"), 0o644)
+	rt.StampFile(file, digest.FromString("x"))
+	_ = rt.FileMatches(file, digest.FromString("x")) // racily clean or not: only must not fail
+	if err := rt.CleanIngest(); err != nil {
+		t.Errorf("CleanIngest: %v", err)
+	}
+	if err := rt.Delete(desc.Digest); err != nil {
+		t.Errorf("Delete: %v", err)
+	}
+	if ok, _ := remote.Exists(ctx, desc); !ok {
+		t.Error("Delete through ReadThrough removed Remote's copy")
+	}
+	if err := rt.DeleteKey(digest.FromString("k")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteKey of a missing key = %v, want ErrNotFound", err)
+	}
+
+	// A Local without the capabilities.
+	plain := store.ReadThrough{Local: newMem(), Remote: remote}
+	if _, _, err := plain.VerifiedPath(desc.Digest); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("VerifiedPath without paths = %v, want ErrUnsupported", err)
+	}
+	if _, _, err := plain.Map(desc.Digest); !errors.Is(err, store.ErrUnverified) {
+		t.Errorf("Map without mapping = %v, want ErrUnverified", err)
+	}
+	if err := plain.Delete(desc.Digest); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("Delete without Deleter = %v, want ErrUnsupported", err)
+	}
+	if err := plain.DeleteKey(desc.Digest); !errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("DeleteKey without Deleter = %v, want ErrUnsupported", err)
+	}
+	if plain.FileMatches(file, desc.Digest) {
+		t.Error("FileMatches without stamps = true")
+	}
+	plain.StampFile(file, desc.Digest)
+	if err := plain.CleanIngest(); err != nil {
+		t.Errorf("CleanIngest without a cleaner = %v", err)
+	}
+	if _, err := plain.Fetch(ctx, desc); err != nil {
+		t.Fatal(err) // copied into the in-memory Local
+	}
+	if err := plain.Verify(desc.Digest); err != nil {
+		t.Errorf("Verify by reading = %v", err)
+	}
+	if err := store.Verify(ctx, newMem(), desc.Digest); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Verify of a missing blob = %v, want ErrNotFound", err)
+	}
+}
