@@ -238,4 +238,3 @@ func TestSliceMessageReaderBounds(t *testing.T) {
 		})
 	}
 }
-
