@@ -427,8 +427,10 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		// Downstream of an unpinned fetch: its inputs' keys are known now.
 		p.computeKey(n, o.DebugKeys)
 	}
-	if n.Key != "" && p.tryCached(ctx, n, o, res) {
-		return nil
+	if n.Key != "" {
+		if ok, err := p.tryCached(ctx, n, o, res); ok || err != nil {
+			return err
+		}
 	}
 	var raw, rawNames []string
 	if src, ok := n.Op.(ops.Source); ok {
@@ -445,8 +447,8 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if n.Key == "" {
 			p.computeKey(n, o.DebugKeys)
-			if p.tryCached(ctx, n, o, res) {
-				return nil
+			if ok, err := p.tryCached(ctx, n, o, res); ok || err != nil {
+				return err
 			}
 		}
 	}
@@ -583,14 +585,19 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 }
 
 // tryCached uses the stored result for n's key, if there is a usable one.
-func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions, res *Result) bool {
-	if m, ok := nodeManifestCtx(ctx, o.Store, n); ok {
+// A store that cannot say whether there is one is an error.
+func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions, res *Result) (bool, error) {
+	m, err := nodeLookup(ctx, o.Store, n)
+	if err != nil {
+		return false, fmt.Errorf("looking up %s in the store: %w", n.ID, err)
+	}
+	if m != nil {
 		if _, ok := n.Op.(ops.Source); ok {
 			// What the lock says of the input comes with the result, or
 			// the node runs and measures it again.
 			fr := p.fetchRecordOf(o.Store, n)
 			if fr == nil {
-				return false
+				return false, nil
 			}
 			res.Fetch = fr
 		}
@@ -598,20 +605,20 @@ func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions, res *Resu
 			restored, err := p.ensureOutput(ctx, n, sink, m, o)
 			if err != nil {
 				// The stored copy of the file is unusable: write it again.
-				return false
+				return false, nil
 			}
 			res.Restored = restored
 		}
 		res.Manifest, res.Cached = m, true
-		return true
+		return true, nil
 	}
 	if _, nd := n.Op.(ops.Nondeterministic); nd && o.Reuse != nil {
 		if m, err := copyEntry(ctx, o.Reuse, o.Store, n); err == nil {
 			res.Manifest, res.Cached = m, true
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // fetchRaw makes sure the node's raw bytes are in the store, verified

@@ -58,40 +58,50 @@ func (m *Manifest) encode() []byte {
 // checks that the manifest fits it (nodeManifest): same op, the media type
 // its kind writes, and the output schema when Prepare has told it.
 
-// readManifest reads the manifest filed under key, whether or not its blob
-// is still there (explain compares preimages of old keys).
-func readManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
+// lookupManifest reads the manifest filed under key. Anything unreadable,
+// from another version, written for another key, or (with needBlob)
+// pointing at a missing or wrongly sized blob is a miss: (nil, nil). A
+// store that cannot answer is an error, never a miss: a store across a
+// network that is down must not make every node run again.
+func lookupManifest(ctx context.Context, s store.Store, key digest.Digest, needBlob bool) (*Manifest, error) {
 	if key == "" {
-		return nil, false
+		return nil, nil
 	}
 	b, err := s.GetManifest(ctx, key)
+	if store.IsMiss(err) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil || m.Version != manifestVersion || m.Blob.Validate() != nil {
-		return nil, false
+		return nil, nil
 	}
 	if m.Preimage.Key() != key || !strings.Contains(string(m.Preimage), "\nop "+m.Op+"\n") {
-		return nil, false
+		return nil, nil
 	}
-	return &m, true
+	if needBlob {
+		ok, err := s.Exists(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size})
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	return &m, nil
 }
 
-// getManifest reads the manifest filed under key; anything unreadable, from
-// another version, written for another key, or pointing at a missing or
-// wrongly sized blob is a miss. A store that cannot answer is a miss here
-// too: the node then runs, and its result is written to the same store,
-// where a real failure shows.
+// readManifest reads the manifest filed under key, whether or not its blob
+// is still there (explain compares preimages of old keys).
+func readManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
+	m, err := lookupManifest(ctx, s, key, false)
+	return m, err == nil && m != nil
+}
+
+// getManifest is the manifest filed under key whose blob is there; a store
+// that cannot answer reads as a miss here (plan and explain only show it).
 func getManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
-	m, ok := readManifest(ctx, s, key)
-	if !ok {
-		return nil, false
-	}
-	if ok, err := s.Exists(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size}); err != nil || !ok {
-		return nil, false
-	}
-	return m, true
+	m, err := lookupManifest(ctx, s, key, true)
+	return m, err == nil && m != nil
 }
 
 // Plan, show and explain read the store without a deadline of their own:
@@ -125,14 +135,21 @@ func (n *Node) fits(m *Manifest) bool {
 
 // nodeManifestCtx is n's stored result, if there is one that fits it.
 func nodeManifestCtx(ctx context.Context, s store.Store, n *Node) (*Manifest, bool) {
+	m, err := nodeLookup(ctx, s, n)
+	return m, err == nil && m != nil
+}
+
+// nodeLookup is n's stored result, nil if there is none that fits it, or
+// the error of a store that could not answer.
+func nodeLookup(ctx context.Context, s store.Store, n *Node) (*Manifest, error) {
 	if n.Key == "" {
-		return nil, false
+		return nil, nil
 	}
-	m, ok := getManifest(ctx, s, n.Key)
-	if !ok || !n.fits(m) {
-		return nil, false
+	m, err := lookupManifest(ctx, s, n.Key, true)
+	if err != nil || m == nil || !n.fits(m) {
+		return nil, err
 	}
-	return m, true
+	return m, nil
 }
 
 // A fetch record keeps what the lock says about a fetched input besides its

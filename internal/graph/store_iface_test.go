@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -85,4 +86,33 @@ func TestExecuteReadThrough(t *testing.T) {
 		t.Errorf("gen.a's blob in the local store: %v, %v", ok, err)
 	}
 	checkStore(t, local)
+}
+
+// downStore answers every Exists with an error, as a remote that cannot
+// be reached.
+type downStore struct {
+	store.Store
+	err error
+}
+
+func (d downStore) Exists(context.Context, store.Descriptor) (bool, error) { return false, d.err }
+
+// A store that cannot say whether a result is there fails the build,
+// naming the error; it never passes for a miss that runs the node again.
+func TestStoreErrorIsNotAMiss(t *testing.T) {
+	p := newProject(t, chainRecipe)
+	p.mustBuild(1)
+	down := errors.New("connection refused")
+	pl := p.load(nil)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	err := pl.Execute(context.Background(), ExecOptions{Store: downStore{p.store, down}, Mem: mem, Jobs: 1})
+	if !errors.Is(err, down) {
+		t.Errorf("Execute with the store down = %v, want an error wrapping %v", err, down)
+	}
+	for _, id := range []string{"gen.a", "gen.b"} {
+		if got := p.ops.Runs(id); got != 1 {
+			t.Errorf("%s ran %d times, want 1 (the store being down is no reason to rebuild)", id, got)
+		}
+	}
 }
