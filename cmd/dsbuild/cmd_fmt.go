@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -72,11 +73,18 @@ func runFmtCmd(ctx context.Context, g *globals, args []string) error {
 		if check {
 			continue
 		}
-		fi, err := os.Stat(f)
+		// Replaced atomically: a crash never leaves a recipe half written.
+		// A recipe that is a link is rewritten where it leads, as writing
+		// through it did, and stays a link.
+		target, err := filepath.EvalSymlinks(f)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(f, out, fi.Mode().Perm()); err != nil {
+		fi, err := os.Stat(target)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(atomicfile.OS, target, out, fi.Mode().Perm()); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,6 @@
-// Package cache owns dsbuild's local content-addressed store: immutable
+// Package cache owns dsbuild's local content-addressed store, the local
+// implementation of store.Store and of every optional capability there
+// (paths, mapping, stamps, ingest cleanup, streaming writers): immutable
 // blobs named by their sha256 digest under blobs/sha256/<hex>, small
 // manifests named by an action key under keys/sha256/<hex>, and the ingest/
 // directory where every write is staged before an atomic rename.
@@ -10,7 +12,7 @@
 // removed and reported as ErrCorrupt so that callers treat it as a miss.
 //
 // Every write streams into a uniquely named temp file in ingest/, hashing in
-// the same pass, then fsyncs and renames it into place. The writer holds an
+// the same pass, then fsyncs and renames it into place (atomicfile). The writer holds an
 // advisory lock on its temp file until then, so a process killed mid-write
 // leaves a file nobody holds, which CleanIngest removes; any number of
 // goroutines or processes may write the same entry concurrently.

@@ -4,6 +4,8 @@ package cache
 
 import (
 	"os"
+
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 )
 
 // openEntry opens a store entry for reading; one that is not a regular file
@@ -35,16 +37,8 @@ func openEntry(path string) (*os.File, os.FileInfo, error) {
 
 // Without advisory locks a temp file's owner cannot be told from a dead
 // writer's leftover: ingest/ is never cleaned automatically here.
-func lockExclusive(f *os.File) error { return nil }
+func lockExclusive(f *os.File) error { return atomicfile.Lock(f) }
 
-func tryLockExclusive(f *os.File) bool { return false }
+func tryLockExclusive(f *os.File) bool { return atomicfile.TryLock(f) }
 
-const canClean = false
-
-// renameOpen closes first: Windows cannot rename a file that is open.
-func renameOpen(f *os.File, from, to string) error {
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(from, to)
-}
+const canClean = atomicfile.CanLock

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 )
 
 // openEntry opens a store entry for reading without following a symbolic
@@ -47,38 +49,12 @@ func openEntry(path string) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-// lockExclusive takes an exclusive advisory lock on f, held until f is
-// closed (by this process or by its death): a temp file in ingest/ is locked
-// by its writer for its whole life, so a cleaner that can lock one knows
-// that no live process owns it.
-func lockExclusive(f *os.File) error {
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
+// Temp files in ingest/ are locked by their writers for their whole life
+// (atomicfile.Lock), so a cleaner that can lock one knows that no live
+// process owns it.
+func lockExclusive(f *os.File) error { return atomicfile.Lock(f) }
 
-// tryLockExclusive reports whether the lock was free and is now ours.
-func tryLockExclusive(f *os.File) bool {
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if !errors.Is(err, unix.EINTR) {
-			return err == nil
-		}
-	}
-}
+func tryLockExclusive(f *os.File) bool { return atomicfile.TryLock(f) }
 
 // canClean: with locks, ingest/ can be cleaned of dead writers' files.
-const canClean = true
-
-// renameOpen renames a temp file into place while it is still open, so
-// its writer's lock covers it until it has left ingest/.
-func renameOpen(f *os.File, from, to string) error {
-	err := os.Rename(from, to)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+const canClean = atomicfile.CanLock

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 )
 
 // MaxKeySize bounds what GetKey reads: manifests and memo entries are small,
@@ -97,7 +97,7 @@ func (s *Store) PutKey(k digest.Digest, b []byte) error {
 	data = append(data, keyTrailerPrefix...)
 	data = append(data, keySum(k, b)...)
 	data = append(data, '\n')
-	if err := s.writeEntry("key-*", data, p, true); err != nil {
+	if err := s.writeEntry("key-*", data, p, true, "key"); err != nil {
 		return fmt.Errorf("cache: put key %s: %w", k, err)
 	}
 	return nil
@@ -105,36 +105,17 @@ func (s *Store) PutKey(k digest.Digest, b []byte) error {
 
 // writeEntry writes data to a locked temp file in ingest/ and renames it to
 // dst (replacing whatever is there, a link included, without following it).
-func (s *Store) writeEntry(pattern string, data []byte, dst string, durable bool) error {
+// point names the write for fault injection.
+func (s *Store) writeEntry(pattern string, data []byte, dst string, durable bool, point string) error {
 	f, err := s.createIngest(pattern)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(keyMode)
+	t := atomicfile.Adopt(atomicfile.OS, f, f.Name())
+	if _, err := t.Write(data); err != nil {
+		return errors.Join(err, t.Abort())
 	}
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = renameOpen(f, tmp, dst)
-		f = nil
-	}
-	if err == nil && durable {
-		err = syncDir(filepath.Dir(dst))
-	}
-	if err != nil {
-		if f != nil {
-			f.Close()
-		}
-		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			err = errors.Join(err, rerr)
-		}
-		return err
-	}
-	return nil
+	return t.Commit(dst, atomicfile.Options{Mode: keyMode, Sync: durable, Point: point})
 }
 
 // DeleteKey removes key k. Deleting a missing key returns ErrNotFound.

@@ -83,7 +83,7 @@ func (s *Store) stamp(d digest.Digest, path string) {
 		return
 	}
 	s.hashed.Store(d, fileIdentity(fi))
-	_ = s.writeEntry("stamp-*", fileIdentity(fi), s.stampPath(d), false)
+	_ = s.writeEntry("stamp-*", fileIdentity(fi), s.stampPath(d), false, "")
 }
 
 // File stamps do for files outside the store (a build's outputs) what blob
@@ -124,5 +124,5 @@ func (s *Store) StampFile(path string, d digest.Digest) {
 	if os.MkdirAll(filepath.Dir(dst), dirMode) != nil {
 		return
 	}
-	_ = s.writeEntry("stamp-*", append([]byte(string(d)+" "), fileIdentity(fi)...), dst, false)
+	_ = s.writeEntry("stamp-*", append([]byte(string(d)+" "), fileIdentity(fi)...), dst, false, "")
 }

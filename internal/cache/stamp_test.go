@@ -23,10 +23,19 @@ func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stamp written in the same filesystem clock tick as the blob is
-	// racily clean and not trusted; one clock tick later, a verification
-	// stamps it for good.
-	time.Sleep(50 * time.Millisecond)
+	// racily clean and not trusted; a verification stamps it, and the stamp
+	// is then dated a tick after the blob's last change (as if the clock
+	// had moved on), whatever the filesystem's timestamp resolution.
+	// Another Store on the directory (another process) has only the stamp.
 	if err := s.Verify(desc.Digest); err != nil {
+		t.Fatal(err)
+	}
+	path, err := s.Path(desc.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle(t, s.stampPath(desc.Digest), path)
+	if s, err = Open(s.root); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := s.Open(desc.Digest)
@@ -53,10 +62,6 @@ func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
 	rc.Close()
 	s.AlwaysVerify = false
 
-	path, err := s.Path(desc.Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +73,7 @@ func TestStampSkipsRehashUntilTheFileChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	later(t, path)
 	rc, err = s.Open(desc.Digest)
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +98,8 @@ func TestFileStamp(t *testing.T) {
 	if s.FileMatches(path, d) {
 		t.Fatalf("FileMatches before any stamp = true")
 	}
-	time.Sleep(50 * time.Millisecond) // past the clock tick of the write: not racily clean
 	s.StampFile(path, d)
+	settle(t, s.fileStampPath(path), path) // not racily clean
 	if !s.FileMatches(path, d) {
 		t.Fatalf("FileMatches after stamping = false")
 	}
@@ -104,12 +110,47 @@ func TestFileStamp(t *testing.T) {
 	if err := os.WriteFile(path, []byte("HELLO"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	later(t, path)
 	if s.FileMatches(path, d) {
 		t.Errorf("FileMatches after the file changed = true")
 	}
 }
 
 func digestOf(b []byte) digest.Digest { return digest.FromBytes(b) }
+
+// Stamp tests never sleep for the clock to tick, so they hold on a
+// filesystem with 1-second timestamps as on one with nanoseconds: times
+// are set explicitly instead.
+
+// settle dates the stamp at stampPath two seconds after the last change of
+// the file it describes, as a stamp written once the clock had moved on.
+func settle(t *testing.T, stampPath, file string) {
+	t.Helper()
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := fi.ModTime()
+	if _, ctime := statExtra(fi); ctime != 0 {
+		changed = time.Unix(0, ctime)
+	}
+	when := changed.Add(2 * time.Second)
+	if err := os.Chtimes(stampPath, when, when); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// later dates the file's modification an hour ahead, as a change made
+// after the stamp: with 1-second timestamps a change within the same
+// second would otherwise leave the file's recorded identity as it was.
+// (Setting the time changes the ctime too, as any real change does.)
+func later(t *testing.T, file string) {
+	t.Helper()
+	when := time.Now().Add(time.Hour)
+	if err := os.Chtimes(file, when, when); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // A stamp taken in the same clock tick as the file's last change is not
 // trusted: on a filesystem with coarse timestamps a second write in that

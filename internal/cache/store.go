@@ -12,23 +12,27 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
+// The sentinel errors are the store package's, so that callers holding a
+// store.Store test them without knowing which store answered.
 var (
 	// ErrNotFound reports a blob or key that is not in the store.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = store.ErrNotFound
 	// ErrCorrupt reports an entry whose content does not match its name; the
 	// entry has been removed by the time the error is returned.
-	ErrCorrupt = errors.New("corrupt")
+	ErrCorrupt = store.ErrCorrupt
 	// ErrDigestMismatch reports a write whose content differs from the digest
 	// the caller expected; see DigestMismatchError.
-	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrDigestMismatch = store.ErrDigestMismatch
 	// ErrUnverified: the blob changed (or was never hashed) since it last
 	// matched its name, so it cannot be mapped; read it through Open.
-	ErrUnverified = errors.New("not verified since it last changed")
+	ErrUnverified = store.ErrUnverified
 	// ErrInvalidDigest reports a digest string that is malformed or not
 	// sha256. It is returned before any path is derived from the digest.
-	ErrInvalidDigest = errors.New("invalid digest")
+	ErrInvalidDigest = store.ErrInvalidDigest
 
 	// errNotRegular: a store entry is a link, FIFO, device or directory. The
 	// store only ever creates regular files, so it is never read.
@@ -38,22 +42,10 @@ var (
 // DigestMismatchError is returned, wrapping ErrDigestMismatch, by
 // Writer.Commit and Store.Put when the written content does not hash to the
 // expected digest. Size is the number of bytes actually written.
-type DigestMismatchError struct {
-	Expected, Actual digest.Digest
-	Size             int64
-}
-
-func (e *DigestMismatchError) Error() string {
-	return fmt.Sprintf("%v: expected %s, got %s (%d bytes)", ErrDigestMismatch, e.Expected, e.Actual, e.Size)
-}
-
-func (e *DigestMismatchError) Unwrap() error { return ErrDigestMismatch }
+type DigestMismatchError = store.DigestMismatchError
 
 // Descriptor names a blob by content and length.
-type Descriptor struct {
-	Digest digest.Digest
-	Size   int64
-}
+type Descriptor = store.Descriptor
 
 // Store is a content-addressed store rooted at one directory. Its methods are
 // safe for concurrent use by multiple goroutines and multiple processes
@@ -414,18 +406,4 @@ func (s *Store) createIngest(pattern string) (*os.File, error) {
 		}
 		f.Close()
 	}
-}
-
-// syncDir makes a rename into dir durable: without it a crash can lose the
-// directory entry even though the file's data was fsynced.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

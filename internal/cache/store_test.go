@@ -140,7 +140,7 @@ func TestPutGet(t *testing.T) {
 	}
 	var want []Descriptor
 	for _, tt := range tests {
-		d := Descriptor{digest.FromBytes(tt.data), int64(len(tt.data))}
+		d := Descriptor{Digest: digest.FromBytes(tt.data), Size: int64(len(tt.data))}
 		if !slices.Contains(want, d) {
 			want = append(want, d)
 		}
@@ -293,7 +293,7 @@ func TestNotFound(t *testing.T) {
 func TestWriterLifecycle(t *testing.T) {
 	s := newTestStore(t)
 	data := pseudoRandom(5, 600<<10)
-	want := Descriptor{digest.FromBytes(data), int64(len(data))}
+	want := Descriptor{Digest: digest.FromBytes(data), Size: int64(len(data))}
 
 	w, err := s.NewWriter()
 	if err != nil {

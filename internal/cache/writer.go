@@ -13,6 +13,9 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
+	"github.com/dsbuild/dsbuild/internal/faultpoint"
 )
 
 const (
@@ -87,6 +90,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	if w.state != writing {
 		return 0, fmt.Errorf("cache: write to %s: writer already %s", w.name, w.state)
+	}
+	if w.off > 0 {
+		// Some bytes are in the temp file, more are coming.
+		faultpoint.Hit("blob-partial")
 	}
 	written := 0
 	for len(p) > 0 {
@@ -208,21 +215,12 @@ func (w *Writer) finish(dst string) error {
 			return err
 		}
 	}
-	if err := w.f.Chmod(blobMode); err != nil {
-		return err
-	}
-	if err := w.f.Sync(); err != nil {
-		return err
-	}
 	// rename is atomic, and a racing writer's identical content replacing
 	// ours (or ours replacing theirs) is harmless: readers hold whole inodes.
 	// A link or special file at dst is replaced, never followed.
-	f := w.f
+	t := atomicfile.Adopt(atomicfile.OS, w.f, w.name)
 	w.f = nil
-	if err := renameOpen(f, w.name, dst); err != nil {
-		return err
-	}
-	return syncDir(w.s.blobs)
+	return t.Commit(dst, atomicfile.Options{Mode: blobMode, Sync: true, Point: "blob"})
 }
 
 // Abort discards the blob. It is idempotent and a no-op after Commit.

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // DOT renders the DAG for Graphviz, in topological order so the text is
@@ -35,7 +35,7 @@ func (p *Plan) DOT() string {
 
 // Explain describes a node's key: its preimage, whether it is cached, and
 // what changed since the lock.
-func (p *Plan) Explain(s *cache.Store, n *Node) string {
+func (p *Plan) Explain(s store.Store, n *Node) string {
 	var b strings.Builder
 	p.refreshLocal(s)
 	fmt.Fprintf(&b, "node     %s (%s)\n", n.ID, n.Rec.DeclRange)

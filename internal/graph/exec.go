@@ -21,10 +21,11 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
-	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // ErrPin is wrapped by every error meaning "a pin does not hold" (exit 3).
@@ -81,7 +82,9 @@ func (noEvents) Done(*Node, time.Duration, error) {}
 
 // ExecOptions configure Execute.
 type ExecOptions struct {
-	Store   *cache.Store
+	// Store holds results; the local store (internal/cache) or any other
+	// store.Store, whose optional capabilities are used when it has them.
+	Store   store.Store
 	Fetcher *fetch.Fetcher
 	Mem     memory.Allocator
 	Jobs    int
@@ -93,7 +96,9 @@ type ExecOptions struct {
 	DebugKeys io.Writer
 	// Reuse, when set, is consulted for nondeterministic nodes: their pinned
 	// output is copied from it instead of re-running them (verify).
-	Reuse *cache.Store
+	Reuse store.Store
+	// Runner runs each node; nil runs them in this process (InProcess).
+	Runner Runner
 }
 
 // Execute runs every node that is not cached, in parallel up to Jobs, each
@@ -104,30 +109,16 @@ type ExecOptions struct {
 // An input artifact found corrupt or missing while a node reads it is a
 // cache miss, not a failure: its producer runs again, then the node (once).
 func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
-	if o.Jobs <= 0 {
-		o.Jobs = 1
-	}
-	if o.Mem == nil {
-		o.Mem = memory.DefaultAllocator
-	}
-	if o.Events == nil {
-		o.Events = noEvents{}
-	}
-	if o.OutputDir == "" {
-		o.OutputDir = p.ProjectDir
-	}
-	if o.BatchSize <= 0 {
-		// Decoders build batches of this many rows; it changes no digest.
-		o.BatchSize = arrowio.DefaultBatchSize
-	}
-	if o.Fetcher == nil {
-		o.Fetcher = &fetch.Fetcher{}
-	}
+	o.fill(p)
 	// Temp files of writers killed earlier (kill -9) are owned by nobody:
 	// clear them. A failure here costs only disk space.
-	_ = o.Store.CleanIngest()
+	cleanIngest(o.Store)
 	if err := p.refreshLocal(o.Store); err != nil {
 		return err
+	}
+	runner := o.Runner
+	if runner == nil {
+		runner = InProcess(p, o)
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -135,6 +126,7 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 
 	type done struct {
 		n   *Node
+		res *Result
 		err error
 	}
 	results := make(chan done, len(p.Nodes))
@@ -160,13 +152,18 @@ func (p *Plan) Execute(ctx context.Context, o ExecOptions) error {
 		workers.Go(func() {
 			start := time.Now()
 			o.Events.Start(n)
-			err := p.runNodeSafe(ctx, n, in, &o)
+			res, err := runner.Run(ctx, n, in)
 			var lost *inputLostError
 			if err != nil && ctx.Err() == nil && !errors.As(err, &lost) {
 				err = nodeError(n, err)
 			}
+			if err == nil {
+				// Visible to Events.Done; the scheduler reads it only after
+				// the result arrives.
+				res.apply(n)
+			}
 			o.Events.Done(n, time.Since(start), err)
-			results <- done{n, err}
+			results <- done{n, res, err}
 		})
 	}
 	for _, n := range p.Nodes {
@@ -260,7 +257,7 @@ func (e *inputLostError) Unwrap() error { return e.err }
 
 // lostBlob reports whether err means a stored blob is unusable.
 func lostBlob(err error) bool {
-	return errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrNotFound)
+	return store.IsMiss(err)
 }
 
 // forget drops a node's stored result so that running it again rebuilds it:
@@ -268,12 +265,7 @@ func lostBlob(err error) bool {
 // (a corrupt copy left behind would be kept by the next commit of the same
 // digest, since commits keep an existing blob of the right size).
 func (p *Plan) forget(n *Node, blob digest.Digest, o *ExecOptions) {
-	if n.Key != "" {
-		o.Store.DeleteKey(n.Key)
-	}
-	if blob != "" {
-		o.Store.Delete(blob)
-	}
+	forgetEntry(o.Store, n.Key, blob)
 	n.Manifest, n.Cached, n.Restored = nil, false, false
 }
 
@@ -306,7 +298,7 @@ func (t *inputTracker) report(i int, err error) {
 // check runs after the op: an error caused by a lost input becomes an
 // *inputLostError; inputs the op read only partly are verified in full
 // now, because the bytes it did use may be the corrupt ones.
-func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptions) error {
+func (t *inputTracker) check(ctx context.Context, runErr error, n *Node, in []*Manifest, o *ExecOptions) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lost := func(i int, err error) error {
@@ -326,7 +318,8 @@ func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptio
 	}
 	for i := range t.opened {
 		if t.opened[i] > t.verified[i] {
-			if err := o.Store.Verify(in[i].Blob); err != nil {
+			// Not ctx: a cancelled run still reports a corrupt input.
+			if err := verifyBlob(context.WithoutCancel(ctx), o.Store, in[i].Blob); err != nil {
 				if lostBlob(err) {
 					return lost(i, err)
 				}
@@ -337,38 +330,116 @@ func (t *inputTracker) check(runErr error, n *Node, in []*Manifest, o *ExecOptio
 	return nil
 }
 
-// runNodeSafe turns an op's panic into the node's error: the pool would
-// re-raise it only at Wait, after the scheduler had waited forever for the
-// node's result.
-func (p *Plan) runNodeSafe(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error (panic): %v\n%s", r, debug.Stack())
-		}
-	}()
-	return p.runNode(ctx, n, in, o)
+// Runner runs one node: given the manifests of its inputs (in the order of
+// n.Deps), it returns the node's result, from the store or by running its
+// op. It never assigns the result into the node (the scheduler does), so a
+// runner elsewhere (a batch-scheduler job) can be another implementation.
+// Run is called from several goroutines at once, for different nodes.
+//
+// A runner may learn a node's pin and key on the way (an unpinned fetch
+// measures its digest; nodes below it then get their keys): those it sets
+// on the node, as the plan does.
+type Runner interface {
+	Run(ctx context.Context, n *Node, in []*Manifest) (*Result, error)
 }
 
-func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions) error {
+// Result is what running (or finding) one node gives.
+type Result struct {
+	Manifest *Manifest
+	// Cached: found in the store, not run. Restored: an output file was
+	// copied back from the store.
+	Cached, Restored bool
+	// Fetch is what the lock records about a fetched input.
+	Fetch *FetchRecord
+}
+
+func (r *Result) apply(n *Node) {
+	n.Manifest, n.Cached, n.Restored = r.Manifest, r.Cached, r.Restored
+	if r.Fetch != nil {
+		n.FetchInfo = r.Fetch
+	}
+}
+
+// fill sets the defaults of the options left zero.
+func (o *ExecOptions) fill(p *Plan) {
+	if o.Jobs <= 0 {
+		o.Jobs = 1
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	if o.Events == nil {
+		o.Events = noEvents{}
+	}
+	if o.OutputDir == "" {
+		o.OutputDir = p.ProjectDir
+	}
+	if o.BatchSize <= 0 {
+		// Decoders build batches of this many rows; it changes no digest.
+		o.BatchSize = arrowio.DefaultBatchSize
+	}
+	if o.Fetcher == nil {
+		// Relative local paths are the recipe's, as the loader read them.
+		o.Fetcher = &fetch.Fetcher{BaseDir: p.Recipe.Dir}
+	}
+}
+
+// InProcess is the runner that runs ops in this process, with the store,
+// fetcher and allocator of o. Its parallelism budget is o.Jobs: each node
+// holds one share while it runs, and the batch workers of its op and of
+// its artifact writer take the shares no node is using (ops.Budget).
+func InProcess(p *Plan, o ExecOptions) Runner {
+	o.fill(p)
+	return &inProcess{p: p, o: &o, budget: ops.NewBudget(o.Jobs)}
+}
+
+type inProcess struct {
+	p      *Plan
+	o      *ExecOptions
+	budget *ops.Budget
+}
+
+// Run turns an op's panic into the node's error: the pool would re-raise it
+// only at Wait, after the scheduler had waited forever for the node's
+// result.
+func (r *inProcess) Run(ctx context.Context, n *Node, in []*Manifest) (res *Result, err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			res, err = nil, fmt.Errorf("internal error (panic): %v\n%s", rec, debug.Stack())
+		}
+	}()
+	if err := r.budget.Acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer r.budget.Release()
+	res = &Result{}
+	if err := r.p.runNode(ctx, n, in, r.o, r.budget, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOptions, budget *ops.Budget, res *Result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n.Cached, n.Restored = false, false
 	if n.Key == "" {
 		// Downstream of an unpinned fetch: its inputs' keys are known now.
 		p.computeKey(n, o.DebugKeys)
 	}
-	if n.Key != "" && p.tryCached(n, o) {
-		return nil
+	if n.Key != "" {
+		if ok, err := p.tryCached(ctx, n, o, res); ok || err != nil {
+			return err
+		}
 	}
 	var raw, rawNames []string
 	if src, ok := n.Op.(ops.Source); ok {
 		var err error
 		if tree, ok := src.(ops.TreeSource); ok {
-			raw, rawNames, err = p.fetchTree(ctx, n, tree, o)
+			raw, rawNames, err = p.fetchTree(ctx, n, tree, o, res)
 		} else {
 			var path string
-			path, err = p.fetchRaw(ctx, n, src, o)
+			path, err = p.fetchRaw(ctx, n, src, o, res)
 			raw = []string{path}
 		}
 		if err != nil {
@@ -376,8 +447,8 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if n.Key == "" {
 			p.computeKey(n, o.DebugKeys)
-			if p.tryCached(n, o) {
-				return nil
+			if ok, err := p.tryCached(ctx, n, o, res); ok || err != nil {
+				return err
 			}
 		}
 	}
@@ -389,11 +460,11 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	var schemas []*arrow.Schema
 	// Registered before the artifact writer's Abort, so it runs after it:
 	// the writer may hold slices of mapped input until it is done.
-	var maps mappings
-	defer maps.releaseAll()
+	var maps artifact.Mappings
+	defer maps.ReleaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
-		s, err := verifiedSchema(o.Store, o.Mem, blob)
+		s, err := artifact.VerifiedSchema(ctx, o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
 			if lostBlob(err) {
@@ -403,7 +474,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		}
 		if !slices.Equal(ops.SchemaFields(s), in[i].Schema) {
 			// The blob is not the artifact its manifest describes.
-			return &inputLostError{dep: d, blob: blob, err: fmt.Errorf("input %s: artifact %s: %w: its schema is not its manifest's", d.ID, blob, cache.ErrCorrupt)}
+			return &inputLostError{dep: d, blob: blob, err: fmt.Errorf("input %s: artifact %s: %w: its schema is not its manifest's", d.ID, blob, store.ErrCorrupt)}
 		}
 		schemas = append(schemas, s)
 		inputs = append(inputs, ops.Input{Schema: s, Rows: in[i].Rows, Open: func() (array.RecordReader, error) {
@@ -411,9 +482,9 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			trk.opened[i]++
 			trk.mu.Unlock()
 			notify := func(err error) { trk.report(i, err) }
-			rd, err := openMapped(o.Store, o.Mem, blob, &maps, notify)
-			if errors.Is(err, cache.ErrUnverified) {
-				rd, err = openArtifactNotify(o.Store, o.Mem, blob, notify)
+			rd, err := artifact.OpenMapped(o.Store, o.Mem, blob, &maps, notify)
+			if errors.Is(err, store.ErrUnverified) {
+				rd, err = artifact.OpenNotify(ctx, o.Store, o.Mem, blob, notify)
 			}
 			if err != nil {
 				trk.report(i, err)
@@ -426,10 +497,10 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
 	}
 	if sink, ok := n.Op.(ops.Sink); ok {
-		return p.runSink(ctx, n, sink, inputs, in, trk, o)
+		return p.runSink(ctx, n, sink, inputs, in, trk, o, budget, res)
 	}
 
-	var aw *artifactWriter
+	var aw *artifact.Writer
 	var rows atomic.Int64
 	defer func() {
 		if aw != nil {
@@ -441,7 +512,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return nil
 		}
 		var err error
-		aw, err = newArtifactWriter(o.Store, o.Mem, s, artifactRows)
+		aw, err = artifact.NewWriter(ctx, o.Store, o.Mem, s, artifact.Rows, budget)
 		return err
 	}
 	if outSchema != nil {
@@ -455,7 +526,8 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		RawPaths:  raw,
 		RawNames:  rawNames,
 		BatchSize: o.BatchSize,
-		Memo:      storeMemo{o.Store},
+		Memo:      storeMemo{ctx, o.Store},
+		Budget:    budget,
 		Logf: func(format string, args ...any) {
 			if l, ok := o.Events.(interface{ Logf(string, ...any) }); ok {
 				l.Logf("%s: "+format, append([]any{n.ID}, args...)...)
@@ -487,7 +559,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return ctx.Err()
 		},
 	}
-	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
+	if err := trk.check(ctx, n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	if aw == nil {
@@ -500,60 +572,65 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: MediaTypeArrowStream,
-		Rows: nrows, Schema: ops.SchemaFields(aw.schema), Logical: logical,
+		Rows: nrows, Schema: ops.SchemaFields(aw.Schema()), Logical: logical,
 	}
 	if nd, ok := n.Op.(ops.Nondeterministic); ok && nd.Nondeterministic() {
 		m.Nondeterministic = true
 	}
-	if err := o.Store.PutKey(n.Key, m.encode()); err != nil {
+	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
-	n.Manifest = m
+	res.Manifest = m
 	return nil
 }
 
 // tryCached uses the stored result for n's key, if there is a usable one.
-func (p *Plan) tryCached(n *Node, o *ExecOptions) bool {
-	if m, ok := nodeManifest(o.Store, n); ok {
+// A store that cannot say whether there is one is an error.
+func (p *Plan) tryCached(ctx context.Context, n *Node, o *ExecOptions, res *Result) (bool, error) {
+	m, err := nodeLookup(ctx, o.Store, n)
+	if err != nil {
+		return false, fmt.Errorf("looking up %s in the store: %w", n.ID, err)
+	}
+	if m != nil {
 		if _, ok := n.Op.(ops.Source); ok {
 			// What the lock says of the input comes with the result, or
 			// the node runs and measures it again.
 			fr := p.fetchRecordOf(o.Store, n)
 			if fr == nil {
-				return false
+				return false, nil
 			}
-			n.FetchInfo = fr
+			res.Fetch = fr
 		}
 		if sink, ok := n.Op.(ops.Sink); ok {
-			restored, err := p.ensureOutput(n, sink, m, o)
+			restored, err := p.ensureOutput(ctx, n, sink, m, o)
 			if err != nil {
 				// The stored copy of the file is unusable: write it again.
-				return false
+				return false, nil
 			}
-			n.Restored = restored
+			res.Restored = restored
 		}
-		n.Manifest, n.Cached = m, true
-		return true
+		res.Manifest, res.Cached = m, true
+		return true, nil
 	}
 	if _, nd := n.Op.(ops.Nondeterministic); nd && o.Reuse != nil {
-		if m, err := copyEntry(o.Reuse, o.Store, n); err == nil {
-			n.Manifest, n.Cached = m, true
-			return true
+		if m, err := copyEntry(ctx, o.Reuse, o.Store, n); err == nil {
+			res.Manifest, res.Cached = m, true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // fetchRaw makes sure the node's raw bytes are in the store, verified
 // against the pin, and returns their path there. Bytes already in the store
 // are used only once verified (their stamp, or a hash now) and together
 // with their fetch record; anything else is fetched again.
-func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions) (string, error) {
+func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOptions, res *Result) (string, error) {
 	url := src.URLs()[0]
 	if n.Pin != "" {
-		if fr, ok := getFetchRecord(o.Store, url, n.Pin); ok {
-			if path, size, err := o.Store.VerifiedPath(n.Pin); err == nil && size == fr.Size {
-				n.FetchInfo = fr
+		if fr, ok := getFetchRecord(ctx, o.Store, url, n.Pin); ok {
+			if path, size, err := verifiedPath(o.Store, n.Pin); err == nil && size == fr.Size {
+				res.Fetch = fr
 				return path, nil
 			}
 		}
@@ -563,21 +640,21 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		if n.Pin != "" && ctx.Err() == nil {
 			// Unreachable now, but the pinned bytes are here and verified;
 			// only a revision resolved by the server could be missing.
-			if path, size, verr := o.Store.VerifiedPath(n.Pin); verr == nil {
+			if path, size, verr := verifiedPath(o.Store, n.Pin); verr == nil {
 				fr := FetchRecord{URL: url, Digest: n.Pin, Size: size}
 				if p.Lock != nil {
 					if lf, ok := p.Lock.Fetches[n.ID]; ok && lf.Digest == n.Pin && lf.URL == url {
 						fr.Revision = lf.Revision
 					}
 				}
-				n.FetchInfo = &fr
+				res.Fetch = &fr
 				return path, nil
 			}
 		}
 		return "", fetchPinError(n, url, err)
 	}
 	defer body.Close()
-	w, err := o.Store.NewWriter()
+	w, err := store.NewWriter(ctx, o.Store)
 	if err != nil {
 		return "", err
 	}
@@ -587,7 +664,7 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 	}
 	desc, err := w.Commit(n.Pin)
 	if err != nil {
-		var dm *cache.DigestMismatchError
+		var dm *store.DigestMismatchError
 		if errors.As(err, &dm) {
 			return "", &PinError{Node: n.ID, URL: url, Want: dm.Expected, Got: dm.Actual, Source: info.Source}
 		}
@@ -597,11 +674,11 @@ func (p *Plan) fetchRaw(ctx context.Context, n *Node, src ops.Source, o *ExecOpt
 		n.Pin, n.PinFrom = desc.Digest, "fetched"
 	}
 	fr := FetchRecord{URL: url, Revision: info.Revision, Digest: desc.Digest, Size: desc.Size}
-	if err := putFetchRecord(o.Store, fr); err != nil {
+	if err := putFetchRecord(ctx, o.Store, fr); err != nil {
 		return "", err
 	}
-	n.FetchInfo = &fr
-	path, _, err := o.Store.VerifiedPath(desc.Digest)
+	res.Fetch = &fr
+	path, _, err := verifiedPath(o.Store, desc.Digest)
 	return path, err
 }
 
@@ -625,7 +702,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // runSink writes an output file: into a temporary file beside its final
 // path and into the store in the same pass, then renames it into place, so a
 // killed build never leaves a half-written output.
-func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions) error {
+func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops.Input, in []*Manifest, trk *inputTracker, o *ExecOptions, budget *ops.Budget, res *Result) error {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	// The temp file and the rename stay inside the output directory
 	// whatever links appear there (see outFile).
@@ -634,14 +711,14 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 		return err
 	}
 	defer tmp.abort() // a no-op after the commit; cleans up on failure
-	bw, err := o.Store.NewWriter()
+	bw, err := store.NewWriter(ctx, o.Store)
 	if err != nil {
 		return err
 	}
 	defer bw.Abort()
-	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize,
+	rc := &ops.RunContext{Mem: o.Mem, Inputs: inputs, File: io.MultiWriter(tmp, bw), BatchSize: o.BatchSize, Budget: budget,
 		Emit: func(arrow.RecordBatch) error { return ctx.Err() }}
-	if err := trk.check(n.Op.Run(ctx, rc), n, in, o); err != nil {
+	if err := trk.check(ctx, n.Op.Run(ctx, rc), n, in, o); err != nil {
 		return err
 	}
 	desc, err := bw.Commit("")
@@ -651,37 +728,37 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 	if err := tmp.commit(); err != nil {
 		return err
 	}
-	o.Store.StampFile(dst, desc.Digest)
+	stampFile(o.Store, dst, desc.Digest)
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
 		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
 	}
-	if err := o.Store.PutKey(n.Key, m.encode()); err != nil {
+	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
 	}
-	n.Manifest = m
+	res.Manifest = m
 	return nil
 }
 
 // ensureOutput makes the project's output file match the stored one,
 // copying it from the store when it is missing or differs.
-func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
+func (p *Plan) ensureOutput(ctx context.Context, n *Node, sink ops.Sink, m *Manifest, o *ExecOptions) (restored bool, err error) {
 	dst := filepath.Join(o.OutputDir, filepath.FromSlash(sink.Path()))
 	cleanStaleOutputTemps(o.OutputDir, sink.Path())
 	// Only a regular file is read to compare: a FIFO would block and a
 	// link could lead anywhere. Anything else is replaced, or refused by
 	// commit.
 	if isRegular(dst) {
-		if o.Store.FileMatches(dst, m.Blob) {
+		if fileMatches(o.Store, dst, m.Blob) {
 			return false, nil
 		}
 		if d, _, err := fileDigest(dst); err == nil && d == m.Blob {
-			o.Store.StampFile(dst, m.Blob)
+			stampFile(o.Store, dst, m.Blob)
 			return false, nil
 		}
 	}
-	src, err := o.Store.Open(m.Blob)
+	src, err := o.Store.Fetch(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size})
 	if err != nil {
 		return false, err
 	}
@@ -697,27 +774,28 @@ func (p *Plan) ensureOutput(n *Node, sink ops.Sink, m *Manifest, o *ExecOptions)
 	if err := tmp.commit(); err != nil {
 		return false, err
 	}
-	o.Store.StampFile(dst, m.Blob)
+	stampFile(o.Store, dst, m.Blob)
 	return true, nil
 }
 
 // copyEntry copies n's manifest and blob from one store to another,
 // verifying the blob on the way.
-func copyEntry(from, to *cache.Store, n *Node) (*Manifest, error) {
+func copyEntry(ctx context.Context, from, to store.Store, n *Node) (*Manifest, error) {
 	key := n.Key
-	m, ok := nodeManifest(from, n)
+	m, ok := nodeManifestCtx(ctx, from, n)
 	if !ok {
-		return nil, cache.ErrNotFound
+		return nil, store.ErrNotFound
 	}
-	r, err := from.Open(m.Blob)
+	desc := store.Descriptor{Digest: m.Blob, Size: m.Size}
+	r, err := from.Fetch(ctx, desc)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	if _, err := to.Put(r, m.Blob); err != nil {
+	if _, err := to.Push(ctx, desc, r); err != nil {
 		return nil, err
 	}
-	if err := to.PutKey(key, m.encode()); err != nil {
+	if err := to.PutManifest(ctx, key, m.encode()); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -727,15 +805,20 @@ func decodeManifest(b []byte, m *Manifest) error { return json.Unmarshal(b, m) }
 
 // storeMemo keeps op memo entries (LLM responses) in the store's key space,
 // under keys derived so they can never collide with node keys.
-type storeMemo struct{ s *cache.Store }
+type storeMemo struct {
+	ctx context.Context
+	s   store.Store
+}
 
 func memoKey(k digest.Digest) digest.Digest {
 	return digest.FromString("dsbuild-memo-v1\n" + string(k))
 }
 
 func (m storeMemo) Get(k digest.Digest) ([]byte, bool) {
-	b, err := m.s.GetKey(memoKey(k))
+	b, err := m.s.GetManifest(m.ctx, memoKey(k))
 	return b, err == nil
 }
 
-func (m storeMemo) Put(k digest.Digest, val []byte) error { return m.s.PutKey(memoKey(k), val) }
+func (m storeMemo) Put(k digest.Digest, val []byte) error {
+	return m.s.PutManifest(m.ctx, memoKey(k), val)
+}

@@ -214,10 +214,10 @@ gen "later" {
 		t.Errorf("gen.later ran after the interruption")
 	}
 	checkStore(t, p.store)
-	if _, ok := getManifest(p.store, pl.Node("gen.stuck").Key); ok {
+	if _, ok := getManifest(context.Background(), p.store, pl.Node("gen.stuck").Key); ok {
 		t.Errorf("interrupted node gen.stuck has a cache entry")
 	}
-	if _, ok := getManifest(p.store, pl.Node("gen.a").Key); !ok {
+	if _, ok := getManifest(context.Background(), p.store, pl.Node("gen.a").Key); !ok {
 		t.Errorf("finished node gen.a has no cache entry")
 	}
 }
@@ -359,7 +359,7 @@ func TestCorruptBlobIsAMiss(t *testing.T) {
 	a := pl.Node("gen.a")
 	path, _ := p.store.Path(a.Manifest.Blob)
 	truncate(t, path)
-	if _, ok := getManifest(p.store, a.Key); ok {
+	if _, ok := getManifest(context.Background(), p.store, a.Key); ok {
 		t.Fatalf("getManifest(%s) hit after the blob was truncated", a.ID)
 	}
 	pl = p.mustBuild(1)

@@ -9,7 +9,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/expr"
+	"github.com/dsbuild/dsbuild/internal/ops"
 )
 
 // The filter op hands the executor selections of its input batches
@@ -31,13 +33,13 @@ filter "f" {
 `)
 	pl := p.mustBuild(2)
 	in, got := pl.Node("gen.a").Manifest, pl.Node("filter.f").Manifest
-	if got.Rows < artifactRows {
+	if got.Rows < artifact.Rows {
 		t.Fatalf("filter kept %d rows: too few to span two stored batches", got.Rows)
 	}
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	rd, err := openArtifact(p.store, mem, in.Blob)
+	rd, err := artifact.Open(context.Background(), p.store, mem, in.Blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ filter "f" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	w, err := newArtifactWriter(p.store, mem, rd.Schema(), artifactRows)
+	w, err := artifact.NewWriter(context.Background(), p.store, mem, rd.Schema(), artifact.Rows, ops.NewBudget(8))
 	if err != nil {
 		t.Fatal(err)
 	}

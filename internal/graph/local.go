@@ -2,7 +2,7 @@ package graph
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,8 +11,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/fetch"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // An unpinned local input (a path or file:// URL, or a directory or glob,
@@ -24,7 +25,7 @@ import (
 
 // refreshLocal re-checks every unpinned local input once per plan. s may be
 // nil (no stamps: every file is hashed).
-func (p *Plan) refreshLocal(s *cache.Store) error {
+func (p *Plan) refreshLocal(s store.Store) error {
 	if p.localChecked {
 		return p.localErr
 	}
@@ -59,7 +60,7 @@ func (p *Plan) refreshLocal(s *cache.Store) error {
 
 // localDigest returns the current digest of a local source's content, or
 // "" if it is not local.
-func (p *Plan) localDigest(s *cache.Store, n *Node, src ops.Source) (digest.Digest, error) {
+func (p *Plan) localDigest(s store.Store, n *Node, src ops.Source) (digest.Digest, error) {
 	if tree, ok := src.(ops.TreeSource); ok {
 		return p.treeDigest(s, n, tree)
 	}
@@ -72,7 +73,7 @@ func (p *Plan) localDigest(s *cache.Store, n *Node, src ops.Source) (digest.Dige
 
 // stampedDigest is the digest of the file at path: want when the file's
 // stamp shows it unchanged since it was seen holding want, else its hash.
-func stampedDigest(s *cache.Store, path string, want digest.Digest) (digest.Digest, error) {
+func stampedDigest(s store.Store, path string, want digest.Digest) (digest.Digest, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -80,7 +81,7 @@ func stampedDigest(s *cache.Store, path string, want digest.Digest) (digest.Dige
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%s is not a regular file", path)
 	}
-	if s != nil && want != "" && s.FileMatches(path, want) {
+	if s != nil && want != "" && fileMatches(s, path, want) {
 		return want, nil
 	}
 	d, _, err := fileDigest(path)
@@ -88,16 +89,16 @@ func stampedDigest(s *cache.Store, path string, want digest.Digest) (digest.Dige
 		return "", err
 	}
 	if s != nil {
-		s.StampFile(path, d)
+		stampFile(s, path, d)
 	}
 	return d, nil
 }
 
 // treeDigest is the digest of a tree's listing as it is now, re-hashing
 // only files changed since the locked listing was stored.
-func (p *Plan) treeDigest(s *cache.Store, n *Node, src ops.TreeSource) (digest.Digest, error) {
+func (p *Plan) treeDigest(s store.Store, n *Node, src ops.TreeSource) (digest.Digest, error) {
 	dir, pattern := src.Tree()
-	rels, err := listTree(dir, pattern)
+	rels, err := fetch.ListTree(dir, pattern)
 	if err != nil {
 		return "", err
 	}
@@ -107,28 +108,27 @@ func (p *Plan) treeDigest(s *cache.Store, n *Node, src ops.TreeSource) (digest.D
 	old := map[string]digest.Digest{}
 	if s != nil && n.Pin != "" {
 		if b, ok := storedListing(s, n.Pin); ok {
-			if es, err := parseListing(b); err == nil {
+			if es, err := fetch.ParseListing(b); err == nil {
 				for _, e := range es {
-					old[e.rel] = e.digest
+					old[e.Rel] = e.Digest
 				}
 			}
 		}
 	}
-	entries := make([]treeEntry, len(rels))
+	entries := make([]fetch.TreeEntry, len(rels))
 	for i, rel := range rels {
 		d, err := stampedDigest(s, filepath.Join(dir, filepath.FromSlash(rel)), old[rel])
 		if err != nil {
 			return "", err
 		}
-		entries[i] = treeEntry{rel, d}
+		entries[i] = fetch.TreeEntry{Rel: rel, Digest: d}
 	}
-	sum := sha256.Sum256(renderListing(entries))
-	return digest.NewDigestFromBytes(digest.SHA256, sum[:]), nil
+	return fetch.ListingDigest(entries), nil
 }
 
 // storedListing reads a tree listing blob, verified.
-func storedListing(s *cache.Store, pin digest.Digest) ([]byte, bool) {
-	rc, err := s.Open(pin)
+func storedListing(s store.Store, pin digest.Digest) ([]byte, bool) {
+	rc, err := s.Fetch(context.Background(), store.Descriptor{Digest: pin, Size: -1})
 	if err != nil {
 		return nil, false
 	}
@@ -184,9 +184,9 @@ func validScheme(s string) bool {
 
 // fetchRecordOf is what the lock records for a fetch node whose result is
 // stored: its fetch record, if the store has one for its URL and pin.
-func (p *Plan) fetchRecordOf(s *cache.Store, n *Node) *FetchRecord {
+func (p *Plan) fetchRecordOf(s store.Store, n *Node) *FetchRecord {
 	src := n.Op.(ops.Source)
-	fr, ok := getFetchRecord(s, src.URLs()[0], n.Pin)
+	fr, ok := getFetchRecord(context.Background(), s, src.URLs()[0], n.Pin)
 	if !ok {
 		return nil
 	}

@@ -1,20 +1,55 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
-
 	"fmt"
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
+
+// MediaTypeArrowStream is the media type of every node artifact.
+const MediaTypeArrowStream = artifact.MediaType
+
+// artifactFormat names the artifact encoding in every key (artifact.Format).
+var artifactFormat = artifact.Format
+
+// manifestVersion is bumped when the manifest's meaning changes; older
+// manifests then read as misses.
+const manifestVersion = 2
+
+// Manifest is what a node key maps to in the store.
+type Manifest struct {
+	Version   int           `json:"version"`
+	Op        string        `json:"op"`
+	Preimage  Preimage      `json:"preimage"`
+	Blob      digest.Digest `json:"blob"`
+	Size      int64         `json:"size"`
+	MediaType string        `json:"mediaType"`
+	Rows      int64         `json:"rows"`
+	Schema    []string      `json:"schema"`
+	Logical   digest.Digest `json:"logical"`
+	// Nondeterministic marks outputs that cannot be reproduced by re-running
+	// the op (an LLM backend); verify checks them from the store instead.
+	Nondeterministic bool `json:"nondeterministic,omitempty"`
+}
+
+func (m *Manifest) encode() []byte {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		panic(err) // plain struct of strings and numbers
+	}
+	return append(b, '\n')
+}
 
 // A manifest is used only for the key it was written for. The store binds
 // a key file's bytes to its key (a copied or damaged file is a miss there);
@@ -23,40 +58,62 @@ import (
 // checks that the manifest fits it (nodeManifest): same op, the media type
 // its kind writes, and the output schema when Prepare has told it.
 
-// readManifest reads the manifest filed under key, whether or not its blob
-// is still there (explain compares preimages of old keys).
-func readManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
+// lookupManifest reads the manifest filed under key. Anything unreadable,
+// from another version, written for another key, or (with needBlob)
+// pointing at a missing or wrongly sized blob is a miss: (nil, nil). A
+// store that cannot answer is an error, never a miss: a store across a
+// network that is down must not make every node run again.
+func lookupManifest(ctx context.Context, s store.Store, key digest.Digest, needBlob bool) (*Manifest, error) {
 	if key == "" {
-		return nil, false
+		return nil, nil
 	}
-	b, err := s.GetKey(key)
+	b, err := s.GetManifest(ctx, key)
+	if store.IsMiss(err) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil || m.Version != manifestVersion || m.Blob.Validate() != nil {
-		return nil, false
+		return nil, nil
 	}
 	if m.Preimage.Key() != key || !strings.Contains(string(m.Preimage), "\nop "+m.Op+"\n") {
-		return nil, false
+		return nil, nil
 	}
-	return &m, true
+	if needBlob {
+		ok, err := s.Exists(ctx, store.Descriptor{Digest: m.Blob, Size: m.Size})
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	return &m, nil
 }
 
-// getManifest reads the manifest filed under key; anything unreadable, from
-// another version, written for another key, or pointing at a missing or
-// wrongly sized blob is a miss, never an error.
-func getManifest(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	m, ok := readManifest(s, key)
-	if !ok || !s.Has(m.Blob, m.Size) {
-		return nil, false
-	}
-	return m, true
+// readManifest reads the manifest filed under key, whether or not its blob
+// is still there (explain compares preimages of old keys).
+func readManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
+	m, err := lookupManifest(ctx, s, key, false)
+	return m, err == nil && m != nil
 }
+
+// getManifest is the manifest filed under key whose blob is there; a store
+// that cannot answer reads as a miss here (plan and explain only show it).
+func getManifest(ctx context.Context, s store.Store, key digest.Digest) (*Manifest, bool) {
+	m, err := lookupManifest(ctx, s, key, true)
+	return m, err == nil && m != nil
+}
+
+// Plan, show and explain read the store without a deadline of their own:
+// these wrappers are theirs; the executor passes its context.
 
 // getManifestAny reads a manifest even when its blob is gone (for explain).
-func getManifestAny(s *cache.Store, key digest.Digest) (*Manifest, bool) {
-	return readManifest(s, key)
+func getManifestAny(s store.Store, key digest.Digest) (*Manifest, bool) {
+	return readManifest(context.Background(), s, key)
+}
+
+func nodeManifest(s store.Store, n *Node) (*Manifest, bool) {
+	return nodeManifestCtx(context.Background(), s, n)
 }
 
 func opName(n *Node) string { return fmt.Sprintf("%s@%d", n.Spec.Kind, n.Spec.Version) }
@@ -76,16 +133,23 @@ func (n *Node) fits(m *Manifest) bool {
 	return n.wantSchema == nil || slices.Equal(n.wantSchema, m.Schema)
 }
 
-// nodeManifest is n's stored result, if there is one that fits it.
-func nodeManifest(s *cache.Store, n *Node) (*Manifest, bool) {
+// nodeManifestCtx is n's stored result, if there is one that fits it.
+func nodeManifestCtx(ctx context.Context, s store.Store, n *Node) (*Manifest, bool) {
+	m, err := nodeLookup(ctx, s, n)
+	return m, err == nil && m != nil
+}
+
+// nodeLookup is n's stored result, nil if there is none that fits it, or
+// the error of a store that could not answer.
+func nodeLookup(ctx context.Context, s store.Store, n *Node) (*Manifest, error) {
 	if n.Key == "" {
-		return nil, false
+		return nil, nil
 	}
-	m, ok := getManifest(s, n.Key)
-	if !ok || !n.fits(m) {
-		return nil, false
+	m, err := lookupManifest(ctx, s, n.Key, true)
+	if err != nil || m == nil || !n.fits(m) {
+		return nil, err
 	}
-	return m, true
+	return m, nil
 }
 
 // A fetch record keeps what the lock says about a fetched input besides its
@@ -113,11 +177,11 @@ func fetchRecordKey(url string, pin digest.Digest) digest.Digest {
 	return digest.FromString(fetchRecordPreimage(url, pin))
 }
 
-func getFetchRecord(s *cache.Store, url string, pin digest.Digest) (*FetchRecord, bool) {
+func getFetchRecord(ctx context.Context, s store.Store, url string, pin digest.Digest) (*FetchRecord, bool) {
 	if pin == "" {
 		return nil, false
 	}
-	b, err := s.GetKey(fetchRecordKey(url, pin))
+	b, err := s.GetManifest(ctx, fetchRecordKey(url, pin))
 	if err != nil {
 		return nil, false
 	}
@@ -129,7 +193,7 @@ func getFetchRecord(s *cache.Store, url string, pin digest.Digest) (*FetchRecord
 	return &FetchRecord{URL: url, Revision: r.Revision, Digest: pin, Size: r.Size}, true
 }
 
-func putFetchRecord(s *cache.Store, fr FetchRecord) error {
+func putFetchRecord(ctx context.Context, s store.Store, fr FetchRecord) error {
 	b, err := json.MarshalIndent(storedFetchRecord{
 		Version: fetchRecordVersion, Preimage: fetchRecordPreimage(fr.URL, fr.Digest),
 		URL: fr.URL, Revision: fr.Revision, Digest: fr.Digest, Size: fr.Size,
@@ -137,25 +201,13 @@ func putFetchRecord(s *cache.Store, fr FetchRecord) error {
 	if err != nil {
 		return err
 	}
-	return s.PutKey(fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
+	return s.PutManifest(ctx, fetchRecordKey(fr.URL, fr.Digest), append(b, '\n'))
 }
 
-// A decoder trusts the lengths written in an artifact: a blob holding other
-// bytes (a damaged or swapped file) can make it allocate gigabytes before
-// the verifying reader reaches the end and notices. So an artifact is
-// verified in full (its stamp, or a hash now, after which it is mapped)
-// before anything decodes it.
-
-func verifiedSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	if _, _, err := s.VerifiedPath(blob); err != nil {
-		return nil, err
-	}
-	return readSchema(s, mem, blob)
+func verifiedSchema(s store.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
+	return artifact.VerifiedSchema(context.Background(), s, mem, blob)
 }
 
-func openVerifiedArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
-	if _, _, err := s.VerifiedPath(blob); err != nil {
-		return nil, err
-	}
-	return openArtifact(s, mem, blob)
+func openVerifiedArtifact(s store.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
+	return artifact.OpenVerified(context.Background(), s, mem, blob)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsbuild/dsbuild/internal/atomicfile"
 	"github.com/dsbuild/dsbuild/internal/projpath"
 )
 
@@ -23,9 +24,8 @@ import (
 // next one (cleanStaleTemps).
 type outFile struct {
 	root *os.Root
-	rel  string // final path relative to the root, OS separators
-	tmp  string // the temp file, relative to the root
-	f    *os.File
+	rel  string           // final path relative to the root, OS separators
+	tmp  *atomicfile.Temp // inside the root
 }
 
 // Temp files are named ".NAME.dsbuild-RANDOM" beside NAME. A file gets
@@ -96,56 +96,43 @@ func (o *outFile) create() error {
 			o.root.Remove(newName)
 			return err
 		}
-		o.f, o.tmp = f, name
+		o.tmp = atomicfile.Adopt(o.root, f, name)
 		return nil
 	}
 	return fmt.Errorf("no free temp file name beside %s", o.rel)
 }
 
-func (o *outFile) Write(p []byte) (int, error) { return o.f.Write(p) }
+func (o *outFile) Write(p []byte) (int, error) { return o.tmp.Write(p) }
 
 // commit makes the written bytes the output: fsync, 0644, then a rename
-// over the final path inside the root. A final path that turned into a
-// link or a special file since the plan is refused, never replaced or
-// followed.
+// over the final path inside the root, and an fsync of its folder. A final
+// path that turned into a link or a special file since the plan is
+// refused, never replaced or followed.
 func (o *outFile) commit() error {
-	if err := o.f.Sync(); err != nil {
-		return err
+	defer o.close()
+	err := o.tmp.Commit(o.rel, atomicfile.Options{Mode: 0o644, Sync: true, RefuseNonRegular: true, Point: "output"})
+	var nr *atomicfile.NotRegularError
+	if errors.As(err, &nr) {
+		return fmt.Errorf("writing %s: it exists and is %s; outputs replace regular files only", filepath.ToSlash(o.rel), projpath.Describe(nr.Info))
 	}
-	if err := o.f.Chmod(0o644); err != nil {
-		return err
-	}
-	if fi, err := o.root.Lstat(o.rel); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("writing %s: it exists and is %s; outputs replace regular files only", filepath.ToSlash(o.rel), projpath.Describe(fi))
-	}
-	if err := o.root.Rename(o.tmp, o.rel); err != nil {
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", filepath.ToSlash(o.rel), err)
 	}
-	o.tmp = ""
-	return o.close()
+	return nil
 }
 
 // abort removes the temp file unless commit renamed it; it is safe to
 // call after commit.
 func (o *outFile) abort() {
-	if o.tmp != "" {
-		o.root.Remove(o.tmp)
-		o.tmp = ""
-	}
-	_ = o.close()
+	o.tmp.Abort() // closing the file releases the lock
+	o.close()
 }
 
-func (o *outFile) close() error {
-	var err error
-	if o.f != nil {
-		err = o.f.Close() // releases the lock
-		o.f = nil
-	}
+func (o *outFile) close() {
 	if o.root != nil {
 		o.root.Close()
 		o.root = nil
 	}
-	return err
 }
 
 // cleanStaleOutputTemps removes the temp files of the output at rel that

@@ -7,13 +7,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
-	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // Show writes the first limit rows of a built node's output as JSON Lines
 // (limit < 0: all of them). The node must be in the store: show never runs
 // anything.
-func (p *Plan) Show(s *cache.Store, n *Node, limit int64, w io.Writer) (*Manifest, error) {
+func (p *Plan) Show(s store.Store, n *Node, limit int64, w io.Writer) (*Manifest, error) {
 	p.refreshLocal(s)
 	if n.Key == "" {
 		return nil, fmt.Errorf("%s has no key yet: an unpinned fetch upstream has not run", n.ID)

@@ -96,7 +96,7 @@ func (op *flattenOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
+	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
 		return op.flatten(ctx, rc.Mem, rec)
 	}, rc.Emit)
 }

@@ -138,6 +138,10 @@ type RunContext struct {
 	Memo Memo
 	// Logf reports op-level notes (e.g. LLM cache hits); may be nil.
 	Logf func(format string, args ...any)
+	// Budget is the executor's parallelism budget: batch-level workers
+	// beyond the one the node runs on are taken from it (see Budget); nil
+	// gives none.
+	Budget *Budget
 }
 
 // Input is one upstream artifact. Open may be called more than once (ops

@@ -16,21 +16,21 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
-// forEachOrdered applies fn to every batch of rd on up to GOMAXPROCS
-// goroutines and emits the results in input order, so the output never
-// depends on scheduling. At most a few batches are in flight, which bounds
+// forEachOrdered applies fn to every batch of rd on one worker plus as
+// many as the budget spares (up to twice GOMAXPROCS in all), and emits the
+// results in input order, so the output never depends on scheduling or on
+// the number of workers. At most a few batches are in flight, which bounds
 // memory by batch size × parallelism. fn also gets the input row number of
 // the batch's first row, for error messages that must not depend on where
 // batches happen to start.
-func forEachOrdered(ctx context.Context, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
+func forEachOrdered(ctx context.Context, budget *Budget, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
 	// Twice the cores: the in-order consumer (the artifact writer) is often
 	// the slowest stage, and finished batches waiting for it must not idle
 	// the cores.
-	workers := 2 * runtime.GOMAXPROCS(0)
-	if workers > 16 {
-		workers = 16
-	}
-	s := stream.New().WithMaxGoroutines(workers)
+	most := min(2*runtime.GOMAXPROCS(0), 16)
+	extra, release := budget.Extra(most - 1)
+	defer release()
+	s := stream.New().WithMaxGoroutines(1 + extra)
 	// Callbacks run on the stream's own goroutine; the loop below reads the
 	// error concurrently, hence the mutex.
 	var mu sync.Mutex

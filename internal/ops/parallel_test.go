@@ -59,7 +59,7 @@ func TestForEachOrdered(t *testing.T) {
 	defer rd.Release()
 	var next int64
 	var firsts []int64
-	err := forEachOrdered(context.Background(), rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+	err := forEachOrdered(context.Background(), NewBudget(8), rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		jitter()
 		if got := values(rec)[0]; got != first {
 			return nil, fmt.Errorf("first = %d for a batch starting with %d", first, got)
@@ -111,7 +111,7 @@ func TestForEachOrderedStops(t *testing.T) {
 					v += int64(i%3 + 1)
 				}
 				emitted := 0
-				err := forEachOrdered(context.Background(), rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+				err := forEachOrdered(context.Background(), NewBudget(8), rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 					calls.Add(1)
 					i := index[first]
 					if i == 51 {
@@ -157,7 +157,7 @@ func TestForEachOrderedCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	err := forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
+	err := forEachOrdered(ctx, NewBudget(8), rd, func(rec arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
 		rec.Retain()
 		return rec, nil
 	}, func(rec arrow.RecordBatch) error {
@@ -191,5 +191,66 @@ func TestInputRow(t *testing.T) {
 	}
 	if !strings.HasPrefix(inputRow(base, 7).Error(), "row 10:") {
 		t.Errorf("inputRow did not renumber")
+	}
+}
+
+// Two nodes' batch workers together never exceed the executor's budget,
+// and the output stays in order whatever share each node got.
+func TestForEachOrderedStaysInBudget(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, size := range []int{1, 2, 3, 8} {
+		t.Run(fmt.Sprintf("budget=%d", size), func(t *testing.T) {
+			mem := checked()
+			defer mem.AssertSize(t, 0)
+			budget := NewBudget(size)
+			var active, peak atomic.Int64
+			nodes := min(size, 2)
+			errs := make(chan error, nodes)
+			for range nodes {
+				// The executor's share for the node.
+				if err := budget.Acquire(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				rd := intBatches(t, mem, 200)
+				go func() {
+					var next int64
+					err := forEachOrdered(context.Background(), budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+						n := active.Add(1)
+						for {
+							p := peak.Load()
+							if n <= p || peak.CompareAndSwap(p, n) {
+								break
+							}
+						}
+						jitter()
+						active.Add(-1)
+						rec.Retain()
+						return rec, nil
+					}, func(rec arrow.RecordBatch) error {
+						for _, v := range values(rec) {
+							if v != next {
+								return fmt.Errorf("emitted %d, want %d", v, next)
+							}
+							next++
+						}
+						return nil
+					})
+					rd.Release()
+					budget.Release()
+					errs <- err
+				}()
+			}
+			for range nodes {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := peak.Load(); got > int64(size) {
+				t.Errorf("%d batch workers at once, budget %d", got, size)
+			}
+			if !budget.TryAcquire() {
+				t.Errorf("a share was not given back")
+			}
+		})
 	}
 }

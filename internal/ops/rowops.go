@@ -72,7 +72,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 	if rc.EmitRows != nil {
 		// Only the selection is computed here, on several cores; the
 		// executor copies the kept rows once, into its output batches.
-		return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 			mask, err := op.prog.Eval(ctx, rc.Mem, rec)
 			if err != nil {
 				return nil, inputRow(err, first)
@@ -88,7 +88,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 			return rc.EmitRows(sb.RecordBatch, sb.sel)
 		})
 	}
-	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		mask, err := op.prog.Eval(ctx, rc.Mem, rec)
 		if err != nil {
 			return nil, inputRow(err, first)
@@ -285,7 +285,7 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
-	return forEachOrdered(ctx, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		derived := make([]arrow.Array, len(op.progs))
 		defer func() {
 			for _, a := range derived {

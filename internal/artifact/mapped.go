@@ -1,4 +1,4 @@
-package graph
+package artifact
 
 import (
 	"encoding/binary"
@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/dsbuild/dsbuild/internal/cache"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // Reading an input artifact through read calls copies every byte into
@@ -22,23 +23,23 @@ import (
 // pages costs more than the data work itself. A verified blob is instead
 // mapped and decoded in place: the arrays of each batch are slices of the
 // mapping. The mapping must outlive every array that points into it, so it
-// is released only when the node that opened it has finished (mappings).
+// is released only when the node that opened it has finished (Mappings).
 
-// mappings holds the mappings a running node opened.
-type mappings struct {
+// Mappings holds the Mappings a running node opened.
+type Mappings struct {
 	mu       sync.Mutex
 	releases []func() error
 }
 
-func (m *mappings) add(release func() error) {
+func (m *Mappings) add(release func() error) {
 	m.mu.Lock()
 	m.releases = append(m.releases, release)
 	m.mu.Unlock()
 }
 
-// releaseAll runs after the node's output is committed or aborted, when
+// ReleaseAll runs after the node's output is committed or aborted, when
 // nothing can reference the mapped bytes any more.
-func (m *mappings) releaseAll() {
+func (m *Mappings) ReleaseAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.releases {
@@ -47,11 +48,11 @@ func (m *mappings) releaseAll() {
 	m.releases = nil
 }
 
-// openMapped opens a verified blob as a zero-copy record reader. It returns
-// cache.ErrUnverified when the blob must be read through the store's
+// OpenMapped opens a verified blob as a zero-copy record reader. It returns
+// store.ErrUnverified when the blob must be read through the store's
 // verifying reader instead.
-func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *mappings, done func(error)) (array.RecordReader, error) {
-	data, release, err := s.Map(blob)
+func OpenMapped(s store.Store, mem memory.Allocator, blob digest.Digest, maps *Mappings, done func(error)) (array.RecordReader, error) {
+	data, release, err := mapBlob(s, blob)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +67,13 @@ func openMapped(s *cache.Store, mem memory.Allocator, blob digest.Digest, maps *
 	mr.refs.Store(1)
 	rd, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
-		return nil, fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
+		return nil, fmt.Errorf("artifact %s: %w: %v", blob, store.ErrCorrupt, err)
 	}
 	end := func(err error) error {
 		if err != nil {
 			// The bytes were verified when stamped: undecodable now means
 			// they rotted since, which makes the input lost, not the op wrong.
-			return fmt.Errorf("artifact %s: %w: %v", blob, cache.ErrCorrupt, err)
+			return fmt.Errorf("artifact %s: %w: %v", blob, store.ErrCorrupt, err)
 		}
 		return nil
 	}
@@ -236,4 +237,13 @@ func (r *sliceMessageReader) Release() {
 		r.msg.Release()
 		r.msg = nil
 	}
+}
+
+// mapBlob maps a verified blob, or returns store.ErrUnverified when it must
+// be read through Fetch (a store that cannot map).
+func mapBlob(s store.Store, d digest.Digest) ([]byte, func() error, error) {
+	if m, ok := s.(store.Mapper); ok {
+		return m.Map(d)
+	}
+	return nil, nil, store.ErrUnverified
 }

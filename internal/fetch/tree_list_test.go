@@ -1,6 +1,6 @@
 //go:build unix
 
-package graph
+package fetch
 
 import (
 	"errors"
@@ -11,11 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/dsbuild/dsbuild/internal/fetch"
 )
 
-// listTree lists what `sha256sum` would read: the tree's directory may be
+// ListTree lists what `sha256sum` would read: the tree's directory may be
 // a link, links to files count as the files, links to directories are not
 // followed, dangling links are skipped, and a matching special file is an
 // error rather than a silent gap.
@@ -52,13 +50,13 @@ func TestListTreeLinksAndSpecialFiles(t *testing.T) {
 
 	want := []string{"a.json", "c.json", "sub/b.json"}
 	for _, dir := range []string{real, viaLink} {
-		got, err := listTree(dir, "")
+		got, err := ListTree(dir, "")
 		if err != nil || !cmp.Equal(got, want) {
-			t.Errorf("listTree(%s) = %v, %v; want %v", dir, got, err, want)
+			t.Errorf("ListTree(%s) = %v, %v; want %v", dir, got, err, want)
 		}
 	}
-	if got, err := listTree(viaLink, "*.json"); err != nil || !cmp.Equal(got, []string{"a.json", "c.json"}) {
-		t.Errorf("listTree(%s, *.json) = %v, %v", viaLink, got, err)
+	if got, err := ListTree(viaLink, "*.json"); err != nil || !cmp.Equal(got, []string{"a.json", "c.json"}) {
+		t.Errorf("ListTree(%s, *.json) = %v, %v", viaLink, got, err)
 	}
 
 	// A special file that the pattern does not match is none of its
@@ -67,18 +65,18 @@ func TestListTreeLinksAndSpecialFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	link("/dev/zero", "zero.bin")
-	if _, err := listTree(real, "*.json"); err != nil {
-		t.Errorf("listTree(*.json) = %v; the FIFO and /dev/zero link do not match", err)
+	if _, err := ListTree(real, "*.json"); err != nil {
+		t.Errorf("ListTree(*.json) = %v; the FIFO and /dev/zero link do not match", err)
 	}
 	for _, tt := range []struct{ pattern, name string }{{"*.fifo", "pipe.fifo"}, {"*.bin", "zero.bin"}, {"", "pipe.fifo"}} {
-		_, err := listTree(viaLink, tt.pattern)
-		if !errors.Is(err, fetch.ErrSpecialFile) || !strings.Contains(err.Error(), filepath.Join(viaLink, tt.name)) {
-			t.Errorf("listTree(%q) = %v; want ErrSpecialFile naming %s", tt.pattern, err, filepath.Join(viaLink, tt.name))
+		_, err := ListTree(viaLink, tt.pattern)
+		if !errors.Is(err, ErrSpecialFile) || !strings.Contains(err.Error(), filepath.Join(viaLink, tt.name)) {
+			t.Errorf("ListTree(%q) = %v; want ErrSpecialFile naming %s", tt.pattern, err, filepath.Join(viaLink, tt.name))
 		}
 	}
 	for _, dir := range []string{"/proc/self", "/dev"} {
-		if _, err := listTree(dir, ""); !errors.Is(err, fetch.ErrSpecialFile) {
-			t.Errorf("listTree(%s) = %v; want ErrSpecialFile", dir, err)
+		if _, err := ListTree(dir, ""); !errors.Is(err, ErrSpecialFile) {
+			t.Errorf("ListTree(%s) = %v; want ErrSpecialFile", dir, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package graph
+package artifact
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
 	"github.com/dsbuild/dsbuild/internal/expr"
+	"github.com/dsbuild/dsbuild/internal/ops"
 	"github.com/dsbuild/dsbuild/internal/sharedtest"
 )
 
@@ -41,7 +42,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newArtifactWriter(s, mem, rd.Schema(), artifactRows)
+	w, err := NewWriter(context.Background(), s, mem, rd.Schema(), Rows, ops.NewBudget(8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 		t.Fatal(err)
 	}
 	write := func(f arrowio.Format) string {
-		art, err := openArtifact(s, mem, desc.Digest)
+		art, err := Open(context.Background(), s, mem, desc.Digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func storeFixture(t *testing.T, mem memory.Allocator, path string, batch int) (b
 		var opts arrowio.WriteOptions
 		if f == arrowio.Arrow {
 			// As the output op does: an IPC file gets one dictionary per column.
-			pre, err := openArtifact(s, mem, desc.Digest)
+			pre, err := Open(context.Background(), s, mem, desc.Digest)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +216,7 @@ func TestArtifactsHoldNoMetadata(t *testing.T) {
 	}
 	defer rec.Release()
 	s := newTestStore(t)
-	w, err := newArtifactWriter(s, mem, sc, artifactRows)
+	w, err := NewWriter(context.Background(), s, mem, sc, Rows, ops.NewBudget(8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func TestBatchSizeChangesNoByteOfDictionaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const rows, step = 3 * artifactRows / 2, 10000
+	const rows, step = 3 * Rows / 2, 10000
 	for off := 0; off < rows; off += step {
 		b := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
 		for i := off; i < min(off+step, rows); i++ {

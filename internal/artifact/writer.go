@@ -1,11 +1,9 @@
-package graph
+package artifact
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -19,43 +17,15 @@ import (
 	"github.com/sourcegraph/conc/stream"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
-	"github.com/dsbuild/dsbuild/internal/cache"
 	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
-// MediaTypeArrowStream is the media type of every node artifact.
-const MediaTypeArrowStream = "application/vnd.apache.arrow.stream"
+// MediaType is the media type of every node artifact.
+const MediaType = "application/vnd.apache.arrow.stream"
 
-// manifestVersion is bumped when the manifest's meaning changes; older
-// manifests then read as misses.
-const manifestVersion = 2
-
-// Manifest is what a node key maps to in the store.
-type Manifest struct {
-	Version   int           `json:"version"`
-	Op        string        `json:"op"`
-	Preimage  Preimage      `json:"preimage"`
-	Blob      digest.Digest `json:"blob"`
-	Size      int64         `json:"size"`
-	MediaType string        `json:"mediaType"`
-	Rows      int64         `json:"rows"`
-	Schema    []string      `json:"schema"`
-	Logical   digest.Digest `json:"logical"`
-	// Nondeterministic marks outputs that cannot be reproduced by re-running
-	// the op (an LLM backend); verify checks them from the store instead.
-	Nondeterministic bool `json:"nondeterministic,omitempty"`
-}
-
-func (m *Manifest) encode() []byte {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		panic(err) // plain struct of strings and numbers
-	}
-	return append(b, '\n')
-}
-
-// artifactWriter streams an op's output batches into one Arrow IPC stream
+// Writer streams an op's output batches into one Arrow IPC stream
 // blob. Batches are re-cut to a fixed number of rows first, so the blob's
 // bytes depend only on the data, not on the batch size the op happened to
 // use; the logical digest is taken over the same batches in the same pass.
@@ -63,17 +33,20 @@ func (m *Manifest) encode() []byte {
 // Each stored batch is gathered from the op's batches (and the rows of them
 // it selected) in one copy, on several cores at once; the gathered batches
 // are encoded, hashed and written in order.
-type artifactWriter struct {
+type Writer struct {
 	mem    memory.Allocator
 	values *recycler // gathered value buffers
 	schema *arrow.Schema
-	blob   *cache.Writer
+	blob   store.BlobWriter
 	ipc    *ipc.Writer
 	hash   *asyncHasher
 	chunk  *rechunker
 	rows   int64
 	gather *stream.Stream
 	waited sync.Once
+	// releaseShares gives back the budget shares the gather took, once it
+	// has been waited for.
+	releaseShares func()
 
 	mu  sync.Mutex
 	err error // first failure of a gather or a write; sticky
@@ -81,53 +54,60 @@ type artifactWriter struct {
 	size atomic.Int64 // blob bytes written so far, for progress
 }
 
+// Schema is the artifact's schema, metadata stripped.
+func (w *Writer) Schema() *arrow.Schema { return w.schema }
+
 // Size is the number of blob bytes written so far; batches are written on
 // the writer's own goroutine, so this may trail what was handed to it.
-func (w *artifactWriter) Size() int64 { return w.size.Load() }
+func (w *Writer) Size() int64 { return w.size.Load() }
 
-// A stored artifact's batches hold artifactRows rows, or fewer when their
-// values reach artifactBytes first (an ESConv conversation is ~4 KB, and a
+// A stored artifact's batches hold Rows rows, or fewer when their
+// values reach MaxBytes first (an ESConv conversation is ~4 KB, and a
 // batch is held twice while it is re-cut: 64Ki such rows made a 2 GB JSONL
 // decode peak at 1.1 GiB). The last batch may be shorter.
 const (
-	artifactRows  = 64 * 1024
-	artifactBytes = 16 << 20
+	Rows     = 64 * 1024
+	MaxBytes = 16 << 20
 )
 
-// artifactFormat names the artifact encoding in every key: changing the
-// encoding or artifactRows changes every blob's bytes, so it must change
+// Format names the artifact encoding in every key: changing the
+// encoding or Rows changes every blob's bytes, so it must change
 // every key, or old cache entries would pin other bytes than new builds.
 // The canonical layout of values under nulls (arrowio.CanonicalVersion) is
 // part of the encoding too.
-var artifactFormat = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d/%s", artifactRows, artifactBytes, arrowio.CanonicalVersion)
+var Format = fmt.Sprintf("arrow-ipc-stream/uncompressed/rows=%d/bytes=%d/%s", Rows, MaxBytes, arrowio.CanonicalVersion)
 
-// newArtifactWriter starts an artifact whose batches have chunkRows rows;
-// the executor always passes artifactRows, tests pass small counts.
-func newArtifactWriter(s *cache.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64) (*artifactWriter, error) {
+// NewWriter starts an artifact whose batches have chunkRows rows;
+// the executor always passes Rows, tests pass small counts.
+//
+// Stored batches are gathered on one goroutine plus as many as budget
+// spares (up to GOMAXPROCS); nil gives none. The count changes no byte.
+func NewWriter(ctx context.Context, s store.Store, mem memory.Allocator, schema *arrow.Schema, chunkRows int64, budget *ops.Budget) (*Writer, error) {
 	// Metadata at any level is no data; it never reaches the store.
 	schema = arrowio.StripMetadata(schema)
 	h, err := arrowio.NewLogicalHasher(schema)
 	if err != nil {
 		return nil, err
 	}
-	bw, err := s.NewWriter()
+	bw, err := store.NewWriter(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	w := &artifactWriter{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h),
-		gather: stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))}
+	extra, release := budget.Extra(runtime.GOMAXPROCS(0) - 1)
+	w := &Writer{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h),
+		gather: stream.New().WithMaxGoroutines(1 + extra), releaseShares: release}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	w.chunk = newRechunker(chunkRows, w.submit)
 	return w, nil
 }
 
 // Write takes a borrowed batch.
-func (w *artifactWriter) Write(rec arrow.RecordBatch) error {
+func (w *Writer) Write(rec arrow.RecordBatch) error {
 	return w.WriteRows(rec, expr.SelectAll(int(rec.NumRows())))
 }
 
 // WriteRows takes the rows sel selects of a borrowed batch.
-func (w *artifactWriter) WriteRows(rec arrow.RecordBatch, sel expr.Selection) error {
+func (w *Writer) WriteRows(rec arrow.RecordBatch, sel expr.Selection) error {
 	if err := w.failed(); err != nil {
 		return err
 	}
@@ -160,13 +140,13 @@ func checkColumns(s *arrow.Schema, rec arrow.RecordBatch) error {
 	return nil
 }
 
-func (w *artifactWriter) failed() error {
+func (w *Writer) failed() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
 }
 
-func (w *artifactWriter) fail(err error) {
+func (w *Writer) fail(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err == nil {
@@ -176,7 +156,7 @@ func (w *artifactWriter) fail(err error) {
 
 // submit gathers one stored batch on the gather pool; the batches are
 // written in submission order. It owns the parts' references.
-func (w *artifactWriter) submit(parts []expr.Part) error {
+func (w *Writer) submit(parts []expr.Part) error {
 	if err := w.failed(); err != nil {
 		releaseParts(parts)
 		return err
@@ -228,7 +208,7 @@ func releaseParts(parts []expr.Part) {
 
 // writeChunk runs on the gather stream's goroutines; a panic becomes the
 // artifact's error instead of the process's end.
-func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) (err error) {
+func (w *Writer) writeChunk(rec arrow.RecordBatch) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error writing a batch: %v\n%s", r, debug.Stack())
@@ -237,7 +217,7 @@ func (w *artifactWriter) writeChunk(rec arrow.RecordBatch) (err error) {
 	return w.writeChunkUnsafe(rec)
 }
 
-func (w *artifactWriter) writeChunkUnsafe(rec arrow.RecordBatch) error {
+func (w *Writer) writeChunkUnsafe(rec arrow.RecordBatch) error {
 	// Encoding first also settles every array's lazily counted nulls, so
 	// the hasher goroutine only ever reads the batch.
 	if err := w.ipc.Write(rec); err != nil {
@@ -299,7 +279,7 @@ func (a *asyncHasher) Wait() error {
 }
 
 // Commit finishes the stream and moves the blob into the store.
-func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error) {
+func (w *Writer) Commit() (store.Descriptor, digest.Digest, int64, error) {
 	err := w.chunk.Flush()
 	w.waitGather()
 	if err == nil {
@@ -313,17 +293,17 @@ func (w *artifactWriter) Commit() (cache.Descriptor, digest.Digest, int64, error
 	}
 	if err != nil {
 		w.Abort()
-		return cache.Descriptor{}, "", 0, err
+		return store.Descriptor{}, "", 0, err
 	}
 	w.values.release() // every gathered batch has been written and hashed
 	desc, err := w.blob.Commit("")
 	if err != nil {
-		return cache.Descriptor{}, "", 0, err
+		return store.Descriptor{}, "", 0, err
 	}
 	return desc, w.hash.h.Sum(), w.rows, nil
 }
 
-func (w *artifactWriter) Abort() {
+func (w *Writer) Abort() {
 	w.fail(errors.New("artifact aborted"))
 	w.chunk.Release()
 	w.waitGather()
@@ -334,7 +314,14 @@ func (w *artifactWriter) Abort() {
 
 // waitGather waits for the gathers in flight; a stream can only be waited
 // for once, and Abort follows Commit.
-func (w *artifactWriter) waitGather() { w.waited.Do(w.gather.Wait) }
+func (w *Writer) waitGather() {
+	w.waited.Do(func() {
+		w.gather.Wait()
+		if w.releaseShares != nil {
+			w.releaseShares()
+		}
+	})
+}
 
 // rechunker regroups a stream of batches, or of selected rows of them, into
 // batches of exactly n rows (the last may be shorter). Every output batch is
@@ -354,7 +341,7 @@ type rechunker struct {
 // newRechunker returns a rechunker that hands each output batch's parts to
 // cut, which owns their references.
 func newRechunker(n int64, cut func([]expr.Part) error) *rechunker {
-	return &rechunker{n: n, limit: artifactBytes, cut: cut}
+	return &rechunker{n: n, limit: MaxBytes, cut: cut}
 }
 
 // gatherTo returns a cut function that gathers each output batch on the
@@ -426,102 +413,4 @@ func (r *rechunker) Flush() error {
 func (r *rechunker) Release() {
 	releaseParts(r.pending)
 	r.pending, r.rows, r.bytes = nil, 0, 0
-}
-
-// openArtifact opens a stored artifact as a record reader. The store's
-// reader re-hashes the blob while it is read; the reader below drains the
-// blob to its end so that a corrupt blob always surfaces as an error wrapping
-// cache.ErrCorrupt, even though the IPC reader stops at the end-of-stream
-// marker, and even when the corruption first shows as garbled IPC. done, if
-// not nil, is called once when the reader reaches its end, with the error.
-func openArtifact(s *cache.Store, mem memory.Allocator, blob digest.Digest) (array.RecordReader, error) {
-	return openArtifactNotify(s, mem, blob, nil)
-}
-
-func openArtifactNotify(s *cache.Store, mem memory.Allocator, blob digest.Digest, done func(error)) (array.RecordReader, error) {
-	rc, err := s.Open(blob)
-	if err != nil {
-		return nil, err
-	}
-	rd, err := ipc.NewReader(rc, ipc.WithAllocator(mem))
-	if err != nil {
-		err = corruptOr(rc, fmt.Errorf("artifact %s: %w", blob, err))
-		rc.Close()
-		return nil, err
-	}
-	end := func(err error) error {
-		if err != nil {
-			return corruptOr(rc, err)
-		}
-		_, err = io.Copy(io.Discard, rc) // the store's reader checks the digest at the end
-		return err
-	}
-	return &artifactReader{Reader: rd, end: end, close: rc.Close, notify: done}, nil
-}
-
-// corruptOr drains body after a decoding error: if the blob turns out to be
-// corrupt, that is the real cause and the error says so (wrapping
-// cache.ErrCorrupt, which makes it a cache miss rather than a failure).
-func corruptOr(body io.Reader, decodeErr error) error {
-	if errors.Is(decodeErr, cache.ErrCorrupt) {
-		return decodeErr
-	}
-	if _, err := io.Copy(io.Discard, body); errors.Is(err, cache.ErrCorrupt) {
-		return fmt.Errorf("%w (%v)", err, decodeErr)
-	}
-	return decodeErr
-}
-
-// artifactReader is a stored artifact's record reader. When the IPC reader
-// stops, end turns its error (nil at a clean end-of-stream) into the
-// artifact's, and notify, if set, hears that once. close, if set, runs on
-// Release.
-type artifactReader struct {
-	*ipc.Reader
-	end    func(error) error
-	close  func() error
-	err    error
-	done   bool
-	notify func(error)
-}
-
-func (r *artifactReader) Next() bool {
-	if r.done {
-		return false
-	}
-	if r.Reader.Next() {
-		return true
-	}
-	r.done = true
-	r.err = r.end(r.Reader.Err())
-	if r.notify != nil {
-		r.notify(r.err)
-		r.notify = nil
-	}
-	return false
-}
-
-func (r *artifactReader) Err() error { return r.err }
-
-func (r *artifactReader) Release() {
-	r.Reader.Release()
-	if r.close != nil {
-		r.close()
-		r.close = nil
-	}
-}
-
-// readSchema returns a stored artifact's schema without reading its data.
-func readSchema(s *cache.Store, mem memory.Allocator, blob digest.Digest) (*arrow.Schema, error) {
-	rc, err := s.Open(blob)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	rd, err := ipc.NewReader(rc, ipc.WithAllocator(mem))
-	if err != nil {
-		return nil, fmt.Errorf("artifact %s: %w", blob, err)
-	}
-	defer rd.Release()
-	return rd.Schema(), nil
 }

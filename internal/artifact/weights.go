@@ -1,4 +1,4 @@
-package graph
+package artifact
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
