@@ -297,3 +297,24 @@ func (b *fileBody) Read(p []byte) (int, error) {
 }
 
 func (b *fileBody) Close() error { return b.file.Close() }
+
+// HashFile returns the sha256 digest and size of a local input file, read
+// under the same rules as a fetch of it: a regular file after resolving
+// links, outside the kernel's pseudo file systems, opened without blocking
+// and read no further than its size when opened. The planner uses it to
+// re-check unpinned local inputs, so that path can no more hang on a FIFO
+// or read /dev/zero than the fetch itself.
+func HashFile(ctx context.Context, p string) (digest.Digest, int64, error) {
+	file, st, err := openRegular(p)
+	if err != nil {
+		return "", 0, err
+	}
+	body := newFileBody(ctx, file, p, p, st.Size())
+	defer body.Close()
+	h := digest.SHA256.Digester()
+	n, err := io.Copy(h.Hash(), body)
+	if err != nil {
+		return "", 0, err
+	}
+	return h.Digest(), n, nil
+}

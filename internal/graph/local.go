@@ -74,17 +74,18 @@ func (p *Plan) localDigest(s store.Store, n *Node, src ops.Source) (digest.Diges
 // stampedDigest is the digest of the file at path: want when the file's
 // stamp shows it unchanged since it was seen holding want, else its hash.
 func stampedDigest(s store.Store, path string, want digest.Digest) (digest.Digest, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	// The same rules as fetching it: a regular file, never a FIFO, device
+	// or pseudo file system (checked again as it is opened for hashing).
+	if err := fetch.CheckLocalPath(path); err != nil {
 		return "", err
 	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
+	if _, err := os.Stat(path); err != nil {
+		return "", err
 	}
 	if s != nil && want != "" && fileMatches(s, path, want) {
 		return want, nil
 	}
-	d, _, err := fileDigest(path)
+	d, _, err := fetch.HashFile(context.Background(), path)
 	if err != nil {
 		return "", err
 	}
