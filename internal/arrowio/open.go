@@ -184,6 +184,16 @@ func (u *unifier) add(path string, fs []arrow.Field) error {
 	if u.index == nil {
 		u.index = map[string]int{}
 	}
+	// Columns are found by name everywhere downstream: a second column of
+	// a name would be shadowed (its data silently lost), so it is refused.
+	first := map[string]int{}
+	for i, f := range fs {
+		if j, ok := first[f.Name]; ok {
+			return &DataError{File: path, Row: -1, Offset: -1, Column: f.Name,
+				Err: fmt.Errorf("the file has two columns of this name (columns %d and %d); dsbuild needs unique column names (rename one where the file is written)", j+1, i+1)}
+		}
+		first[f.Name] = i
+	}
 	for _, f := range fs {
 		if i, ok := u.index[f.Name]; ok {
 			e := &u.entries[i]
@@ -448,21 +458,12 @@ func (r *multiReader) fail(err error) {
 }
 
 func (r *multiReader) openSrc(in input) error {
-	var err error
-	data := r.p.data
-	switch in.rf {
-	case fmtJSONArray, fmtJSONLines:
-		r.src, err = newJSONSource(r.mem, in.path, in.rf, data, r.p.valueMode, r.batch)
-	case fmtCSV:
-		r.src, err = newCSVSource(r.mem, in.path, r.opts, data, r.batch)
-	case fmtParquet:
-		r.src, err = newParquetSource(r.ctx, r.mem, in.path, r.batch)
-	default:
-		r.src, err = newIPCSource(r.mem, in.path, in.rf == fmtArrowFile)
-	}
+	src, err := newSource(r.ctx, r.mem, in, r.opts, r.p, r.batch)
 	if err != nil {
 		return err
 	}
+	r.src = src
+	data := r.p.data
 	r.colMap = nil
 	switch in.rf {
 	case fmtParquet, fmtArrowFile, fmtArrowStream:
@@ -490,6 +491,37 @@ func (r *multiReader) openSrc(in input) error {
 		}
 	}
 	return nil
+}
+
+// newSource opens the source of one input. On error the source is nil as an
+// interface, never a typed nil pointer that a later close would call into.
+func newSource(ctx context.Context, mem memory.Allocator, in input, opts ReadOptions, p *plan, batch int) (source, error) {
+	var (
+		s   source
+		err error
+	)
+	switch in.rf {
+	case fmtJSONArray, fmtJSONLines:
+		var js *jsonSource
+		js, err = newJSONSource(mem, in.path, in.rf, p.data, p.valueMode, batch)
+		s = js
+	case fmtCSV:
+		var cs *csvSource
+		cs, err = newCSVSource(mem, in.path, opts, p.data, batch)
+		s = cs
+	case fmtParquet:
+		var ps *parquetSource
+		ps, err = newParquetSource(ctx, mem, in.path, batch)
+		s = ps
+	default:
+		var is *ipcSource
+		is, err = newIPCSource(mem, in.path, in.rf == fmtArrowFile)
+		s = is
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // project maps a source batch onto the output schema: columns by name,

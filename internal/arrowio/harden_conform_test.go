@@ -1,0 +1,182 @@
+package arrowio
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// drain opens paths and reads to the end, returning the first error.
+func drain(t *testing.T, paths []string, opts ReadOptions) (int64, error) {
+	t.Helper()
+	r, err := Open(context.Background(), memory.NewGoAllocator(), paths, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Release()
+	var n int64
+	for r.Next() {
+		n += r.RecordBatch().NumRows()
+	}
+	return n, r.Err()
+}
+
+// A Parquet file whose reader cannot be opened (here: not Parquet at all,
+// with a declared schema so the first pass does not look at it) must fail
+// with the reader's error, not a panic on the nil source (finding 1).
+func TestParquetOpenFailureIsAnError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "broken.parquet")
+	if err := os.WriteFile(p, []byte("PAR1 this is not a parquet file PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	_, err := drain(t, []string{p}, ReadOptions{Schema: sc})
+	var de *DataError
+	if !errors.As(err, &de) || de.File != p {
+		t.Fatalf("err = %v, want a DataError naming %s", err, p)
+	}
+	if strings.Contains(err.Error(), "runtime error") || strings.Contains(err.Error(), "nil pointer") {
+		t.Fatalf("err = %v: a panic, not the reader's error", err)
+	}
+}
+
+// The same over the corpus files that showed it: LZ4 pages, whose codec
+// arrow-go lacks, fail with that cause.
+func TestParquetLZ4IsAnError(t *testing.T) {
+	dir := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data")
+	for _, name := range []string{"hadoop_lz4_compressed.parquet", "non_hadoop_lz4_compressed.parquet", "hadoop_lz4_compressed_larger.parquet"} {
+		_, err := drain(t, []string{filepath.Join(dir, name)}, ReadOptions{})
+		if err == nil || !strings.Contains(err.Error(), "LZ4") || strings.Contains(err.Error(), "runtime error") {
+			t.Errorf("%s: err = %v, want the LZ4 codec named", name, err)
+		}
+	}
+}
+
+// Error messages have one colon after the file when no row, byte or
+// column is known (finding 7).
+func TestDataErrorNoDoubleColon(t *testing.T) {
+	cases := []struct {
+		e    DataError
+		want string
+	}{
+		{DataError{File: "f.parquet", Row: -1, Offset: -1, Err: errors.New("bad")}, "f.parquet: bad"},
+		{DataError{File: "f.parquet", Row: -1, Offset: -1, Column: "a"}, "f.parquet: column a: invalid data"},
+		{DataError{File: "f.csv", Row: 3, Offset: 10, Column: "a", Err: errors.New("bad")}, "f.csv: row 3 (byte 10), column a: bad"},
+		{DataError{File: "f.json", Row: -1, Offset: 7, Err: errors.New("bad")}, "f.json: byte 7: bad"},
+		{DataError{File: "f.json", Row: 2, Offset: -1, Err: errors.New("bad")}, "f.json: row 2: bad"},
+	}
+	for _, c := range cases {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
+// An IPC message of a metadata version from the future must be rejected
+// (arrow-testing forward-compatibility/schema_v6.arrow), while every
+// version the corpus's real producers wrote (V4, V5) still reads.
+func TestIPCFutureVersionRefused(t *testing.T) {
+	p := filepath.Join(sharedDir(t, "fixtures/conformance"), "arrow-testing", "data", "forward-compatibility", "schema_v6.arrow")
+	_, err := drain(t, []string{p}, ReadOptions{Format: Arrow})
+	if err == nil || !strings.Contains(err.Error(), "metadata version V6") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("err = %v, want metadata version V6 refused naming the file", err)
+	}
+}
+
+// writeIPC writes one batch of cols under fields as an Arrow IPC file.
+func writeIPC(t *testing.T, fields []arrow.Field, cols []arrow.Array) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "dup.arrow")
+	fh, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := arrow.NewSchema(fields, nil)
+	w, err := ipc.NewFileWriter(fh, ipc.WithSchema(sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := array.NewRecordBatch(sc, cols, int64(cols[0].Len()))
+	defer rec.Release()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Two columns of one name: never drop the second; refuse naming the file
+// and the column, whether the types agree or not (finding 3).
+func TestDuplicateColumnNamesRefused(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{1, 2}, nil)
+	a := ib.NewArray()
+	ib.AppendValues([]int64{3, 4}, nil)
+	b := ib.NewArray()
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues([]string{"x", "y"}, nil)
+	s := sb.NewArray()
+	for name, tc := range map[string]struct {
+		fields []arrow.Field
+		cols   []arrow.Array
+	}{
+		"same type":      {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.PrimitiveTypes.Int64}}, []arrow.Array{a, b}},
+		"different type": {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.BinaryTypes.String}}, []arrow.Array{a, s}},
+	} {
+		p := writeIPC(t, tc.fields, tc.cols)
+		n, err := drain(t, []string{p}, ReadOptions{})
+		if err == nil {
+			t.Errorf("%s: read %d rows, want a refusal", name, n)
+			continue
+		}
+		var de *DataError
+		if !errors.As(err, &de) || de.File != p || de.Column != "a" || !strings.Contains(err.Error(), "two columns") {
+			t.Errorf("%s: err = %v, want a refusal naming %s and column a", name, err, p)
+		}
+		if strings.Count(err.Error(), p) != 1 {
+			t.Errorf("%s: err = %v names the file more than once", name, err)
+		}
+	}
+}
+
+// An empty batch does not change a digest, whatever the column type: a
+// null column hashed with and without empty batches between (as the
+// integration JSON of generated_null_trivial has them) is one digest.
+func TestDigestIgnoresEmptyBatches(t *testing.T) {
+	sc := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.Null, Nullable: true}}, nil)
+	batch := func(n int) arrow.RecordBatch {
+		return array.NewRecordBatch(sc, []arrow.Array{array.NewNull(n)}, int64(n))
+	}
+	sum := func(sizes ...int) string {
+		h, err := NewLogicalHasher(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range sizes {
+			if err := h.Write(batch(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return string(h.Sum())
+	}
+	if a, b := sum(), sum(0, 0); a != b {
+		t.Errorf("no batches %s, two empty batches %s", a, b)
+	}
+	if a, b := sum(3), sum(0, 2, 0, 1, 0); a != b {
+		t.Errorf("one batch %s, split with empty batches %s", a, b)
+	}
+}
