@@ -3,13 +3,16 @@ package arrowio
 import (
 	"context"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -178,5 +181,62 @@ func TestDigestIgnoresEmptyBatches(t *testing.T) {
 	}
 	if a, b := sum(3), sum(0, 2, 0, 1, 0); a != b {
 		t.Errorf("one batch %s, split with empty batches %s", a, b)
+	}
+}
+
+// Zoned timestamps are written to the exact instant even where the zone's
+// offset has seconds (local mean time before ~1900, finding 2), and
+// decimals with every digit they hold, never rounded to the declared
+// precision (finding 5); both in JSON Lines and CSV.
+func TestWriteTextExactInstantsAndDecimals(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	tsType := &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "America/Los_Angeles"}
+	inst := []time.Time{
+		time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC),            // LMT -07:52:58
+		time.Date(1677, 9, 21, 0, 12, 43, 145224192, time.UTC), // generated_datetime's
+		time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC),           // PDT, whole minutes
+	}
+	want := []string{"1800-01-01T00:00:00Z", "1677-09-21T00:12:43.145224192Z", "2020-06-01T05:00:00-07:00"}
+	tb := array.NewTimestampBuilder(mem, tsType)
+	for _, x := range inst {
+		tb.Append(arrow.Timestamp(x.UnixNano()))
+	}
+	ts := tb.NewArray()
+	decType := &arrow.Decimal128Type{Precision: 3, Scale: 2}
+	db := array.NewDecimal128Builder(mem, decType)
+	db.Append(decimal128.FromI64(123456)) // 1234.56: beyond precision 3
+	db.Append(decimal128.FromI64(-5))     // -0.05
+	db.Append(decimal128.FromI64(150))    // 1.50
+	dec := db.NewArray()
+	wantDec := []string{"1234.56", "-0.05", "1.50"}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "t", Type: tsType, Nullable: true}, {Name: "d", Type: decType, Nullable: true}}, nil)
+	rec := array.NewRecordBatch(sc, []arrow.Array{ts, dec}, 3)
+	defer rec.Release()
+
+	jl := strings.Split(strings.TrimSpace(string(writeAll(t, mem, JSONL, []arrow.RecordBatch{rec}))), "\n")
+	cs := strings.Split(strings.TrimSpace(string(writeAll(t, mem, CSV, []arrow.RecordBatch{rec}))), "\n")[1:]
+	for i := range inst {
+		if w := `{"t":"` + want[i] + `","d":"` + wantDec[i] + `"}`; jl[i] != w {
+			t.Errorf("JSONL row %d = %s, want %s", i, jl[i], w)
+		}
+		if w := want[i] + "," + wantDec[i]; cs[i] != w {
+			t.Errorf("CSV row %d = %s, want %s", i, cs[i], w)
+		}
+		got, err := time.Parse(time.RFC3339Nano, want[i])
+		if err != nil || !got.Equal(inst[i]) {
+			t.Errorf("row %d: %s is not the instant %s", i, want[i], inst[i])
+		}
+	}
+}
+
+func TestExactDecimal(t *testing.T) {
+	for _, c := range []struct {
+		v     int64
+		scale int32
+		want  string
+	}{{0, 0, "0"}, {0, 2, "0.00"}, {7, 3, "0.007"}, {-7, 3, "-0.007"}, {12345, 2, "123.45"}, {12, -3, "12000"}, {0, -3, "0"}, {-1, 0, "-1"}} {
+		if got := exactDecimal(big.NewInt(c.v), c.scale); got != c.want {
+			t.Errorf("exactDecimal(%d, %d) = %s, want %s", c.v, c.scale, got, c.want)
+		}
 	}
 }
