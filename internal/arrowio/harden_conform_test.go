@@ -206,9 +206,9 @@ func TestWriteTextExactInstantsAndDecimals(t *testing.T) {
 	db := array.NewDecimal128Builder(mem, decType)
 	db.Append(decimal128.FromI64(123456)) // 1234.56: beyond precision 3
 	db.Append(decimal128.FromI64(-5))     // -0.05
-	db.Append(decimal128.FromI64(150))    // 1.50
+	db.Append(decimal128.FromI64(150))    // 1.50, written 1.5
 	dec := db.NewArray()
-	wantDec := []string{"1234.56", "-0.05", "1.50"}
+	wantDec := []string{"1234.56", "-0.05", "1.5"}
 	sc := arrow.NewSchema([]arrow.Field{{Name: "t", Type: tsType, Nullable: true}, {Name: "d", Type: decType, Nullable: true}}, nil)
 	rec := array.NewRecordBatch(sc, []arrow.Array{ts, dec}, 3)
 	defer rec.Release()
@@ -234,7 +234,7 @@ func TestExactDecimal(t *testing.T) {
 		v     int64
 		scale int32
 		want  string
-	}{{0, 0, "0"}, {0, 2, "0.00"}, {7, 3, "0.007"}, {-7, 3, "-0.007"}, {12345, 2, "123.45"}, {12, -3, "12000"}, {0, -3, "0"}, {-1, 0, "-1"}} {
+	}{{0, 0, "0"}, {0, 2, "0"}, {1500, 3, "1.5"}, {-100, 2, "-1"}, {7, 3, "0.007"}, {-7, 3, "-0.007"}, {12345, 2, "123.45"}, {12, -3, "12000"}, {0, -3, "0"}, {-1, 0, "-1"}} {
 		if got := exactDecimal(big.NewInt(c.v), c.scale); got != c.want {
 			t.Errorf("exactDecimal(%d, %d) = %s, want %s", c.v, c.scale, got, c.want)
 		}

@@ -261,8 +261,9 @@ func formatInstant(t time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-// exactDecimal writes the decimal unscaled·10^-scale with exactly scale
-// fraction digits (no rounding, no exponent), whatever its declared
+// exactDecimal writes the decimal unscaled·10^-scale with every digit it
+// has and no trailing fraction zeros (no rounding, no exponent: "-0.5" for
+// -0.500, "12000" for 12 at scale -3), whatever its declared
 // precision: a file may hold more digits than its type declares, and those
 // are data (arrow-go's ValueStr rounds to the precision).
 func exactDecimal(unscaled *big.Int, scale int32) string {
@@ -278,7 +279,8 @@ func exactDecimal(unscaled *big.Int, scale int32) string {
 		if len(s) <= int(scale) {
 			s = strings.Repeat("0", int(scale)-len(s)+1) + s
 		}
-		s = s[:len(s)-int(scale)] + "." + s[len(s)-int(scale):]
+		s = strings.TrimRight(s[:len(s)-int(scale)]+"."+s[len(s)-int(scale):], "0")
+		s = strings.TrimSuffix(s, ".")
 	}
 	if neg {
 		s = "-" + s
