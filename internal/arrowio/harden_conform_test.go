@@ -1,7 +1,9 @@
 package arrowio
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/big"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/pierrec/lz4/v4"
 )
 
 // drain opens paths and reads to the end, returning the first error.
@@ -238,5 +241,77 @@ func TestExactDecimal(t *testing.T) {
 		if got := exactDecimal(big.NewInt(c.v), c.scale); got != c.want {
 			t.Errorf("exactDecimal(%d, %d) = %s, want %s", c.v, c.scale, got, c.want)
 		}
+	}
+}
+
+// The deprecated Parquet LZ4 codec reads in both its forms (finding 6):
+// Hadoop-framed blocks and one bare block; the corpus's Hadoop-framed files
+// hold exactly the values of their LZ4_RAW twins (which DuckDB reads).
+func TestHadoopLZ4(t *testing.T) {
+	src := []byte(strings.Repeat("dsbuild reads hadoop lz4 ", 200))
+	block := make([]byte, lz4.CompressBlockBound(len(src)))
+	n, err := lz4.CompressBlock(src, block, nil)
+	if err != nil || n == 0 {
+		t.Fatal(err)
+	}
+	block = block[:n]
+	// Two Hadoop frames of the halves.
+	half := len(src) / 2
+	var framed []byte
+	for _, part := range [][]byte{src[:half], src[half:]} {
+		b := make([]byte, lz4.CompressBlockBound(len(part)))
+		m, err := lz4.CompressBlock(part, b, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		framed = binary.BigEndian.AppendUint32(framed, uint32(len(part)))
+		framed = binary.BigEndian.AppendUint32(framed, uint32(m))
+		framed = append(framed, b[:m]...)
+	}
+	for name, in := range map[string][]byte{"hadoop": framed, "bare": block} {
+		out, err := hadoopLZ4{}.DecodeWithError(make([]byte, len(src)), in)
+		if err != nil || !bytes.Equal(out, src) {
+			t.Errorf("%s: %d bytes, err %v", name, len(out), err)
+		}
+	}
+	if _, err := (hadoopLZ4{}).DecodeWithError(make([]byte, len(src)), []byte("not lz4 at all")); err == nil {
+		t.Error("garbage decoded")
+	}
+
+	dir := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data")
+	for hadoop, raw := range map[string]string{
+		"hadoop_lz4_compressed.parquet":        "lz4_raw_compressed.parquet",
+		"hadoop_lz4_compressed_larger.parquet": "lz4_raw_compressed_larger.parquet",
+	} {
+		mem := memory.NewGoAllocator()
+		a, n, err := conformDigest(mem, filepath.Join(dir, hadoop), Parquet)
+		if err != nil {
+			t.Fatalf("%s: %v", hadoop, err)
+		}
+		b, m, err := conformDigest(mem, filepath.Join(dir, raw), Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a != b || n != m || n == 0 {
+			t.Errorf("%s: %d rows %s; %s: %d rows %s", hadoop, n, a, raw, m, b)
+		}
+	}
+	if _, err := drain(t, []string{filepath.Join(dir, "non_hadoop_lz4_compressed.parquet")}, ReadOptions{}); err != nil {
+		t.Errorf("non_hadoop_lz4_compressed.parquet: %v", err)
+	}
+}
+
+// A data page v2 whose compressed values section is empty (one null) reads
+// as that null, not as a corrupt Snappy block (finding 6).
+func TestEmptyV2DataPage(t *testing.T) {
+	p := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data", "datapage_v2_empty_datapage.snappy.parquet")
+	mem := memory.NewGoAllocator()
+	_, recs := readAll(t, mem, []string{p}, ReadOptions{})
+	defer releaseAll(recs)
+	if countRows(recs) != 1 || recs[0].Column(0).NullN() != 1 {
+		t.Fatalf("got %d rows, want one null", countRows(recs))
+	}
+	if out, err := (fastSnappy{}).DecodeWithError(make([]byte, 0, 8), nil); err != nil || len(out) != 0 {
+		t.Errorf("empty Snappy input: %d bytes, %v", len(out), err)
 	}
 }
