@@ -54,18 +54,6 @@ func TestParquetOpenFailureIsAnError(t *testing.T) {
 	}
 }
 
-// The same over the corpus files that showed it: LZ4 pages, whose codec
-// arrow-go lacks, fail with that cause.
-func TestParquetLZ4IsAnError(t *testing.T) {
-	dir := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data")
-	for _, name := range []string{"hadoop_lz4_compressed.parquet", "non_hadoop_lz4_compressed.parquet", "hadoop_lz4_compressed_larger.parquet"} {
-		_, err := drain(t, []string{filepath.Join(dir, name)}, ReadOptions{})
-		if err == nil || !strings.Contains(err.Error(), "LZ4") || strings.Contains(err.Error(), "runtime error") {
-			t.Errorf("%s: err = %v, want the LZ4 codec named", name, err)
-		}
-	}
-}
-
 // Error messages have one colon after the file when no row, byte or
 // column is known (finding 7).
 func TestDataErrorNoDoubleColon(t *testing.T) {
