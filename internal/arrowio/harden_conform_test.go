@@ -303,3 +303,41 @@ func TestEmptyV2DataPage(t *testing.T) {
 		t.Errorf("empty Snappy input: %d bytes, %v", len(out), err)
 	}
 }
+
+// A legacy two-level LIST<LIST<INT32>> (parquet-mr's "array" repeated
+// group, itself LIST-annotated) reads as a list of lists, as the format's
+// backward-compatibility rules say, not as a list of one-field structs
+// (finding 4). Both the schema (InferSchema) and the values.
+func TestLegacyListStructure(t *testing.T) {
+	p := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data", "old_list_structure.parquet")
+	sc, err := InferSchema(context.Background(), []string{p}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := arrow.ListOfNonNullable(arrow.ListOf(arrow.PrimitiveTypes.Int32)) // elements of a repeated group are required
+	if got := sc.Field(0).Type; canonTypeString(got) != canonTypeString(want) {
+		t.Fatalf("type %s, want %s", got, want)
+	}
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	_, recs := readAll(t, mem, []string{p}, ReadOptions{})
+	defer releaseAll(recs)
+	if len(recs) != 1 || recs[0].NumRows() != 1 {
+		t.Fatalf("got %d batches", len(recs))
+	}
+	v, err := canonValue(recs[0].Column(0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := canonJSON(v); got != `[["n:1","n:2"],["n:3","n:4"]]` {
+		t.Errorf("value %s, want [[1,2],[3,4]]", got)
+	}
+}
+
+func canonTypeString(dt arrow.DataType) string {
+	var b strings.Builder
+	if err := canonicalType(&b, dt); err != nil {
+		return err.Error()
+	}
+	return b.String()
+}

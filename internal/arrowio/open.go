@@ -271,6 +271,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
+		sc = fixSchema(sc, legacyListFixes(pf.MetaData().Schema.Root(), sc))
 		return StripMetadata(sc), nil
 	case fmtArrowFile:
 		if err := checkIPC(in.path, true); err != nil {
@@ -571,6 +572,7 @@ type parquetSource struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
+	fixes  []*listFix // legacy LIST encodings to rewrite (parquet_legacy.go)
 	rows   int64
 }
 
@@ -603,6 +605,8 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
 	s.schema = s.rr.Schema()
+	s.fixes = legacyListFixes(s.pf.MetaData().Schema.Root(), s.schema)
+	s.schema = fixSchema(s.schema, s.fixes)
 	return s, nil
 }
 
@@ -618,7 +622,13 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	if err := validateBatch(rec); err != nil {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
-	rec.Retain()
+	if s.fixes != nil {
+		if rec, err = fixBatch(rec, s.schema, s.fixes); err != nil {
+			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+		}
+	} else {
+		rec.Retain()
+	}
 	s.rows += rec.NumRows()
 	return rec, nil
 }
