@@ -234,6 +234,10 @@ func canonValue(arr arrow.Array, i int) (any, error) {
 		return fmt.Sprintf("iv:%d,%d,%d", v.Months, v.Days, v.Nanoseconds), nil
 	case *array.Dictionary:
 		return canonValue(a.Dictionary(), a.GetValueIndex(i))
+	case *array.RunEndEncoded:
+		return canonValue(a.Values(), a.GetPhysicalIndex(i))
+	case array.ExtensionArray:
+		return canonValue(a.Storage(), i)
 	case *array.Map:
 		s, e := a.ValueOffsets(i)
 		out := make([]any, 0, e-s)

@@ -142,7 +142,7 @@ func arrowGoLeaks(p string) bool {
 
 // conformSeeds adds, when fuzzing (-fuzz), the files of the conformance
 // corpora (../shared/fixtures/conformance) whose names end in one of exts
-// and that are under 64 KiB (larger inputs stall Go's mutator): files from every writer of the ecosystem,
+// and that are under 64 KiB (small inputs mutate faster; run with -fuzzminimizetime of a few seconds, or minimizing a new input stalls the run): files from every writer of the ecosystem,
 // bad_data/ and forward-compatibility/ included. Without -fuzz they are
 // not seeds: TestConformance reads each of them already.
 func conformSeeds(f *testing.F, exts ...string) {

@@ -272,7 +272,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		sc = fixSchema(sc, legacyListFixes(pf.MetaData().Schema.Root(), sc))
-		return StripMetadata(sc), nil
+		return StripMetadata(readSchema(sc)), nil
 	case fmtArrowFile:
 		if err := checkIPC(in.path, true); err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -282,7 +282,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		defer r.Close()
-		return StripMetadata(r.Schema()), nil
+		return StripMetadata(readSchema(r.Schema())), nil
 	default:
 		if err := checkIPC(in.path, false); err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -292,7 +292,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: 0, Err: err}
 		}
 		defer r.Release()
-		return StripMetadata(r.Schema()), nil
+		return StripMetadata(readSchema(r.Schema())), nil
 	}
 }
 
@@ -572,7 +572,10 @@ type parquetSource struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
-	fixes  []*listFix // legacy LIST encodings to rewrite (parquet_legacy.go)
+	fixes  []*listFix    // legacy LIST encodings to rewrite (parquet_legacy.go)
+	fixed  *arrow.Schema // schema after those rewrites
+	mem    memory.Allocator
+	conv   *arrow.Schema // schema after read-time conversions (convert.go), nil: none
 	rows   int64
 }
 
@@ -606,7 +609,12 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 	}
 	s.schema = s.rr.Schema()
 	s.fixes = legacyListFixes(s.pf.MetaData().Schema.Root(), s.schema)
-	s.schema = fixSchema(s.schema, s.fixes)
+	s.fixed = fixSchema(s.schema, s.fixes)
+	s.mem, s.conv = mem, convSchema(s.fixed)
+	s.schema = s.fixed
+	if s.conv != nil {
+		s.schema = s.conv
+	}
 	return s, nil
 }
 
@@ -623,11 +631,14 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
 	if s.fixes != nil {
-		if rec, err = fixBatch(rec, s.schema, s.fixes); err != nil {
+		if rec, err = fixBatch(rec, s.fixed, s.fixes); err != nil {
 			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 		}
 	} else {
 		rec.Retain()
+	}
+	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
 	s.rows += rec.NumRows()
 	return rec, nil
@@ -651,6 +662,8 @@ type ipcSource struct {
 	sr     *ipc.Reader
 	i      int
 	schema *arrow.Schema
+	mem    memory.Allocator
+	conv   *arrow.Schema // schema after read-time conversions (convert.go), nil: none
 	rows   int64
 }
 
@@ -680,6 +693,10 @@ func newIPCSource(mem memory.Allocator, path string, isFile bool) (src *ipcSourc
 	if err != nil {
 		fh.Close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
+	}
+	s.mem, s.conv = mem, convSchema(s.schema)
+	if s.conv != nil {
+		s.schema = s.conv
 	}
 	return s, nil
 }
@@ -711,6 +728,9 @@ func (s *ipcSource) next() (rec arrow.RecordBatch, err error) {
 		rec.Release()
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
+	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
 	s.rows += rec.NumRows()
 	return rec, nil
 }
@@ -723,4 +743,22 @@ func (s *ipcSource) close() error {
 		s.sr.Release()
 	}
 	return s.fh.Close()
+}
+
+// readSchema is sc after the read-time conversions (convert.go).
+func readSchema(sc *arrow.Schema) *arrow.Schema {
+	if c := convSchema(sc); c != nil {
+		return c
+	}
+	return sc
+}
+
+// convSource converts rec (which it releases) to the schema conv; nil conv
+// means no conversion.
+func convSource(mem memory.Allocator, rec arrow.RecordBatch, conv *arrow.Schema) (arrow.RecordBatch, error) {
+	if conv == nil {
+		return rec, nil
+	}
+	defer rec.Release()
+	return convBatch(mem, rec, conv)
 }
