@@ -308,8 +308,26 @@ func fileSize(fh *os.File) int64 {
 // Parquet or IPC input can cause) into a DataError.
 func recoverCorrupt(path string, row int64, err *error) {
 	if r := recover(); r != nil {
+		if fmt.Sprint(r) == "invalid logical type" {
+			// arrow-go panics on a logical type newer than it knows
+			// (parquet-testing unknown-logical-type.parquet).
+			*err = &DataError{File: path, Row: row, Offset: -1, Err: errors.New("a column has a Parquet logical type this reader does not know (written by a newer Parquet writer); not supported")}
+			return
+		}
 		*err = &DataError{File: path, Row: row, Offset: -1, Err: fmt.Errorf("corrupt file: %v", r)}
 	}
+}
+
+// int96Columns names the INT96 columns of pf (dotted paths, comma-separated).
+func int96Columns(pf *file.Reader) string {
+	sc := pf.MetaData().Schema
+	var names []string
+	for i := 0; i < sc.NumColumns(); i++ {
+		if c := sc.Column(i); c.PhysicalType() == parquet.Types.Int96 {
+			names = append(names, c.Path())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // InferSchema returns the schema Open would produce: for JSON and CSV a
@@ -622,7 +640,14 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	defer recoverCorrupt(s.path, s.rows+1, &err)
 	if !s.rr.Next() {
 		if err := s.rr.Err(); err != nil {
-			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+			de := &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+			if strings.Contains(err.Error(), "INT96") {
+				// arrow-go reads INT96 (Impala/Spark) timestamps as
+				// timestamp[ns] and names neither column nor range.
+				de.Column = int96Columns(s.pf)
+				de.Err = fmt.Errorf("%w (Parquet INT96 timestamps are read as timestamp[ns], which holds 1677-09-21 to 2262-04-11; this file has values outside it)", err)
+			}
+			return nil, de
 		}
 		return nil, nil
 	}
