@@ -99,7 +99,7 @@ func conformFiles(t *testing.T, root string) []string {
 			return err
 		}
 		switch filepath.Ext(p) {
-		case ".parquet", ".arrow_file", ".stream", ".arrow":
+		case ".parquet", ".arrow_file", ".stream", ".arrow", ".encrypted": // x.parquet.encrypted: encrypted Parquet
 			rel, _ := filepath.Rel(root, p)
 			files = append(files, filepath.ToSlash(rel))
 		}
@@ -125,9 +125,9 @@ var conformValidBadData = map[string]bool{"ARROW-GH-43605.parquet": true}
 func conformFile(t *testing.T, root, rel string) conformOutcome {
 	path := filepath.Join(root, filepath.FromSlash(rel))
 	mustRefuse := (strings.Contains(rel, "/bad_data/") || strings.Contains(rel, "/forward-compatibility/")) && !conformValidBadData[filepath.Base(rel)]
-	format := Parquet
-	if filepath.Ext(rel) != ".parquet" {
-		format = Arrow
+	format := Arrow
+	if strings.HasSuffix(rel, ".parquet") || strings.HasSuffix(rel, ".parquet.encrypted") {
+		format = Parquet
 	}
 	// arrow-go's Parquet decoders do not return every buffer they allocate
 	// (delta encodings, LZ4 pages; the Go allocator's GC reclaims them), so

@@ -57,7 +57,7 @@ func run(root, out string) error {
 	defer db.Close()
 	var files []string
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".parquet") {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".parquet.encrypted")) {
 			files = append(files, p)
 		}
 		return err
