@@ -330,6 +330,9 @@ func (c *colHasher) flush() {
 }
 
 func (c *colHasher) run(valid bool, n int) {
+	if n == 0 {
+		return // an empty batch must not end the open run
+	}
 	if valid == c.runValid {
 		c.runLen += uint64(n)
 		return

@@ -23,27 +23,24 @@ type DataError struct {
 }
 
 func (e *DataError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	b.WriteString(":")
-	sep := " "
-	if e.Row >= 0 {
-		fmt.Fprintf(&b, " row %d", e.Row)
-		sep = ", "
-	}
-	if e.Offset >= 0 {
-		if e.Row >= 0 {
-			fmt.Fprintf(&b, " (byte %d)", e.Offset)
-		} else {
-			fmt.Fprintf(&b, " byte %d", e.Offset)
-		}
-		sep = ", "
+	// file: row R (byte B), column C: message — each part only when known.
+	var loc []string
+	switch {
+	case e.Row >= 0 && e.Offset >= 0:
+		loc = append(loc, fmt.Sprintf("row %d (byte %d)", e.Row, e.Offset))
+	case e.Row >= 0:
+		loc = append(loc, fmt.Sprintf("row %d", e.Row))
+	case e.Offset >= 0:
+		loc = append(loc, fmt.Sprintf("byte %d", e.Offset))
 	}
 	if e.Column != "" {
-		if sep == ", " {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, " column %s", e.Column)
+		loc = append(loc, "column "+e.Column)
+	}
+	var b strings.Builder
+	b.WriteString(e.File)
+	if len(loc) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(loc, ", "))
 	}
 	b.WriteString(": ")
 	if e.Err != nil {

@@ -324,6 +324,9 @@ func checkMessage(meta []byte) (body int64, err error) {
 	if err := f.keyValues(m, 4); err != nil {
 		return 0, err
 	}
+	if err := f.checkVersion(m, false); err != nil {
+		return 0, err
+	}
 	if p, err := f.field(m, 3); err != nil {
 		return 0, err
 	} else if p >= 0 {
@@ -465,6 +468,12 @@ func checkFooter(footer []byte, dataEnd int64) ([][3]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Writers before 0.15 left the footer's version at its default (V1):
+	// only a version from the future is refused here; each message's own
+	// version is checked exactly.
+	if err := f.checkVersion(ft, true); err != nil {
+		return nil, err
+	}
 	if s, ok, err := f.subtable(ft, 1); err != nil {
 		return nil, err
 	} else if ok {
@@ -509,6 +518,29 @@ func checkParquetArrowSchema(kv interface{ FindValue(string) *string }) error {
 	}
 	if err := checkMessages(bytes.NewReader(decoded), 0, int64(len(decoded))); err != nil {
 		return fmt.Errorf("stored Arrow schema: %w", err)
+	}
+	return nil
+}
+
+// checkVersion refuses a Message or Footer whose metadata version (slot 0,
+// a short; absent means V1) is not V4 or V5, the versions this reader
+// decodes. A version from the future may change the meaning of any field,
+// so such a file must be rejected, not read as if it were V5.
+func (f fb) checkVersion(t fbTable, futureOnly bool) error {
+	v := 0
+	if p, err := f.field(t, 0); err != nil {
+		return err
+	} else if p >= 0 {
+		if v, err = f.u16(p); err != nil {
+			return err
+		}
+		v = int(int16(v))
+	}
+	if futureOnly && v <= 4 {
+		return nil
+	}
+	if v != 3 && v != 4 { // MetadataVersion V4 = 3, V5 = 4
+		return fmt.Errorf("IPC metadata version V%d is not supported (this reader reads V4 and V5)", v+1)
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -81,9 +83,16 @@ func appendJSONValue(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 			// naive datetime): written without an offset, it stays one.
 			return appendQuoted(dst, toTime(a.Value(i)).Format(naiveTimestamp)), nil
 		}
-		return appendQuoted(dst, toTime(a.Value(i)).Format(time.RFC3339Nano)), nil
-	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256,
-		*array.Time32, *array.Time64, *array.Duration,
+		return appendQuoted(dst, formatInstant(toTime(a.Value(i)))), nil
+	case *array.Decimal32:
+		return appendQuoted(dst, exactDecimal(big.NewInt(int64(a.Value(i))), a.DataType().(arrow.DecimalType).GetScale())), nil
+	case *array.Decimal64:
+		return appendQuoted(dst, exactDecimal(big.NewInt(int64(a.Value(i))), a.DataType().(arrow.DecimalType).GetScale())), nil
+	case *array.Decimal128:
+		return appendQuoted(dst, exactDecimal(a.Value(i).BigInt(), a.DataType().(arrow.DecimalType).GetScale())), nil
+	case *array.Decimal256:
+		return appendQuoted(dst, exactDecimal(a.Value(i).BigInt(), a.DataType().(arrow.DecimalType).GetScale())), nil
+	case *array.Time32, *array.Time64, *array.Duration,
 		*array.MonthInterval, *array.DayTimeInterval, *array.MonthDayNanoInterval:
 		return appendQuoted(dst, arr.ValueStr(i)), nil
 	case *array.List:
@@ -238,4 +247,43 @@ func cellText(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 		return append(out[:n], body...), nil
 	}
 	return appendJSONValue(dst, arr, i)
+}
+
+// formatInstant writes a zoned timestamp as RFC 3339 in its zone. RFC 3339
+// offsets have whole minutes, and Go's layout drops an offset's seconds: a
+// historical local mean time (America/Los_Angeles before 1883 is -07:52:58)
+// would be written up to 59 s off. Such an instant is written in UTC
+// instead, so the text always denotes the stored instant exactly.
+func formatInstant(t time.Time) string {
+	if _, off := t.Zone(); off%60 != 0 {
+		t = t.UTC()
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// exactDecimal writes the decimal unscaled·10^-scale with every digit it
+// has and no trailing fraction zeros (no rounding, no exponent: "-0.5" for
+// -0.500, "12000" for 12 at scale -3), whatever its declared
+// precision: a file may hold more digits than its type declares, and those
+// are data (arrow-go's ValueStr rounds to the precision).
+func exactDecimal(unscaled *big.Int, scale int32) string {
+	s := unscaled.String()
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	switch {
+	case scale < 0:
+		if s != "0" {
+			s += strings.Repeat("0", int(-scale))
+		}
+	case scale > 0:
+		if len(s) <= int(scale) {
+			s = strings.Repeat("0", int(scale)-len(s)+1) + s
+		}
+		s = strings.TrimRight(s[:len(s)-int(scale)]+"."+s[len(s)-int(scale):], "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }

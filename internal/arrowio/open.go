@@ -184,6 +184,16 @@ func (u *unifier) add(path string, fs []arrow.Field) error {
 	if u.index == nil {
 		u.index = map[string]int{}
 	}
+	// Columns are found by name everywhere downstream: a second column of
+	// a name would be shadowed (its data silently lost), so it is refused.
+	first := map[string]int{}
+	for i, f := range fs {
+		if j, ok := first[f.Name]; ok {
+			return &DataError{File: path, Row: -1, Offset: -1, Column: f.Name,
+				Err: fmt.Errorf("the file has two columns of this name (columns %d and %d); dsbuild needs unique column names (rename one where the file is written)", j+1, i+1)}
+		}
+		first[f.Name] = i
+	}
 	for _, f := range fs {
 		if i, ok := u.index[f.Name]; ok {
 			e := &u.entries[i]
@@ -261,7 +271,8 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
-		return StripMetadata(sc), nil
+		sc = fixSchema(sc, legacyListFixes(pf.MetaData().Schema.Root(), sc))
+		return StripMetadata(readSchema(sc)), nil
 	case fmtArrowFile:
 		if err := checkIPC(in.path, true); err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -271,7 +282,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
 		defer r.Close()
-		return StripMetadata(r.Schema()), nil
+		return StripMetadata(readSchema(r.Schema())), nil
 	default:
 		if err := checkIPC(in.path, false); err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -281,7 +292,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 			return nil, &DataError{File: in.path, Row: -1, Offset: 0, Err: err}
 		}
 		defer r.Release()
-		return StripMetadata(r.Schema()), nil
+		return StripMetadata(readSchema(r.Schema())), nil
 	}
 }
 
@@ -297,8 +308,26 @@ func fileSize(fh *os.File) int64 {
 // Parquet or IPC input can cause) into a DataError.
 func recoverCorrupt(path string, row int64, err *error) {
 	if r := recover(); r != nil {
+		if fmt.Sprint(r) == "invalid logical type" {
+			// arrow-go panics on a logical type newer than it knows
+			// (parquet-testing unknown-logical-type.parquet).
+			*err = &DataError{File: path, Row: row, Offset: -1, Err: errors.New("a column has a Parquet logical type this reader does not know (written by a newer Parquet writer); not supported")}
+			return
+		}
 		*err = &DataError{File: path, Row: row, Offset: -1, Err: fmt.Errorf("corrupt file: %v", r)}
 	}
+}
+
+// int96Columns names the INT96 columns of pf (dotted paths, comma-separated).
+func int96Columns(pf *file.Reader) string {
+	sc := pf.MetaData().Schema
+	var names []string
+	for i := 0; i < sc.NumColumns(); i++ {
+		if c := sc.Column(i); c.PhysicalType() == parquet.Types.Int96 {
+			names = append(names, c.Path())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // InferSchema returns the schema Open would produce: for JSON and CSV a
@@ -448,21 +477,12 @@ func (r *multiReader) fail(err error) {
 }
 
 func (r *multiReader) openSrc(in input) error {
-	var err error
-	data := r.p.data
-	switch in.rf {
-	case fmtJSONArray, fmtJSONLines:
-		r.src, err = newJSONSource(r.mem, in.path, in.rf, data, r.p.valueMode, r.batch)
-	case fmtCSV:
-		r.src, err = newCSVSource(r.mem, in.path, r.opts, data, r.batch)
-	case fmtParquet:
-		r.src, err = newParquetSource(r.ctx, r.mem, in.path, r.batch)
-	default:
-		r.src, err = newIPCSource(r.mem, in.path, in.rf == fmtArrowFile)
-	}
+	src, err := newSource(r.ctx, r.mem, in, r.opts, r.p, r.batch)
 	if err != nil {
 		return err
 	}
+	r.src = src
+	data := r.p.data
 	r.colMap = nil
 	switch in.rf {
 	case fmtParquet, fmtArrowFile, fmtArrowStream:
@@ -490,6 +510,37 @@ func (r *multiReader) openSrc(in input) error {
 		}
 	}
 	return nil
+}
+
+// newSource opens the source of one input. On error the source is nil as an
+// interface, never a typed nil pointer that a later close would call into.
+func newSource(ctx context.Context, mem memory.Allocator, in input, opts ReadOptions, p *plan, batch int) (source, error) {
+	var (
+		s   source
+		err error
+	)
+	switch in.rf {
+	case fmtJSONArray, fmtJSONLines:
+		var js *jsonSource
+		js, err = newJSONSource(mem, in.path, in.rf, p.data, p.valueMode, batch)
+		s = js
+	case fmtCSV:
+		var cs *csvSource
+		cs, err = newCSVSource(mem, in.path, opts, p.data, batch)
+		s = cs
+	case fmtParquet:
+		var ps *parquetSource
+		ps, err = newParquetSource(ctx, mem, in.path, batch)
+		s = ps
+	default:
+		var is *ipcSource
+		is, err = newIPCSource(mem, in.path, in.rf == fmtArrowFile)
+		s = is
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // project maps a source batch onto the output schema: columns by name,
@@ -539,6 +590,10 @@ type parquetSource struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
+	fixes  []*listFix    // legacy LIST encodings to rewrite (parquet_legacy.go)
+	fixed  *arrow.Schema // schema after those rewrites
+	mem    memory.Allocator
+	conv   *arrow.Schema // schema after read-time conversions (convert.go), nil: none
 	rows   int64
 }
 
@@ -571,6 +626,13 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
 	s.schema = s.rr.Schema()
+	s.fixes = legacyListFixes(s.pf.MetaData().Schema.Root(), s.schema)
+	s.fixed = fixSchema(s.schema, s.fixes)
+	s.mem, s.conv = mem, convSchema(s.fixed)
+	s.schema = s.fixed
+	if s.conv != nil {
+		s.schema = s.conv
+	}
 	return s, nil
 }
 
@@ -578,7 +640,14 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	defer recoverCorrupt(s.path, s.rows+1, &err)
 	if !s.rr.Next() {
 		if err := s.rr.Err(); err != nil {
-			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+			de := &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+			if strings.Contains(err.Error(), "INT96") {
+				// arrow-go reads INT96 (Impala/Spark) timestamps as
+				// timestamp[ns] and names neither column nor range.
+				de.Column = int96Columns(s.pf)
+				de.Err = fmt.Errorf("%w (Parquet INT96 timestamps are read as timestamp[ns], which holds 1677-09-21 to 2262-04-11; this file has values outside it)", err)
+			}
+			return nil, de
 		}
 		return nil, nil
 	}
@@ -586,7 +655,16 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	if err := validateBatch(rec); err != nil {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
-	rec.Retain()
+	if s.fixes != nil {
+		if rec, err = fixBatch(rec, s.fixed, s.fixes); err != nil {
+			return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+		}
+	} else {
+		rec.Retain()
+	}
+	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
 	s.rows += rec.NumRows()
 	return rec, nil
 }
@@ -609,6 +687,8 @@ type ipcSource struct {
 	sr     *ipc.Reader
 	i      int
 	schema *arrow.Schema
+	mem    memory.Allocator
+	conv   *arrow.Schema // schema after read-time conversions (convert.go), nil: none
 	rows   int64
 }
 
@@ -638,6 +718,10 @@ func newIPCSource(mem memory.Allocator, path string, isFile bool) (src *ipcSourc
 	if err != nil {
 		fh.Close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
+	}
+	s.mem, s.conv = mem, convSchema(s.schema)
+	if s.conv != nil {
+		s.schema = s.conv
 	}
 	return s, nil
 }
@@ -669,6 +753,9 @@ func (s *ipcSource) next() (rec arrow.RecordBatch, err error) {
 		rec.Release()
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
+	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
+		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
 	s.rows += rec.NumRows()
 	return rec, nil
 }
@@ -681,4 +768,22 @@ func (s *ipcSource) close() error {
 		s.sr.Release()
 	}
 	return s.fh.Close()
+}
+
+// readSchema is sc after the read-time conversions (convert.go).
+func readSchema(sc *arrow.Schema) *arrow.Schema {
+	if c := convSchema(sc); c != nil {
+		return c
+	}
+	return sc
+}
+
+// convSource converts rec (which it releases) to the schema conv; nil conv
+// means no conversion.
+func convSource(mem memory.Allocator, rec arrow.RecordBatch, conv *arrow.Schema) (arrow.RecordBatch, error) {
+	if conv == nil {
+		return rec, nil
+	}
+	defer rec.Release()
+	return convBatch(mem, rec, conv)
 }

@@ -28,7 +28,16 @@ func (fastSnappy) Decode(dst, src []byte) []byte {
 	return dst
 }
 
-func (fastSnappy) DecodeWithError(dst, src []byte) ([]byte, error) { return snappy.Decode(dst, src) }
+// DecodeWithError decodes a Snappy block. Zero input bytes are zero output
+// bytes, not a corrupt block: a data page v2 whose values section is empty
+// (all nulls) has nothing compressed, and writers leave it so
+// (parquet-testing datapage_v2_empty_datapage.snappy.parquet).
+func (fastSnappy) DecodeWithError(dst, src []byte) ([]byte, error) {
+	if len(src) == 0 {
+		return dst[:0], nil
+	}
+	return snappy.Decode(dst, src)
+}
 
 func (fastSnappy) NewReader(r io.Reader) io.ReadCloser { return io.NopCloser(snappy.NewReader(r)) }
 

@@ -54,6 +54,14 @@ func validateData(d *array.Data) error {
 	if dt.ID() == arrow.NULL {
 		return nil
 	}
+	switch t := dt.(type) {
+	case arrow.ExtensionType:
+		st := array.NewData(t.StorageType(), n, d.Buffers(), d.Children(), d.NullN(), off)
+		defer st.Release()
+		return validateData(st)
+	case *arrow.RunEndEncodedType:
+		return validateREE(d, t)
+	}
 	if len(d.Buffers()) == 0 {
 		return errors.New("no buffers")
 	}
@@ -80,6 +88,16 @@ func validateData(d *array.Data) error {
 	case *arrow.LargeStringType, *arrow.LargeBinaryType:
 		return validateOffsets(d, 8, bufLen(d, 2), "values")
 	case *arrow.StringViewType, *arrow.BinaryViewType:
+		a := array.MakeFromData(d)
+		defer a.Release()
+		return a.(interface{ ValidateFull() error }).ValidateFull()
+	case *arrow.ListViewType, *arrow.LargeListViewType:
+		if len(d.Children()) != 1 || len(d.Buffers()) < 3 {
+			return errors.New("list view without its child or buffers")
+		}
+		if err := nested("elements", validateData(d.Children()[0].(*array.Data))); err != nil {
+			return err
+		}
 		a := array.MakeFromData(d)
 		defer a.Release()
 		return a.(interface{ ValidateFull() error }).ValidateFull()
@@ -216,6 +234,51 @@ func validateOffsets(d *array.Data, width, limit int, what string) error {
 			return fmt.Errorf("offset %d at slot %d before the previous one (%d)", o, i, prev)
 		}
 		prev = o
+	}
+	return nil
+}
+
+// validateREE checks a run-end encoded array: run ends positive, strictly
+// increasing, covering offset+length, one value per run.
+func validateREE(d *array.Data, t *arrow.RunEndEncodedType) error {
+	if len(d.Children()) != 2 {
+		return errors.New("run-end encoded array without run ends and values")
+	}
+	ends, vals := d.Children()[0].(*array.Data), d.Children()[1].(*array.Data)
+	if err := validateData(ends); err != nil {
+		return nested("run ends", err)
+	}
+	if err := validateData(vals); err != nil {
+		return nested("values", err)
+	}
+	if vals.Len() < ends.Len() {
+		return fmt.Errorf("%d values for %d runs", vals.Len(), ends.Len())
+	}
+	ea := array.MakeFromData(ends)
+	defer ea.Release()
+	if ea.NullN() > 0 {
+		return errors.New("null run end")
+	}
+	prev := int64(0)
+	for i := 0; i < ea.Len(); i++ {
+		var e int64
+		switch a := ea.(type) {
+		case *array.Int16:
+			e = int64(a.Value(i))
+		case *array.Int32:
+			e = int64(a.Value(i))
+		case *array.Int64:
+			e = a.Value(i)
+		default:
+			return fmt.Errorf("run end type %s", t.RunEnds())
+		}
+		if e <= prev {
+			return fmt.Errorf("run end %d after %d", e, prev)
+		}
+		prev = e
+	}
+	if prev < int64(d.Offset())+int64(d.Len()) {
+		return fmt.Errorf("runs end at %d, before slot %d", prev, d.Offset()+d.Len())
 	}
 	return nil
 }

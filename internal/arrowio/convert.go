@@ -1,0 +1,278 @@
+package arrowio
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Read-time conversions. A few Arrow types have no canonical form in the
+// logical digest but denote values that one does; the reader converts them
+// (documented in the README), at any depth:
+//
+//   - the canonical extension types whose storage holds their value as it
+//     is are read as their storage type: arrow.uuid as fixed_size_binary[16]
+//     (the UUID's 16 bytes), arrow.json as utf8 (the JSON text); others
+//     (arrow.parquet.variant, whose storage is an encoding, arrow.bool8,
+//     arrow.opaque, ...) are refused;
+//   - run_end_encoded<run_ends, values> is read as its values' type, each
+//     run expanded;
+//   - list_view and large_list_view are read as list and large_list with
+//     the same elements.
+//
+// Unions have no such form and are refused, naming the file, column, type.
+
+var convertibleExtension = map[string]bool{"arrow.uuid": true, "arrow.json": true}
+
+// convType returns dt with the conversions applied, and whether any was.
+func convType(dt arrow.DataType) (arrow.DataType, bool) {
+	switch t := dt.(type) {
+	case arrow.ExtensionType:
+		if !convertibleExtension[t.ExtensionName()] {
+			return dt, false // refused by the digest, naming the type
+		}
+		st, _ := convType(t.StorageType())
+		return st, true
+	case *arrow.RunEndEncodedType:
+		vt, _ := convType(t.Encoded())
+		return vt, true
+	case *arrow.ListViewType:
+		ef := t.ElemField()
+		ef.Type, _ = convType(ef.Type)
+		return arrow.ListOfField(ef), true
+	case *arrow.LargeListViewType:
+		ef := t.ElemField()
+		ef.Type, _ = convType(ef.Type)
+		return arrow.LargeListOfField(ef), true
+	case *arrow.ListType:
+		ef := t.ElemField()
+		var ch bool
+		if ef.Type, ch = convType(ef.Type); ch {
+			return arrow.ListOfField(ef), true
+		}
+	case *arrow.LargeListType:
+		ef := t.ElemField()
+		var ch bool
+		if ef.Type, ch = convType(ef.Type); ch {
+			return arrow.LargeListOfField(ef), true
+		}
+	case *arrow.FixedSizeListType:
+		ef := t.ElemField()
+		var ch bool
+		if ef.Type, ch = convType(ef.Type); ch {
+			return arrow.FixedSizeListOfField(t.Len(), ef), true
+		}
+	case *arrow.MapType:
+		kt, kc := convType(t.KeyType())
+		it, ic := convType(t.ItemType())
+		if kc || ic {
+			m := arrow.MapOfWithMetadata(kt, t.KeyField().Metadata, it, t.ItemField().Metadata)
+			m.SetItemNullable(t.ItemField().Nullable)
+			m.KeysSorted = t.KeysSorted
+			return m, true
+		}
+	case *arrow.StructType:
+		fs := append([]arrow.Field(nil), t.Fields()...)
+		some := false
+		for i := range fs {
+			var ch bool
+			if fs[i].Type, ch = convType(fs[i].Type); ch {
+				some = true
+			}
+		}
+		if some {
+			return arrow.StructOf(fs...), true
+		}
+	case *arrow.DictionaryType:
+		vt, ch := convType(t.ValueType)
+		if ch {
+			return &arrow.DictionaryType{IndexType: t.IndexType, ValueType: vt, Ordered: t.Ordered}, true
+		}
+	}
+	return dt, false
+}
+
+// convSchema applies convType to each field; nil when nothing changes.
+func convSchema(sc *arrow.Schema) *arrow.Schema {
+	fs := append([]arrow.Field(nil), sc.Fields()...)
+	changed := false
+	for i := range fs {
+		var ch bool
+		if fs[i].Type, ch = convType(fs[i].Type); ch {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	md := sc.Metadata()
+	return arrow.NewSchema(fs, &md)
+}
+
+// convBatch converts the columns of rec to the schema out (convSchema's).
+func convBatch(mem memory.Allocator, rec arrow.RecordBatch, out *arrow.Schema) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range rec.Columns() {
+		var err error
+		if cols[i], err = convArray(mem, c); err != nil {
+			return nil, fmt.Errorf("column %q: %w", rec.Schema().Field(i).Name, err)
+		}
+	}
+	return array.NewRecordBatch(out, cols, rec.NumRows()), nil
+}
+
+// convArray returns arr converted (a new reference).
+func convArray(mem memory.Allocator, arr arrow.Array) (arrow.Array, error) {
+	nt, changed := convType(arr.DataType())
+	if !changed {
+		arr.Retain()
+		return arr, nil
+	}
+	ctx := compute.WithAllocator(context.Background(), mem)
+	switch a := arr.(type) {
+	case array.ExtensionArray:
+		return convArray(mem, a.Storage())
+	case *array.RunEndEncoded:
+		idx, err := reeIndices(mem, a)
+		if err != nil {
+			return nil, err
+		}
+		defer idx.Release()
+		vals, err := convArray(mem, a.Values())
+		if err != nil {
+			return nil, err
+		}
+		defer vals.Release()
+		return compute.TakeArray(ctx, vals, idx)
+	case array.VarLenListLike:
+		// list, large list, list view: gather each valid slot's elements.
+		n := a.Len()
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		offs := make([]int64, n+1)
+		for i := 0; i < n; i++ {
+			offs[i+1] = offs[i]
+			if a.IsNull(i) {
+				continue
+			}
+			s, e := a.ValueOffsets(i)
+			for j := s; j < e; j++ {
+				b.Append(j)
+			}
+			offs[i+1] += e - s
+		}
+		idx := b.NewArray()
+		defer idx.Release()
+		child, err := convArray(mem, a.ListValues())
+		if err != nil {
+			return nil, err
+		}
+		defer child.Release()
+		vals, err := compute.TakeArray(ctx, child, idx)
+		if err != nil {
+			return nil, err
+		}
+		defer vals.Release()
+		var offBuf *memory.Buffer
+		switch nt.(type) {
+		case *arrow.LargeListType:
+			offBuf = memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(offs))
+		default:
+			o32 := make([]int32, len(offs))
+			for i, o := range offs {
+				if o > 1<<31-1 {
+					return nil, fmt.Errorf("list of %d elements overflows 32-bit offsets", o)
+				}
+				o32[i] = int32(o)
+			}
+			offBuf = memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(o32))
+		}
+		d := array.NewData(nt, n, []*memory.Buffer{validity(a), offBuf}, []arrow.ArrayData{vals.Data()}, a.NullN(), 0)
+		defer d.Release()
+		return array.MakeFromData(d), nil
+	case *array.FixedSizeList:
+		size := int64(nt.(*arrow.FixedSizeListType).Len())
+		sl := array.NewSlice(a.ListValues(), int64(a.Offset())*size, int64(a.Offset()+a.Len())*size)
+		child, err := convArray(mem, sl)
+		sl.Release()
+		if err != nil {
+			return nil, err
+		}
+		defer child.Release()
+		d := array.NewData(nt, a.Len(), []*memory.Buffer{validity(a)}, []arrow.ArrayData{child.Data()}, a.NullN(), 0)
+		defer d.Release()
+		return array.MakeFromData(d), nil
+	case *array.Struct:
+		children := make([]arrow.ArrayData, a.NumField())
+		for i := range children {
+			f := array.NewSlice(a.Field(i), int64(a.Offset()), int64(a.Offset()+a.Len()))
+			c, err := convArray(mem, f)
+			f.Release()
+			if err != nil {
+				return nil, err
+			}
+			defer c.Release()
+			children[i] = c.Data()
+		}
+		d := array.NewData(nt, a.Len(), []*memory.Buffer{validity(a)}, children, a.NullN(), 0)
+		defer d.Release()
+		return array.MakeFromData(d), nil
+	case *array.Dictionary:
+		dict, err := convArray(mem, a.Dictionary())
+		if err != nil {
+			return nil, err
+		}
+		defer dict.Release()
+		return array.NewDictionaryArray(nt, a.Indices(), dict), nil
+	}
+	return nil, fmt.Errorf("cannot convert %s", arr.DataType())
+}
+
+// validity is a's validity bitmap at offset 0 (nil without nulls).
+func validity(a arrow.Array) *memory.Buffer {
+	if a.NullN() == 0 {
+		return nil
+	}
+	return memory.NewBufferBytes(copyBitmap(a.NullBitmapBytes(), 0, a.Len()))
+}
+
+// reeIndices is, for each logical slot of a, the index of its value.
+func reeIndices(mem memory.Allocator, a *array.RunEndEncoded) (arrow.Array, error) {
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	ends := a.RunEndsArr()
+	end := func(k int) int64 {
+		switch e := ends.(type) {
+		case *array.Int16:
+			return int64(e.Value(k))
+		case *array.Int32:
+			return int64(e.Value(k))
+		case *array.Int64:
+			return e.Value(k)
+		}
+		return -1
+	}
+	off, n := int64(a.Offset()), int64(a.Len())
+	k := 0
+	for i := off; i < off+n; i++ {
+		for k < ends.Len() && end(k) <= i {
+			k++
+		}
+		if k >= ends.Len() || k >= a.Values().Len() {
+			return nil, fmt.Errorf("run-end encoded slot %d is past the last run", i)
+		}
+		b.Append(int64(k))
+	}
+	return b.NewArray(), nil
+}
