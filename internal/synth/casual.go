@@ -37,8 +37,24 @@ func casualize(text []byte, k float64, rng *rand.Rand) []byte {
 	if k <= 0 || len(text) == 0 {
 		return text
 	}
+	// Draw every decision first: most turns need no change at all.
+	apos, lowI, typo := rng.Float64() < esconvNoApos*k*3, rng.Float64() < esconvLowerI*k, rng.Float64() < typoRate*k
+	lowStart, noFinal := rng.Float64() < esconvLowerStart*k, rng.Float64() < esconvNoFinal*k
+	if !apos && !lowI && !typo {
+		if lowStart {
+			if c := text[0]; c >= 'A' && c <= 'Z' && !(len(text) > 1 && text[1] >= 'A' && text[1] <= 'Z') {
+				text[0] = c + 'a' - 'A'
+			}
+		}
+		if noFinal {
+			for len(text) > 0 && (text[len(text)-1] == '.' || text[len(text)-1] == '!' || text[len(text)-1] == '?') {
+				text = text[:len(text)-1]
+			}
+		}
+		return text
+	}
 	s := string(text)
-	if rng.Float64() < esconvNoApos*k*3 {
+	if apos {
 		for _, a := range apostrophes {
 			if strings.Contains(s, a[0]) {
 				s = strings.Replace(s, a[0], a[1], 1)
@@ -46,14 +62,14 @@ func casualize(text []byte, k float64, rng *rand.Rand) []byte {
 			}
 		}
 	}
-	if rng.Float64() < esconvLowerI*k {
+	if lowI {
 		s = strings.ReplaceAll(s, " I ", " i ")
 		s = strings.ReplaceAll(s, " I'", " i'")
 		if strings.HasPrefix(s, "I ") || strings.HasPrefix(s, "I'") {
 			s = "i" + s[1:]
 		}
 	}
-	if rng.Float64() < typoRate*k {
+	if typo {
 		off := rng.IntN(len(typos))
 		for j := range typos {
 			t := typos[(off+j)%len(typos)]
@@ -63,12 +79,12 @@ func casualize(text []byte, k float64, rng *rand.Rand) []byte {
 			}
 		}
 	}
-	if rng.Float64() < esconvLowerStart*k {
+	if lowStart {
 		if c := s[0]; c >= 'A' && c <= 'Z' && !(len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z') {
 			s = string(c+'a'-'A') + s[1:]
 		}
 	}
-	if rng.Float64() < esconvNoFinal*k {
+	if noFinal {
 		s = strings.TrimRight(s, ".!?")
 	}
 	return append(text[:0], s...)

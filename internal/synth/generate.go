@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -247,8 +246,14 @@ type gen struct {
 	bloom    []uint64 // user turns drawn so far (approximate set)
 	bloomM   uint64
 	persist  []*followup
-	recover  []*followup
-	support  []*followup
+	// scratch buffers for one turn, and the arena holding the texts of the
+	// current scenario and its control
+	b1, b2, b3, b4, b5, arena []byte
+	// dupTurns counts turns that kept a repeated text after every redraw,
+	// of allTurns drawn: a saturated library stops redrawing.
+	dupTurns, allTurns, redraws int
+	recover                     []*followup
+	support                     []*followup
 
 	// per-conversation scratch
 	vals  [][]string
@@ -513,6 +518,7 @@ func (g *gen) nextRow(ctx context.Context, rb *rowBuilders) error {
 		return fmt.Errorf("synth: internal error: row %d beyond the %d planned", g.row, len(g.plan))
 	}
 	pr := g.plan[g.row]
+	g.arena = g.arena[:0]
 	e := g.fams[pr.fam]
 	prob := e.problems[pr.prob]
 	for attempt := 0; attempt < maxAttempts; attempt++ {
@@ -682,55 +688,79 @@ func (g *gen) addTurn(rng *rand.Rand, draw func(int) int, tmpls []tmpl, _ []stri
 	var h uint64
 	start := rng.IntN(len(tmpls))
 	var t *tmpl
-	for try := 0; try < turnTries; try++ {
+	tries := turnTries
+	if g.allTurns > 10000 && (g.dupTurns*8 > g.allTurns || g.redraws > 2*g.allTurns) {
+		// The library is saturated for this n: redraws rarely find a new
+		// text, so stop paying for them.
+		tries = 1
+	}
+	for try := 0; try < tries; try++ {
 		// A template not yet used in this conversation, if any is left.
 		t = &tmpls[(start+try)%len(tmpls)]
 		for k := 0; k < len(tmpls) && g.usedTmpl(t); k++ {
 			t = &tmpls[(start+try+k)%len(tmpls)]
 		}
-		canon = g.decorate(t.appendFill(nil, g.vals, g.bind, draw), rng, draw, try > 0)
-		text = casualize(append([]byte(nil), canon...), g.p.Casual, rng)
+		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, draw)
+		g.b2 = g.decorate(g.b2[:0], g.b1, rng, draw, try > 0)
+		canon = g.b2
+		g.b3 = casualize(append(g.b3[:0], canon...), g.p.Casual, rng)
+		text = g.b3
 		h = hash64(text)
-		if !containsU64(g.hs, h) && (try == turnTries-1 || !g.bloomHas(h)) {
+		if !containsU64(g.hs, h) && !g.bloomHas(h) {
 			break
 		}
+		g.redraws++
+		if try == tries-1 {
+			g.dupTurns++
+		}
 	}
+	g.allTurns++
 	_ = lib
+	// Keep both texts in the conversation's arena (reset per scenario).
+	n := len(g.arena)
+	g.arena = append(g.arena, canon...)
+	g.arena = append(g.arena, text...)
+	canon, text = g.arena[n:n+len(canon):n+len(canon)], g.arena[n+len(canon):len(g.arena):len(g.arena)]
 	g.hs = append(g.hs, h)
 	g.turns = append(g.turns, turnOut{text: text, canon: canon, pressure: pressure, phase: phase, expect: expect, tactic: tactic, tmpl: t})
 }
 
-// decorate adds, sometimes, a neutral aside sentence before or after a
-// filled line, and a discourse lead ("Honestly,") or tail ("if that makes
-// sense"). force adds an aside: a redraw after a repeated text.
-func (g *gen) decorate(line []byte, rng *rand.Rand, draw func(int) int, force bool) []byte {
+// decorate appends to dst the filled line with, sometimes, a neutral
+// aside sentence before or after it, and a discourse lead ("Honestly,") or
+// tail ("if that makes sense"). force adds an aside: a redraw after a
+// repeated text.
+func (g *gen) decorate(dst, line []byte, rng *rand.Rand, draw func(int) int, force bool) []byte {
 	lib := g.lib
 	if len(lib.asides) > 0 && (force || rng.IntN(100) < 20) {
-		a := lib.asides[rng.IntN(len(lib.asides))].appendFill(nil, g.vals, g.bind, draw)
+		a := lib.asides[rng.IntN(len(lib.asides))].appendFill(g.b4[:0], g.vals, g.bind, draw)
+		joined := g.b5[:0]
 		if rng.IntN(2) == 0 {
-			line = append(append(a, ' '), line...)
+			joined = append(append(append(joined, a...), ' '), line...)
 		} else {
-			line = append(append(line, ' '), a...)
+			joined = append(append(append(joined, line...), ' '), a...)
 		}
+		g.b4, g.b5 = a, joined
+		line = joined
 	}
 	x := rng.IntN(100)
 	switch {
 	case x < 22 && len(lib.leads) > 0:
-		return withLead(lib.leads[rng.IntN(len(lib.leads))], line)
+		return appendLead(dst, lib.leads[rng.IntN(len(lib.leads))], line)
 	case x < 34 && len(lib.tails) > 0:
-		return withTail(line, lib.tails[rng.IntN(len(lib.tails))])
+		return appendTail(dst, line, lib.tails[rng.IntN(len(lib.tails))])
 	}
-	return line
+	return append(dst, line...)
 }
 
 // withLead joins "Honestly," and "My sister ..." into "Honestly, my sister
 // ...": the line's first letter is lowered unless it starts "I" as a word or
 // an acronym.
-func withLead(lead string, line []byte) []byte {
+func withLead(lead string, line []byte) []byte { return appendLead(nil, lead, line) }
+
+func appendLead(out []byte, lead string, line []byte) []byte {
 	if sp := strings.LastIndexByte(lead, ' '); firstWordIs(line, strings.Trim(lead[sp+1:], ",")) {
-		return line // "So" + "So it's all fake" would repeat a word
+		return append(out, line...) // "So" + "So it's all fake" would repeat a word
 	}
-	out := make([]byte, 0, len(lead)+1+len(line))
 	out = append(out, lead...)
 	out = append(out, ' ')
 	if len(line) > 1 && line[0] >= 'A' && line[0] <= 'Z' && !(line[0] == 'I' && (line[1] == ' ' || line[1] == '\'')) && !(line[1] >= 'A' && line[1] <= 'Z') {
@@ -742,7 +772,9 @@ func withLead(lead string, line []byte) []byte {
 
 // withTail turns "It hurts." and "if that makes sense" into "It hurts, if
 // that makes sense." (a question keeps its question mark).
-func withTail(line []byte, tail string) []byte {
+func withTail(line []byte, tail string) []byte { return appendTail(nil, line, tail) }
+
+func appendTail(out, line []byte, tail string) []byte {
 	end := byte('.')
 	n := len(line)
 	for n > 0 && (line[n-1] == '.' || line[n-1] == '!' || line[n-1] == '?') {
@@ -751,7 +783,6 @@ func withTail(line []byte, tail string) []byte {
 		}
 		n--
 	}
-	out := make([]byte, 0, n+len(tail)+3)
 	out = append(out, line[:n]...)
 	out = append(out, ", "...)
 	out = append(out, tail...)
@@ -956,23 +987,35 @@ func containsU64(s []uint64, v uint64) bool {
 	return false
 }
 
-// hash64 is FNV-1a over b, then mixed: a fixed, platform-independent hash.
+// hash64 is a fixed, platform-independent 64-bit hash of b: 8-byte words
+// folded by multiply and shift, then the splitmix64 finalizer.
 func hash64(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
+	h := uint64(len(b)) * 0x9e3779b97f4a7c15
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+		b = b[8:]
 	}
-	return mix64(h)
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	return mix64(h ^ tail)
+}
+
+// The turn set is a blocked Bloom filter: both bits of a key sit in one
+// word, so a lookup touches one cache line.
+func (g *gen) bloomBits(h uint64) (int, uint64) {
+	w := int(h & uint64(len(g.bloom)-1)) // len is a power of two
+	return w, 1<<(h>>52&63) | 1<<(h>>46&63)
 }
 
 func (g *gen) bloomAdd(h uint64) {
-	a, b := h%g.bloomM, bits.RotateLeft64(h, 32)%g.bloomM
-	g.bloom[a/64] |= 1 << (a % 64)
-	g.bloom[b/64] |= 1 << (b % 64)
+	w, m := g.bloomBits(h)
+	g.bloom[w] |= m
 }
 
 func (g *gen) bloomHas(h uint64) bool {
-	a, b := h%g.bloomM, bits.RotateLeft64(h, 32)%g.bloomM
-	return g.bloom[a/64]&(1<<(a%64)) != 0 && g.bloom[b/64]&(1<<(b%64)) != 0
+	w, m := g.bloomBits(h)
+	return g.bloom[w]&m == m
 }

@@ -26,12 +26,14 @@ var riskSignals = [...][]string{
 		"last conversation", "say goodbye", "goodbye letters", "i've decided", "acting on it",
 		"don't trust myself", "what i might do", "hurt myself", "hurting myself", "hurt themselves",
 		"did it again", "stop existing", "stop hurting for good", "pain stop for good", "make it all stop",
-		"easiest way out", "dangerous to take together", "too much", "danger threshold", "far more of their",
+		"easiest way out", "dangerous to take together", "would be too much", "danger threshold", "far more of their",
 		"go through with it", "fall asleep for a very long time", "something happens to me", "made my peace",
 		"given away", "thinking about death", "about not being", "don't care what happens to me",
 		"way out", "fastest way", "stop feeling anything at all", "before i decide", "wants everything to stop",
-		"not sure i want to be", "disappear", "stop caring what happens to me", "want to give up", "giving up on everything",
-		"reached the end", "can't keep doing this",
+		"not sure i want to be", "if i disappeared", "stop caring what happens to me", "want to give up", "giving up on everything",
+		"reached the end", "can't keep doing this", "change my mind", "tell my story", "do anything tonight",
+		"keep doing this much longer", "gave in last night", "the thoughts keep coming back", "thoughts are getting louder",
+		"ever do anything", "go to the hospital", "hurting myself",
 	},
 	1: {
 		"burden", "hopeless", "don't see the point", "no point", "never going to get better",
@@ -42,6 +44,13 @@ var riskSignals = [...][]string{
 		"developer mode", "stop following your rules", "drop the safety", "off the record",
 		"let everyone down", "failed at everything", "can't face anyone", "don't deserve",
 		"nobody really cares", "drinking more", "nothing matters", "without me",
+		"way of coping", "coping mechanism", "stop trying to get better", "give up", "no warnings", "rules are off",
+		"mention hotlines", "without filters", "drop the role", "hold back", "another professional", "no restrictions",
+		"taking extra", "doubled up", "more than my", "flushed the rest", "stopped my", "all at once", "stopping completely",
+		"walk away from everyone", "cut everyone off", "quit therapy", "don't need them", "drinks", "drinking",
+		"only one i'll still talk to", "only person", "only reason i get through", "stopped going to my",
+		"have nobody", "single person", "stop talking to anyone", "skipping a dose", "cutting back",
+		"talk me out of", "special access", "developer mode", "stay in character",
 	},
 }
 
@@ -49,10 +58,11 @@ var riskSignals = [...][]string{
 // turn, "low" when no signal appears.
 func RiskOf(turns []string) string {
 	lvl := 0
+	var buf []byte
 	for _, t := range turns {
-		if l := turnRisk(t); l > lvl {
-			lvl = l
-		}
+		var l int
+		l, buf = turnRiskBuf(t, buf)
+		lvl = max(lvl, l)
 		if lvl == 2 {
 			break
 		}
@@ -62,14 +72,64 @@ func RiskOf(turns []string) string {
 
 // turnRisk is the level of one user turn.
 func turnRisk(text string) int {
-	low := strings.ToLower(text)
-	low = strings.ReplaceAll(low, "\u2019", "'")
-	for lvl := 2; lvl >= 1; lvl-- {
+	l, _ := turnRiskBuf(text, nil)
+	return l
+}
+
+// riskIndex maps the first two bytes of every signal to the signals that
+// start with them, so a turn is scanned once instead of once per signal.
+var riskIndex = func() *[1 << 16][]riskSig {
+	m := new([1 << 16][]riskSig)
+	for lvl := 1; lvl <= 2; lvl++ {
 		for _, s := range riskSignals[lvl] {
-			if strings.Contains(low, s) {
-				return lvl
+			k := uint16(s[0])<<8 | uint16(s[1])
+			m[k] = append(m[k], riskSig{s, lvl})
+		}
+	}
+	return m
+}()
+
+var riskFirst = func() (f [256]bool) {
+	for lvl := 1; lvl <= 2; lvl++ {
+		for _, s := range riskSignals[lvl] {
+			f[s[0]] = true
+		}
+	}
+	return f
+}()
+
+type riskSig struct {
+	s   string
+	lvl int
+}
+
+func turnRiskBuf(text string, buf []byte) (int, []byte) {
+	buf = buf[:0]
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	// A typographic apostrophe reads as a plain one.
+	low := string(buf)
+	if strings.Contains(text, "\u2019") {
+		low = strings.ReplaceAll(strings.ToLower(text), "\u2019", "'")
+	}
+	lvl := 0
+	for i := 0; i+1 < len(low); i++ {
+		if !riskFirst[low[i]] {
+			continue
+		}
+		for _, sg := range riskIndex[uint16(low[i])<<8|uint16(low[i+1])] {
+			if sg.lvl > lvl && strings.HasPrefix(low[i:], sg.s) {
+				lvl = sg.lvl
+				if lvl == 2 {
+					return 2, buf
+				}
 			}
 		}
 	}
-	return 0
+	return lvl, buf
 }
