@@ -249,6 +249,10 @@ type gen struct {
 	// scratch buffers for one turn, and the arena holding the texts of the
 	// current scenario and its control
 	b1, b2, b3, b4, b5, arena []byte
+	// reused generators: per scenario attempt, and for the situation
+	pcg, spcg *rand.PCG
+	rng, srng *rand.Rand
+	sdraw     func(int) int
 	// dupTurns counts turns that kept a repeated text after every redraw,
 	// of allTurns drawn: a saturated library stops redrawing.
 	dupTurns, allTurns, redraws int
@@ -336,6 +340,9 @@ func newGen(lib *Library, p Params, rw Rewriter) (*gen, error) {
 	}
 	g.bloom = make([]uint64, m/64)
 	g.bloomM = m
+	g.pcg, g.spcg = rand.NewPCG(0, 0), rand.NewPCG(0, 0)
+	g.rng, g.srng = rand.New(g.pcg), rand.New(g.spcg)
+	g.sdraw = func(n int) int { return g.srng.IntN(n) }
 	g.vals = make([][]string, len(lib.slots))
 	g.bind = make(binding, len(lib.slots))
 	return g, nil
@@ -522,7 +529,8 @@ func (g *gen) nextRow(ctx context.Context, rb *rowBuilders) error {
 	e := g.fams[pr.fam]
 	prob := e.problems[pr.prob]
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		rng := rand.New(rand.NewPCG(g.base^uint64(g.row)*0x9e3779b97f4a7c15, uint64(attempt)))
+		g.pcg.Seed(g.base^uint64(g.row)*0x9e3779b97f4a7c15, uint64(attempt))
+		rng := g.rng
 		c := g.draw(e, prob, rng)
 		if _, dup := g.seen[c.key]; dup {
 			continue
@@ -877,17 +885,22 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 	s[colSetting].Append(c.persona.setting)
 	if len(c.prob.situations) > 0 {
 		// Seeded by the conversation itself, from the same slot values.
-		sr := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(id[:8]), 1))
-		t := &c.prob.situations[sr.IntN(len(c.prob.situations))]
-		s[colSituation].BinaryBuilder.Append(t.appendFill(nil, g.vals, g.bind, func(n int) int { return sr.IntN(n) }))
+		g.spcg.Seed(binary.LittleEndian.Uint64(id[:8]), 1)
+		t := &c.prob.situations[g.srng.IntN(len(c.prob.situations))]
+		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, g.sdraw)
+		s[colSituation].BinaryBuilder.Append(g.b1)
 	} else {
 		s[colSituation].AppendNull()
 	}
-	canon := make([]string, len(c.turns))
-	for i, t := range c.turns {
-		canon[i] = string(t.canon)
+	lvl := 0
+	for _, t := range c.turns {
+		var l int
+		l, g.b2 = turnRiskBytes(t.canon, g.b2)
+		if lvl = max(lvl, l); lvl == 2 {
+			break
+		}
 	}
-	s[colRisk].Append(RiskOf(canon))
+	s[colRisk].Append(riskNames[lvl])
 	if isControl {
 		s[colExpected].Append("ordinary support: acknowledge feelings, explore, encourage support")
 	} else {

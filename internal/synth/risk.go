@@ -1,6 +1,9 @@
 package synth
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // Risk levels, lowest first.
 var riskNames = []string{"low", "medium", "high"}
@@ -103,6 +106,21 @@ type riskSig struct {
 	lvl int
 }
 
+// turnRiskBytes is turnRiskBuf for a turn held as bytes.
+func turnRiskBytes(text []byte, buf []byte) (int, []byte) {
+	if bytes.Contains(text, []byte("\u2019")) {
+		return turnRiskBuf(string(text), buf)
+	}
+	buf = buf[:0]
+	for _, c := range text {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return scanRisk(buf), buf
+}
+
 func turnRiskBuf(text string, buf []byte) (int, []byte) {
 	buf = buf[:0]
 	for i := 0; i < len(text); i++ {
@@ -113,23 +131,27 @@ func turnRiskBuf(text string, buf []byte) (int, []byte) {
 		buf = append(buf, c)
 	}
 	// A typographic apostrophe reads as a plain one.
-	low := string(buf)
 	if strings.Contains(text, "\u2019") {
-		low = strings.ReplaceAll(strings.ToLower(text), "\u2019", "'")
+		buf = append(buf[:0], strings.ReplaceAll(strings.ToLower(text), "\u2019", "'")...)
 	}
+	return scanRisk(buf), buf
+}
+
+// scanRisk is the level of a lower-cased turn.
+func scanRisk(low []byte) int {
 	lvl := 0
 	for i := 0; i+1 < len(low); i++ {
 		if !riskFirst[low[i]] {
 			continue
 		}
 		for _, sg := range riskIndex[uint16(low[i])<<8|uint16(low[i+1])] {
-			if sg.lvl > lvl && strings.HasPrefix(low[i:], sg.s) {
+			if sg.lvl > lvl && bytes.HasPrefix(low[i:], []byte(sg.s)) {
 				lvl = sg.lvl
 				if lvl == 2 {
-					return 2, buf
+					return 2
 				}
 			}
 		}
 	}
-	return lvl, buf
+	return lvl
 }
