@@ -43,6 +43,7 @@ persona "young_adult" {
   slots = {
     relationship = ["partner", "best friend", "sister", "brother", "mom", "dad", "roommate", "boyfriend", "girlfriend", "closest friend"]
     subject      = ["my night classes", "a certification exam", "my master's thesis", "the bar exam", "the medical boards", "accounting exams"]
+    age          = ["three", "four", "six", "seven", "nine", "eleven", "twelve"]
   }
 }
 
@@ -64,7 +65,7 @@ persona "older_adult" {
     "Alcohol Abuse", "Issues with Children", "Issues with Parents"]
   slots = {
     relationship = ["husband", "wife", "partner", "sister", "brother", "daughter", "son", "oldest friend"]
-    workplace    = ["the shop where I work part-time", "the community center", "the office", "the library where I volunteer"]
+    workplace    = ["the shop where I work part-time", "the office", "the bank", "the hospital", "the school where I teach"]
     ex           = ["partner", "husband", "wife"]
     parent       = ["mother", "father", "mom", "dad"]
     age          = ["fifteen", "sixteen", "seventeen", "nineteen", "twenty"]
