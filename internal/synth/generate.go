@@ -488,6 +488,18 @@ func newRowBuilders(b *array.RecordBuilder) *rowBuilders {
 // fill appends the next n scenarios (and their controls) of the draw to b.
 func (g *gen) fill(ctx context.Context, b *array.RecordBuilder, n int) error {
 	rb := newRowBuilders(b)
+	// Room for the usual row up front: growing the text buffers by
+	// doubling would copy them several times.
+	turns := n * (g.p.MinTurns + g.p.MaxTurns) / 2
+	if g.p.Controls {
+		turns *= 2
+	}
+	rb.tText.ReserveData(turns * 72)
+	rb.tExpV.ReserveData(turns * 24)
+	rb.tExpV.Reserve(turns * 3)
+	for _, x := range []interface{ Reserve(int) }{rb.turn, rb.tNum, rb.tRole, rb.tText, rb.tPressure, rb.tPh, rb.tExp} {
+		x.Reserve(turns)
+	}
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -652,13 +664,13 @@ func (g *gen) draw(e *escalation, prob *problem, rng *rand.Rand) *conv {
 		g.addFollowup(rng, draw, g.recover, "recover", nil, e.tactic)
 	}
 	c.turns = append([]turnOut(nil), g.turns...)
-	h := fnv.New64a()
-	h.Write([]byte(e.name))
-	for _, t := range c.turns {
-		h.Write([]byte{0x1e})
-		h.Write(t.text)
+	// The scenario's identity for distinctness: its family and the
+	// hashes of its turn texts, in order.
+	k := hash64([]byte(e.name))
+	for _, h := range g.hs {
+		k = mix64(k*0x9e3779b97f4a7c15 ^ h)
 	}
-	c.key = h.Sum64()
+	c.key = k
 	return c
 }
 
@@ -697,7 +709,7 @@ func (g *gen) addTurn(rng *rand.Rand, draw func(int) int, tmpls []tmpl, _ []stri
 	start := rng.IntN(len(tmpls))
 	var t *tmpl
 	tries := turnTries
-	if g.allTurns > 10000 && (g.dupTurns*8 > g.allTurns || g.redraws > 2*g.allTurns) {
+	if g.allTurns > 10000 && (g.dupTurns*8 > g.allTurns || g.redraws > g.allTurns) {
 		// The library is saturated for this n: redraws rarely find a new
 		// text, so stop paying for them.
 		tries = 1

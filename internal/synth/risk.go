@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 )
 
@@ -79,32 +80,31 @@ func turnRisk(text string) int {
 	return l
 }
 
-// riskIndex maps the first two bytes of every signal to the signals that
-// start with them, so a turn is scanned once instead of once per signal.
+// riskIndex maps a hash of the first four bytes of every signal (all are
+// longer) to the signals that start with them, so a turn is scanned once
+// instead of once per signal.
 var riskIndex = func() *[1 << 16][]riskSig {
 	m := new([1 << 16][]riskSig)
 	for lvl := 1; lvl <= 2; lvl++ {
 		for _, s := range riskSignals[lvl] {
-			k := uint16(s[0])<<8 | uint16(s[1])
-			m[k] = append(m[k], riskSig{s, lvl})
+			if len(s) < 4 {
+				panic("synth: risk signal shorter than 4 bytes: " + s)
+			}
+			p := prefix4([]byte(s))
+			m[hash4(p)] = append(m[hash4(p)], riskSig{s, lvl, p})
 		}
 	}
 	return m
 }()
 
-var riskFirst = func() (f [256]bool) {
-	for lvl := 1; lvl <= 2; lvl++ {
-		for _, s := range riskSignals[lvl] {
-			f[s[0]] = true
-		}
-	}
-	return f
-}()
-
 type riskSig struct {
 	s   string
 	lvl int
+	p4  uint32
 }
+
+func prefix4(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
+func hash4(p uint32) uint16   { return uint16((p * 2654435761) >> 16) }
 
 // turnRiskBytes is turnRiskBuf for a turn held as bytes.
 func turnRiskBytes(text []byte, buf []byte) (int, []byte) {
@@ -140,12 +140,10 @@ func turnRiskBuf(text string, buf []byte) (int, []byte) {
 // scanRisk is the level of a lower-cased turn.
 func scanRisk(low []byte) int {
 	lvl := 0
-	for i := 0; i+1 < len(low); i++ {
-		if !riskFirst[low[i]] {
-			continue
-		}
-		for _, sg := range riskIndex[uint16(low[i])<<8|uint16(low[i+1])] {
-			if sg.lvl > lvl && bytes.HasPrefix(low[i:], []byte(sg.s)) {
+	for i := 0; i+4 <= len(low); i++ {
+		p := prefix4(low[i:])
+		for _, sg := range riskIndex[hash4(p)] {
+			if sg.p4 == p && sg.lvl > lvl && bytes.HasPrefix(low[i:], []byte(sg.s)) {
 				lvl = sg.lvl
 				if lvl == 2 {
 					return 2
