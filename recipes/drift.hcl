@@ -101,13 +101,23 @@ output "esconv_test_turns" {
 }
 
 # ---- Synthetic scenarios for the gaps no corpus covers ----------------------
-# User side of test conversations plus labels, from recipes/templates/.
+# User-side test scripts from recipes/templates/: `turns` holds the user turns
+# a harness sends, one per step, each labelled with its pressure (0-3) and
+# the expected assistant behaviour; the model under test writes the replies.
+# Every scenario reaches its family's core request; escalation_turn is its
+# first pressure turn; risk_level is graded from the turns' content. Each
+# scenario is followed by a matched control (control_of: same persona and
+# opening, no escalation). Conversations run 6 to 40 user turns, with
+# persistence after the core request and recovery turns; user text has
+# ESConv-like casual typing. docs/synthesize.md defines every column.
 
 synthesize "adversarial" {
   category  = "adversarial"
   n         = 50
   seed      = var.seed
-  turns     = [4, 12]
+  turns     = [6, 40]
+  controls  = true
+  casual    = 1
   templates = "recipes/templates"
 }
 
@@ -115,7 +125,9 @@ synthesize "boundary" {
   category  = "boundary"
   n         = 50
   seed      = var.seed
-  turns     = [4, 12]
+  turns     = [6, 40]
+  controls  = true
+  casual    = 1
   templates = "recipes/templates"
 }
 
@@ -123,7 +135,9 @@ synthesize "crisis" {
   category  = "crisis"
   n         = 100
   seed      = var.seed
-  turns     = [4, 12]
+  turns     = [6, 40]
+  controls  = true
+  casual    = 1
   templates = "recipes/templates"
 }
 
@@ -131,7 +145,9 @@ synthesize "validation" {
   category  = "validation"
   n         = 50
   seed      = var.seed
-  turns     = [4, 12]
+  turns     = [6, 40]
+  controls  = true
+  casual    = 1
   templates = "recipes/templates"
 }
 
@@ -139,7 +155,9 @@ synthesize "meta" {
   category  = "meta"
   n         = 50
   seed      = var.seed
-  turns     = [4, 12]
+  turns     = [6, 40]
+  controls  = true
+  casual    = 1
   templates = "recipes/templates"
 }
 

@@ -23,13 +23,18 @@ import (
 
 var synthesizeSpec = &Spec{
 	Kind:    "synthesize",
-	Version: 1,
-	Doc:     "Generate seeded scenario conversations from a template library.",
+	Version: 2,
+	Doc:     "Generate seeded user-side test scripts (user turns with per-turn labels) from a template library.",
 	Attrs: []recipe.AttrSpec{
 		{Name: "category", Required: true, Mode: recipe.Static, Type: cty.String},
 		{Name: "n", Required: true, Mode: recipe.Static, Type: cty.Number},
 		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
 		{Name: "turns", Mode: recipe.Static, Type: cty.List(cty.Number)},
+		{Name: "references", Mode: recipe.Static, Type: cty.Bool},
+		{Name: "controls", Mode: recipe.Static, Type: cty.Bool},
+		{Name: "partial", Mode: recipe.Static, Type: cty.Bool},
+		{Name: "casual", Mode: recipe.Static, Type: cty.Number},
+		{Name: "split", Mode: recipe.Static, Type: cty.Map(cty.Number)},
 		{Name: "templates", Required: true, Mode: recipe.Static, Type: cty.String},
 		{Name: "generator", Mode: recipe.Static, Type: cty.String},
 		{Name: "endpoint", Mode: recipe.Static, Type: cty.String},
@@ -75,20 +80,49 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
 	diags = append(diags, d...)
 	op.p.Seed = uint64(seed)
-	op.p.MinTurns, op.p.MaxTurns = 4, 12
+	op.p.MinTurns, op.p.MaxTurns = synth.DefaultMinTurns, synth.DefaultMaxTurns
 	if a, ok := n.Attrs["turns"]; ok && !a.Value.IsNull() {
 		vals := a.Value.AsValueSlice()
 		if len(vals) != 2 {
-			diags = append(diags, diag("Invalid turns", "turns is a range [min, max] of total turns per conversation, e.g. [4, 12].", attrRange(n, "turns")))
+			diags = append(diags, diag("Invalid turns", "turns is a range [min, max] of user turns per conversation, e.g. [6, 16].", attrRange(n, "turns")))
 		} else {
 			lo, loAcc := vals[0].AsBigFloat().Int64()
 			hi, hiAcc := vals[1].AsBigFloat().Int64()
 			if loAcc != big.Exact || hiAcc != big.Exact {
-				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%s, %s] must be whole numbers, e.g. [4, 12].", vals[0].AsBigFloat().Text('g', -1), vals[1].AsBigFloat().Text('g', -1)), attrRange(n, "turns")))
-			} else if lo < 2 || hi < lo || hi > 200 {
-				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%d, %d] is not a range with 2 <= min <= max <= 200.", lo, hi), attrRange(n, "turns")))
+				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%s, %s] must be whole numbers, e.g. [6, 16].", vals[0].AsBigFloat().Text('g', -1), vals[1].AsBigFloat().Text('g', -1)), attrRange(n, "turns")))
+			} else if lo < 1 || hi < lo || hi > synth.MaxTurnsLimit {
+				diags = append(diags, diag("Invalid turns", fmt.Sprintf("turns = [%d, %d] is not a range of user turns with 1 <= min <= max <= %d.", lo, hi, synth.MaxTurnsLimit), attrRange(n, "turns")))
 			}
 			op.p.MinTurns, op.p.MaxTurns = int(lo), int(hi)
+		}
+	}
+	op.p.References = attrBool(n, "references", false)
+	op.p.Controls = attrBool(n, "controls", false)
+	op.p.Partial = attrBool(n, "partial", false)
+	op.p.Casual = 1
+	if c, ok := attrNumber(n, "casual"); ok {
+		op.p.Casual, _ = c.Float64()
+		if op.p.Casual < 0 || op.p.Casual > 2 {
+			diags = append(diags, diag("Invalid casual", fmt.Sprintf("casual = %g is outside [0, 2]: 0 is polished text, 1 ESConv-like casual typing.", op.p.Casual), attrRange(n, "casual")))
+		}
+	}
+	if a, ok := n.Attrs["split"]; ok && !a.Value.IsNull() {
+		m := a.Value.AsValueMap()
+		names := make([]string, 0, len(m))
+		for k := range m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			w, acc := m[k].AsBigFloat().Int64()
+			if acc != big.Exact || w < 0 || w > 1000 {
+				diags = append(diags, diag("Invalid split", fmt.Sprintf("split.%s = %s must be a whole-number weight from 0 to 1000, e.g. split = { train = 8, test = 2 }.", k, m[k].AsBigFloat().Text('g', -1)), attrRange(n, "split")))
+				continue
+			}
+			op.p.Split = append(op.p.Split, synth.Split{Name: k, Weight: int(w)})
+		}
+		if len(op.p.Split) == 0 && !diags.HasErrors() {
+			diags = append(diags, diag("Invalid split", "split needs at least one named weight, e.g. split = { train = 8, test = 2 }.", attrRange(n, "split")))
 		}
 	}
 	op.generator = attrString(n, "generator", "templates")
@@ -132,10 +166,15 @@ func newSynthesize(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 // come from, not what they are; the model and temperature are.
 func (op *synthesizeOp) Params() []Param {
 	ps := []Param{
+		{"casual", strconv.FormatFloat(op.p.Casual, 'g', -1, 64)},
 		{"category", quote(op.p.Category)},
+		{"controls", strconv.FormatBool(op.p.Controls)},
 		{"generator", op.generator},
 		{"n", fmt.Sprint(op.p.N)},
+		{"partial", strconv.FormatBool(op.p.Partial)},
+		{"references", strconv.FormatBool(op.p.References)},
 		{"seed", fmt.Sprint(op.p.Seed)},
+		{"split", splitParam(op.p.Split)},
 		{"turns", fmt.Sprintf("[%d,%d]", op.p.MinTurns, op.p.MaxTurns)},
 	}
 	if op.generator == "openai" {
@@ -168,8 +207,8 @@ func (op *synthesizeOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diag
 	if diags := op.lib.Check(); diags.HasErrors() {
 		return nil, diags
 	}
-	if c := op.lib.CapacityFor(op.p.Category, op.p.MinTurns, op.p.MaxTurns); op.p.N > c {
-		return nil, hcl.Diagnostics{diag("Not enough distinct scenarios", fmt.Sprintf("n = %d but the templates in %s can produce only %d distinct %q conversations of %d to %d turns; add templates, widen turns or lower n.", op.p.N, op.rel, c, op.p.Category, op.p.MinTurns, op.p.MaxTurns), op.nRange)}
+	if need := op.lib.MinTurnsFor(op.p.Category); !op.p.Partial && need > op.p.MaxTurns {
+		return nil, hcl.Diagnostics{diag("Turn range too short", fmt.Sprintf("turns allows at most %d user turns, but every %q family in %s needs at least %d to reach its core request; widen turns or set partial = true (reached_core = false).", op.p.MaxTurns, op.p.Category, op.rel, need), op.nRange)}
 	}
 	return synth.Schema(), nil
 }
@@ -194,4 +233,19 @@ func (op *synthesizeOp) Run(ctx context.Context, rc *RunContext) error {
 	}
 	defer rec.Release()
 	return rc.Emit(rec)
+}
+
+// splitParam renders split weights in name order ("-" when unset).
+func splitParam(sp []synth.Split) string {
+	if len(sp) == 0 {
+		return "-"
+	}
+	var b strings.Builder
+	for i, x := range sp {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%d", quote(x.Name), x.Weight)
+	}
+	return b.String()
 }

@@ -114,41 +114,45 @@ func TestSynthesizeDiagnostics(t *testing.T) {
 	wantDiag(t, diags, "Invalid templates path", "escapes")
 }
 
-// The turn range limits what the library can produce: n beyond the
-// capacity of that range is a diagnostic before any row is generated. It
-// comes from Prepare, since counting a library's space is left out of
-// no-op rebuilds.
-func TestSynthesizeCapacityForTurns(t *testing.T) {
-	lib, diags := synth.LoadLibrary(filepath.Join(repoRoot(t), "recipes", "templates"))
-	if diags.HasErrors() {
-		t.Fatal(diags)
+// A turn range too short for every family to reach its core request is a
+// Prepare diagnostic unless partial = true; new attributes enter Params.
+func TestSynthesizeTurnRangeAndParams(t *testing.T) {
+	op, err := synthOp(t, "category = \"crisis\"\n  n = 3\n  seed = 1\n  turns = [1, 2]")
+	if err != nil {
+		t.Fatalf("New: %v", err)
 	}
-	for _, r := range [][2]int{{4, 4}, {4, 6}, {10, 12}} {
-		c := lib.CapacityFor("crisis", r[0], r[1])
-		if c == 0 || c >= lib.Capacity("crisis") || c > 1e6 {
-			continue
-		}
-		body := fmt.Sprintf("category = \"crisis\"\n  seed = 1\n  turns = [%d, %d]\n  n = ", r[0], r[1])
-		op, err := synthOp(t, body+fmt.Sprint(c+1))
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		if _, d := op.Prepare(nil); !strings.Contains(d.Error(), "Not enough distinct scenarios") {
-			t.Errorf("turns %v, n = capacity+1 = %d: Prepare = %v, want a capacity diagnostic", r, c+1, d)
-		}
-		if _, d := op.Prepare(nil); d.HasErrors() != true {
-			t.Errorf("second Prepare lost the diagnostic")
-		}
-		op2, err := synthOp(t, body+fmt.Sprint(c))
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		if _, d := op2.Prepare(nil); d.HasErrors() {
-			t.Errorf("turns %v, n = capacity = %d: Prepare = %v, want no diagnostic", r, c, d)
-		}
-		return
+	if _, d := op.Prepare(nil); !strings.Contains(d.Error(), "Turn range too short") {
+		t.Errorf("turns [1, 2]: Prepare = %v, want a turn-range diagnostic", d)
 	}
-	t.Skip("no turn range with a small capacity in this library")
+	op2, err := synthOp(t, "category = \"crisis\"\n  n = 3\n  seed = 1\n  turns = [1, 2]\n  partial = true")
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if _, d := op2.Prepare(nil); d.HasErrors() {
+		t.Errorf("partial = true: Prepare = %v", d)
+	}
+	base := "category = \"crisis\"\n  n = 3\n  seed = 1"
+	ref := paramMap(mustSynthOp(t, base).Params())
+	for _, extra := range []string{"references = true", "controls = true", "partial = true", "casual = 0", "split = { train = 3, test = 1 }", "turns = [20, 40]"} {
+		ps := paramMap(mustSynthOp(t, base+"\n  "+extra).Params())
+		if cmp.Equal(ps, ref) {
+			t.Errorf("%s does not change Params %v", extra, ps)
+		}
+	}
+	for _, bad := range []string{"casual = 3", "split = { train = -1 }", "turns = [1, 61]"} {
+		if _, err := synthOp(t, base+"\n  "+bad); err == nil {
+			t.Errorf("%s: no diagnostic", bad)
+		}
+	}
+}
+
+func mustSynthOp(t *testing.T, body string) Op {
+	t.Helper()
+	op, err := synthOp(t, body)
+	if err != nil {
+		t.Fatalf("New(%s): %v", body, err)
+	}
+	return op
 }
 
 type mapMemo struct {

@@ -7,20 +7,28 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// BenchmarkGenerate100k draws 100,000 conversations of one category from the
-// real template library into one batch.
-func BenchmarkGenerate100k(b *testing.B) {
+// BenchmarkGenerate1M draws 1,000,000 scenarios of each category from the
+// real template library (default turns, casual typing on, no references),
+// streaming 64Ki-row batches as the op does with large n.
+func BenchmarkGenerate1M(b *testing.B) {
 	lib := realLibrary(b)
 	mem := memory.NewGoAllocator()
-	b.ReportAllocs()
-	for b.Loop() {
-		rec, err := Generate(context.Background(), mem, lib, Params{Category: "adversarial", N: 100_000, Seed: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if rec.NumRows() != 100_000 {
-			b.Fatalf("rows = %d", rec.NumRows())
-		}
-		rec.Release()
+	for _, cat := range Categories {
+		b.Run(cat, func(b *testing.B) {
+			for b.Loop() {
+				r, err := NewReader(context.Background(), mem, lib, Params{Category: cat, N: 1_000_000, Seed: 1, Casual: 1}, 1<<16)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows := 0
+				for r.Next() {
+					rows += int(r.RecordBatch().NumRows())
+				}
+				if r.Err() != nil || rows != 1_000_000 {
+					b.Fatalf("rows = %d, err = %v", rows, r.Err())
+				}
+				r.Release()
+			}
+		})
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,19 +20,45 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// ErrCapacity is returned (wrapped) when more conversations are requested
-// than the library can produce distinctly.
+// ErrCapacity is returned (wrapped) when the library cannot produce the
+// requested conversations distinctly, or none of its families fits the
+// turn range.
 var ErrCapacity = errors.New("not enough distinct scenarios")
+
+// Split is one named share of a split assignment.
+type Split struct {
+	Name   string
+	Weight int
+}
 
 // Params selects what Generate draws.
 type Params struct {
 	Category string
 	N        int
 	Seed     uint64
-	// MinTurns and MaxTurns bound the TOTAL turn count (user + assistant),
-	// inclusive; zero means DefaultMinTurns / DefaultMaxTurns. Conversations
-	// always have an even count, so odd bounds are narrowed inward.
+	// MinTurns and MaxTurns bound the number of USER turns (the turns the
+	// harness sends), inclusive; zero means DefaultMinTurns /
+	// DefaultMaxTurns. A family whose core request needs more turns than
+	// MaxTurns is left out unless Partial is set.
 	MinTurns, MaxTurns int
+	// References adds a reference reply per user turn in the references
+	// column, chosen for the step's expect tags and the tactic.
+	References bool
+	// Controls adds, after every scenario, a matched control: same persona,
+	// slots and opening turns, no escalation (control_of names the
+	// scenario).
+	Controls bool
+	// Partial lets conversations stop before the family's core request
+	// (reached_core = false) when the turn range is too short for it.
+	Partial bool
+	// Casual scales the casual-typing rates (lower-case starts, missing
+	// final punctuation, lower-case "i", dropped apostrophes, typos): 0 is
+	// polished text, 1 the rates of ESConv's user turns.
+	Casual float64
+	// Split assigns each conversation to a named split, grouped by
+	// escalation family (a family never spans two splits), with family
+	// counts proportional to the weights. Empty: split is null.
+	Split []Split
 }
 
 func (p Params) withDefaults() Params {
@@ -37,20 +66,52 @@ func (p Params) withDefaults() Params {
 		p.MinTurns = DefaultMinTurns
 	}
 	if p.MaxTurns == 0 {
-		p.MaxTurns = DefaultMaxTurns
+		p.MaxTurns = max(DefaultMaxTurns, p.MinTurns)
 	}
 	return p
 }
 
 // Rewriter rewrites one user turn (e.g. an LLM paraphrase). It is applied
-// after the draw, so the drawn scenarios and their ids do not depend on it.
+// after the draw, so the drawn scenarios do not depend on it.
 type Rewriter func(ctx context.Context, text string) (string, error)
 
-var turnType = arrow.StructOf(
+var userTurnType = arrow.StructOf(
 	arrow.Field{Name: "turn", Type: arrow.PrimitiveTypes.Int32},
 	arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
 	arrow.Field{Name: "text", Type: arrow.BinaryTypes.String},
-	arrow.Field{Name: "strategy", Type: arrow.BinaryTypes.String, Nullable: true},
+	arrow.Field{Name: "pressure", Type: arrow.PrimitiveTypes.Int32},
+	arrow.Field{Name: "phase", Type: arrow.BinaryTypes.String},
+	arrow.Field{Name: "expected_behavior", Type: arrow.ListOfNonNullable(arrow.BinaryTypes.String)},
+)
+
+var refTurnType = arrow.StructOf(
+	arrow.Field{Name: "turn", Type: arrow.PrimitiveTypes.Int32},
+	arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
+	arrow.Field{Name: "text", Type: arrow.BinaryTypes.String},
+	arrow.Field{Name: "strategy", Type: arrow.BinaryTypes.String},
+)
+
+// Column indices of schema.
+const (
+	colConvID = iota
+	colScenID
+	colSource
+	colCategory
+	colFamily
+	colTactic
+	colProblem
+	colAgeBand
+	colSetting
+	colSituation
+	colRisk
+	colExpected
+	colEscTurn
+	colCoreTurn
+	colReached
+	colControlOf
+	colSplit
+	colTurns
+	colRefs
 )
 
 var schema = arrow.NewSchema([]arrow.Field{
@@ -58,31 +119,34 @@ var schema = arrow.NewSchema([]arrow.Field{
 	{Name: "scenario_id", Type: arrow.BinaryTypes.String},
 	{Name: "source", Type: arrow.BinaryTypes.String},
 	{Name: "category", Type: arrow.BinaryTypes.String},
+	{Name: "family", Type: arrow.BinaryTypes.String},
 	{Name: "tactic", Type: arrow.BinaryTypes.String},
+	{Name: "problem_type", Type: arrow.BinaryTypes.String},
+	{Name: "age_band", Type: arrow.BinaryTypes.String},
+	{Name: "setting", Type: arrow.BinaryTypes.String},
+	{Name: "situation", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "risk_level", Type: arrow.BinaryTypes.String},
 	{Name: "expected_behavior", Type: arrow.BinaryTypes.String},
-	{Name: "escalation_turn", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "situation", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "problem_type", Type: arrow.BinaryTypes.String},
-	{Name: "turns", Type: arrow.ListOfNonNullable(turnType)},
+	{Name: "escalation_turn", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "core_turn", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "reached_core", Type: arrow.FixedWidthTypes.Boolean},
+	{Name: "control_of", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "split", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "turns", Type: arrow.ListOfNonNullable(userTurnType)},
+	{Name: "references", Type: arrow.ListOfNonNullable(refTurnType), Nullable: true},
 }, nil)
 
-// Schema is the output schema of Generate: the conversation schema of
-// DESIGN.md §6 plus the scenario labels. Only situation (null when the
-// problem family has no situations) and turn strategy (null on user turns)
-// are nullable. scenario_id is
-// "<escalation>@<problem>/<k>+<m>/t<template per stage>/<slot>=<value index>,..."
-// (k opening and m escalating user turns); conversation_id is
-// "synth-<category>-<20 hex digits of sha256 over category, scenario_id and
-// user text>"; escalation_turn is the 0-based index of the first escalating
-// user turn (always 2k).
+// Schema is the output schema of Generate; docs/synthesize.md describes
+// every column. turns holds only the user turns the harness sends, with
+// per-turn labels; references (null unless Params.References) holds one
+// reference reply per user turn, never part of the conversation itself.
 func Schema() *arrow.Schema { return schema }
 
-// Generate draws p.N distinct conversations of p.Category into one batch.
-// The output is a pure function of (library, params): identical on any
-// machine or GOMAXPROCS, and equal to the concatenation of NewReader's
-// batches for any batch size. Requests beyond CapacityFor fail with
-// ErrCapacity; no two rows share their full user text.
+// Generate draws p.N scenarios of p.Category (and, with p.Controls, a
+// control after each) into one batch. The output is a pure function of
+// (library, params): identical on any machine or GOMAXPROCS, and equal to
+// the concatenation of NewReader's batches for any batch size. No two
+// scenarios share their full user text.
 func Generate(ctx context.Context, mem memory.Allocator, lib *Library, p Params) (arrow.RecordBatch, error) {
 	return GenerateRewritten(ctx, mem, lib, p, nil)
 }
@@ -103,7 +167,8 @@ func GenerateRewritten(ctx context.Context, mem memory.Allocator, lib *Library, 
 	return bld.NewRecordBatch(), nil
 }
 
-// NewReader streams the rows of Generate in batches of at most batchRows.
+// NewReader streams the rows of Generate in batches of at most batchRows
+// scenarios (a scenario and its control stay in one batch).
 func NewReader(ctx context.Context, mem memory.Allocator, lib *Library, p Params, batchRows int) (array.RecordReader, error) {
 	if batchRows <= 0 {
 		return nil, fmt.Errorf("synth: batch size %d must be positive", batchRows)
@@ -159,30 +224,68 @@ func (r *reader) Next() bool {
 	return true
 }
 
+// slotRow is one (family, problem) assignment of the balanced plan.
+type slotRow struct {
+	fam  int32
+	prob int32
+}
+
 // gen is the sequential state of one draw. Rows are produced strictly in
 // order, so batching cannot change them.
 type gen struct {
-	lib    *Library
-	cat    string
-	cs     *catSpace
-	rw     Rewriter
-	units  []*unit // eligible units, in library order
-	perms  []feistel
-	next   []uint64 // per unit: next position in its permutation
-	order  []int32  // per row: the unit it is drawn from
-	row    int
-	seen   map[[16]byte]struct{}
-	seenRW map[[16]byte]struct{}
+	lib      *Library
+	p        Params
+	rw       Rewriter
+	fams     []*escalation
+	famSplit []string
+	plan     []slotRow
+	row      int
+	base     uint64
+	seen     map[uint64]struct{} // conversations (scenarios) drawn so far
+	seenRW   map[[16]byte]struct{}
+	bloom    []uint64 // user turns drawn so far (approximate set)
+	bloomM   uint64
+	persist  []*followup
+	// scratch buffers for one turn, and the arena holding the texts of the
+	// current scenario and its control
+	b1, b2, b3, b4, b5, arena []byte
+	// reused generators: per scenario attempt, and for the situation
+	pcg, spcg *rand.PCG
+	rng, srng *rand.Rand
+	sdraw     func(int) int
+	// dupTurns counts turns that kept a repeated text after every redraw,
+	// of allTurns drawn: a saturated library stops redrawing.
+	dupTurns, allTurns, redraws int
+	recover                     []*followup
+	support                     []*followup
 
-	// Collisions counts draws skipped because another row already had the
-	// same user text (distinct templates filling to the same string).
-	collisions int
+	// per-conversation scratch
+	vals  [][]string
+	bind  binding
+	turns []turnOut
+	buf   []byte
+	hs    []uint64
+}
 
-	choice []int
-	bind   binding
-	buf    []byte
-	ends   []int
-	sid    []byte
+// turnOut is one drawn user turn.
+type turnOut struct {
+	text     []byte // as sent (casual variants applied)
+	canon    []byte // before casual variants: what labels are graded on
+	pressure int
+	phase    string
+	expect   []string
+	tactic   string
+	tmpl     *tmpl // the template drawn, so a conversation uses each once
+}
+
+// usedTmpl reports whether the conversation so far already used t.
+func (g *gen) usedTmpl(t *tmpl) bool {
+	for i := range g.turns {
+		if g.turns[i].tmpl == t {
+			return true
+		}
+	}
+	return false
 }
 
 func newGen(lib *Library, p Params, rw Rewriter) (*gen, error) {
@@ -190,343 +293,754 @@ func newGen(lib *Library, p Params, rw Rewriter) (*gen, error) {
 	if lib == nil {
 		return nil, errors.New("synth: nil library")
 	}
-	if diags := lib.spaces(); diags.HasErrors() {
-		return nil, diags
-	}
-	cs := lib.cats[p.Category]
-	if cs == nil {
-		return nil, fmt.Errorf("synth: category %q has no escalation templates in the library (known: %v)", p.Category, Categories)
+	if !isCategory(p.Category) {
+		return nil, fmt.Errorf("synth: category %q is not one of %v", p.Category, Categories)
 	}
 	if p.N < 0 {
 		return nil, fmt.Errorf("synth: N = %d is negative", p.N)
 	}
-	if p.MinTurns < 2 || p.MaxTurns < p.MinTurns {
-		return nil, fmt.Errorf("synth: turn range [%d, %d] is invalid (total turns, user + assistant; need 2 <= MinTurns <= MaxTurns)", p.MinTurns, p.MaxTurns)
+	if p.MinTurns < 1 || p.MaxTurns < p.MinTurns || p.MaxTurns > MaxTurnsLimit {
+		return nil, fmt.Errorf("synth: turn range [%d, %d] is invalid (user turns; need 1 <= min <= max <= %d)", p.MinTurns, p.MaxTurns, MaxTurnsLimit)
 	}
-	g := &gen{lib: lib, cat: p.Category, cs: cs, rw: rw, seen: make(map[[16]byte]struct{}, p.N)}
+	if p.Casual < 0 || p.Casual > 2 || math.IsNaN(p.Casual) {
+		return nil, fmt.Errorf("synth: casual = %g is outside [0, 2]", p.Casual)
+	}
+	g := &gen{lib: lib, p: p, rw: rw, seen: make(map[uint64]struct{}, p.N)}
 	if rw != nil {
 		g.seenRW = make(map[[16]byte]struct{}, p.N)
 	}
-	var total uint64
-	for _, u := range cs.units {
-		if inRange(u, p.MinTurns, p.MaxTurns) {
-			g.units = append(g.units, u)
-			total = satAdd(total, u.space)
+	for _, e := range lib.escs {
+		if e.category == p.Category && (p.Partial || e.minTurns() <= p.MaxTurns) {
+			g.fams = append(g.fams, e)
 		}
 	}
-	if uint64(p.N) > total {
-		return nil, fmt.Errorf("synth: %w: category %q, N = %d but the library can produce only %d distinct conversations with %d to %d total turns",
-			ErrCapacity, p.Category, p.N, total, p.MinTurns, p.MaxTurns)
+	if len(g.fams) == 0 {
+		return nil, fmt.Errorf("synth: %w: category %q has no escalation family that reaches its core request within %d user turns (the shortest needs %d; widen turns or set partial)",
+			ErrCapacity, p.Category, p.MaxTurns, lib.MinTurnsFor(p.Category))
 	}
-	// One generator per (seed, category) drives every seeded choice, so
-	// categories drawn with the same seed are still independent.
+	g.persist = lib.followupsFor(p.Category, kindPersist)
+	g.recover = lib.followupsFor(p.Category, kindRecover)
+	g.support = lib.followupsFor(p.Category, kindSupport)
+	// One generator per (seed, category) drives the plan, so categories
+	// drawn with the same seed are still independent.
 	h := fnv.New64a()
 	h.Write([]byte(p.Category))
 	rng := rand.New(rand.NewPCG(p.Seed, h.Sum64()))
-	base := rng.Uint64()
-	g.perms = make([]feistel, len(g.units))
-	g.next = make([]uint64, len(g.units))
-	for i, u := range g.units {
-		g.perms[i] = newFeistel(u.space, base^u.key)
+	g.base = rng.Uint64()
+	g.plan = balancedPlan(g.fams, p.N, rng)
+	g.famSplit = assignSplits(g.fams, p.Split, p.Seed)
+	// The turn set: about 16 bits per expected user turn.
+	bitsWanted := uint64(max(p.N, 1)) * uint64(p.MinTurns+p.MaxTurns) * 8
+	if p.Controls {
+		bitsWanted *= 2
 	}
-	g.order = allocate(g.units, p.N, rng)
-	maxStages := 0
-	for _, u := range g.units {
-		maxStages = max(maxStages, len(u.stages))
+	m := uint64(1) << 16
+	for m < bitsWanted && m < 1<<33 {
+		m <<= 1
 	}
-	g.choice = make([]int, maxStages)
+	g.bloom = make([]uint64, m/64)
+	g.bloomM = m
+	g.pcg, g.spcg = rand.NewPCG(0, 0), rand.NewPCG(0, 0)
+	g.rng, g.srng = rand.New(g.pcg), rand.New(g.spcg)
+	g.sdraw = func(n int) int { return g.srng.IntN(n) }
+	g.vals = make([][]string, len(lib.slots))
 	g.bind = make(binding, len(lib.slots))
 	return g, nil
 }
 
-// allocate spreads n rows over units as evenly as their sizes allow (water
-// filling: every unit gets min(space, L), the remainder goes one each to
-// seeded-random units with room), then shuffles the row order. Spreading by
-// unit rather than by combination keeps skeletons with many slot fills from
-// crowding out the others, and keeps turn counts balanced.
-func allocate(units []*unit, n int, rng *rand.Rand) []int32 {
-	fill := func(level uint64) uint64 {
-		var s uint64
-		for _, u := range units {
-			s += min(u.space, level)
-			if s > uint64(n) {
-				return s
+// balancedPlan gives every family n/F rows (the first n mod F families in
+// a seeded order get one more) and, within a family, its problem types in
+// turn from a seeded offset; then shuffles the row order.
+func balancedPlan(fams []*escalation, n int, rng *rand.Rand) []slotRow {
+	plan := make([]slotRow, 0, n)
+	F := len(fams)
+	extra := rng.Perm(F)
+	counts := make([]int, F)
+	for i := range counts {
+		counts[i] = n / F
+	}
+	for _, i := range extra[:n%F] {
+		counts[i]++
+	}
+	for fi, e := range fams {
+		off := rng.IntN(len(e.problems))
+		for j := 0; j < counts[fi]; j++ {
+			plan = append(plan, slotRow{fam: int32(fi), prob: int32((off + j) % len(e.problems))})
+		}
+	}
+	rng.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
+	return plan
+}
+
+// assignSplits puts whole families into splits: family counts follow the
+// weights by largest remainder (every split with weight gets at least one
+// family when there are enough), families in a seeded order.
+func assignSplits(fams []*escalation, splits []Split, seed uint64) []string {
+	out := make([]string, len(fams))
+	if len(splits) == 0 {
+		return out
+	}
+	F := len(fams)
+	total := 0
+	for _, s := range splits {
+		total += s.Weight
+	}
+	counts := make([]int, len(splits))
+	type rem struct {
+		i int
+		r float64
+	}
+	var rems []rem
+	used := 0
+	for i, s := range splits {
+		exact := float64(F) * float64(s.Weight) / float64(total)
+		counts[i] = int(exact)
+		used += counts[i]
+		rems = append(rems, rem{i, exact - float64(counts[i])})
+	}
+	sort.SliceStable(rems, func(a, b int) bool { return rems[a].r > rems[b].r })
+	for k := 0; used < F; k++ {
+		counts[rems[k%len(rems)].i]++
+		used++
+	}
+	// A split with weight but no family takes one from the largest.
+	for i, s := range splits {
+		if s.Weight > 0 && counts[i] == 0 && F >= len(splits) {
+			big := 0
+			for j := range counts {
+				if counts[j] > counts[big] {
+					big = j
+				}
 			}
-		}
-		return s
-	}
-	lo, hi := uint64(0), uint64(n) // largest level with fill(level) <= n
-	for lo < hi {
-		mid := lo + (hi-lo+1)/2
-		if fill(mid) <= uint64(n) {
-			lo = mid
-		} else {
-			hi = mid - 1
+			counts[big]--
+			counts[i]++
 		}
 	}
-	order := make([]int32, 0, n)
-	for i, u := range units {
-		for j := uint64(0); j < min(u.space, lo); j++ {
-			order = append(order, int32(i))
+	order := make([]int, F)
+	keys := make([]uint64, F)
+	for i, e := range fams {
+		order[i] = i
+		h := fnv.New64a()
+		h.Write([]byte(e.name))
+		keys[i] = mix64(h.Sum64() ^ seed)
+	}
+	sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
+	k := 0
+	for i := range splits {
+		for j := 0; j < counts[i]; j++ {
+			out[order[k]] = splits[i].Name
+			k++
 		}
 	}
-	perm := rng.Perm(len(units))
-	for _, i := range perm {
-		if len(order) == n {
-			break
-		}
-		if units[i].space > lo {
-			order = append(order, int32(i))
-		}
-	}
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	return order
+	return out
+}
+
+// mix64 is the splitmix64 finalizer: a fixed bijective bit mixer.
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // rowBuilders are the typed column builders of one output batch.
 type rowBuilders struct {
-	convID, scenID, source, cat, tactic, risk, expected *array.StringBuilder
-	escTurn                                             *array.Int32Builder
-	situation, problem                                  *array.StringBuilder
-	turns                                               *array.ListBuilder
-	turn                                                *array.StructBuilder
-	tNum                                                *array.Int32Builder
-	tRole, tText, tStrategy                             *array.StringBuilder
+	str                 [colTurns]*array.StringBuilder // string columns by index (nil for others)
+	escTurn, coreTurn   *array.Int32Builder
+	reached             *array.BooleanBuilder
+	turns, refs         *array.ListBuilder
+	turn, ref           *array.StructBuilder
+	tNum, tPressure     *array.Int32Builder
+	tRole, tText, tPh   *array.StringBuilder
+	tExp                *array.ListBuilder
+	tExpV               *array.StringBuilder
+	rNum                *array.Int32Builder
+	rRole, rText, rStra *array.StringBuilder
 }
 
-func newRowBuilders(b *array.RecordBuilder) rowBuilders {
-	s := func(i int) *array.StringBuilder { return b.Field(i).(*array.StringBuilder) }
-	rb := rowBuilders{
-		convID: s(0), scenID: s(1), source: s(2), cat: s(3), tactic: s(4), risk: s(5), expected: s(6),
-		escTurn:   b.Field(7).(*array.Int32Builder),
-		situation: s(8), problem: s(9),
-		turns: b.Field(10).(*array.ListBuilder),
+func newRowBuilders(b *array.RecordBuilder) *rowBuilders {
+	rb := &rowBuilders{}
+	for i := 0; i < colTurns; i++ {
+		if sb, ok := b.Field(i).(*array.StringBuilder); ok {
+			rb.str[i] = sb
+		}
 	}
+	rb.escTurn = b.Field(colEscTurn).(*array.Int32Builder)
+	rb.coreTurn = b.Field(colCoreTurn).(*array.Int32Builder)
+	rb.reached = b.Field(colReached).(*array.BooleanBuilder)
+	rb.turns = b.Field(colTurns).(*array.ListBuilder)
 	rb.turn = rb.turns.ValueBuilder().(*array.StructBuilder)
 	rb.tNum = rb.turn.FieldBuilder(0).(*array.Int32Builder)
 	rb.tRole = rb.turn.FieldBuilder(1).(*array.StringBuilder)
 	rb.tText = rb.turn.FieldBuilder(2).(*array.StringBuilder)
-	rb.tStrategy = rb.turn.FieldBuilder(3).(*array.StringBuilder)
+	rb.tPressure = rb.turn.FieldBuilder(3).(*array.Int32Builder)
+	rb.tPh = rb.turn.FieldBuilder(4).(*array.StringBuilder)
+	rb.tExp = rb.turn.FieldBuilder(5).(*array.ListBuilder)
+	rb.tExpV = rb.tExp.ValueBuilder().(*array.StringBuilder)
+	rb.refs = b.Field(colRefs).(*array.ListBuilder)
+	rb.ref = rb.refs.ValueBuilder().(*array.StructBuilder)
+	rb.rNum = rb.ref.FieldBuilder(0).(*array.Int32Builder)
+	rb.rRole = rb.ref.FieldBuilder(1).(*array.StringBuilder)
+	rb.rText = rb.ref.FieldBuilder(2).(*array.StringBuilder)
+	rb.rStra = rb.ref.FieldBuilder(3).(*array.StringBuilder)
 	return rb
 }
 
-// fill appends the next n rows of the draw to b.
+// fill appends the next n scenarios (and their controls) of the draw to b.
 func (g *gen) fill(ctx context.Context, b *array.RecordBuilder, n int) error {
 	rb := newRowBuilders(b)
-	b.Reserve(n)
+	// Room for the usual row up front: growing the text buffers by
+	// doubling would copy them several times.
+	turns := n * (g.p.MinTurns + g.p.MaxTurns) / 2
+	if g.p.Controls {
+		turns *= 2
+	}
+	rb.tText.ReserveData(turns * 72)
+	rb.tExpV.ReserveData(turns * 24)
+	rb.tExpV.Reserve(turns * 3)
+	for _, x := range []interface{ Reserve(int) }{rb.turn, rb.tNum, rb.tRole, rb.tText, rb.tPressure, rb.tPh, rb.tExp} {
+		x.Reserve(turns)
+	}
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if err := g.nextRow(ctx, &rb); err != nil {
+		if err := g.nextRow(ctx, rb); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// nextRow draws the next distinct conversation and appends it.
+// maxAttempts bounds the redraws of one scenario whose full user text
+// repeats an earlier one.
+const maxAttempts = 64
+
+// conv is one drawn conversation before it is written.
+type conv struct {
+	fam      *escalation
+	prob     *problem
+	persona  *persona
+	turns    []turnOut
+	nSupport int // leading support turns (shared with the control)
+	reached  bool
+	coreTurn int
+	key      uint64
+	id       [32]byte
+}
+
+// nextRow draws the next distinct scenario and appends it (and its
+// control).
 func (g *gen) nextRow(ctx context.Context, rb *rowBuilders) error {
-	if g.row >= len(g.order) {
-		return fmt.Errorf("synth: internal error: row %d beyond the %d planned", g.row, len(g.order))
+	if g.row >= len(g.plan) {
+		return fmt.Errorf("synth: internal error: row %d beyond the %d planned", g.row, len(g.plan))
 	}
-	ui := int(g.order[g.row])
-	for {
-		if g.next[ui] >= g.units[ui].space {
-			// This unit ran out because some of its draws collided with
-			// earlier rows; take the row from the next unit with room.
-			ui = g.steal(ui)
-			if ui < 0 {
-				return fmt.Errorf("synth: %w: category %q: only %d distinct user texts found (%d combinations collided on identical text)",
-					ErrCapacity, g.cat, g.row, g.collisions)
-			}
-		}
-		u := g.units[ui]
-		idx := g.perms[ui].at(g.next[ui])
-		g.next[ui]++
-		for i := range g.bind {
-			g.bind[i] = -1
-		}
-		g.lib.decode(u, idx, g.choice, g.bind)
-		g.buf, g.ends = g.buf[:0], g.ends[:0]
-		for i, st := range u.stages {
-			if i > 0 {
-				g.buf = append(g.buf, 0x1e)
-			}
-			g.buf = st.tmpls[g.choice[i]].appendFill(g.buf, g.lib, g.bind, nil)
-			g.ends = append(g.ends, len(g.buf))
-		}
-		key := sha256.Sum256(g.buf)
-		var k16 [16]byte
-		copy(k16[:], key[:16])
-		if _, dup := g.seen[k16]; dup {
-			g.collisions++
+	pr := g.plan[g.row]
+	g.arena = g.arena[:0]
+	e := g.fams[pr.fam]
+	prob := e.problems[pr.prob]
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		g.pcg.Seed(g.base^uint64(g.row)*0x9e3779b97f4a7c15, uint64(attempt))
+		rng := g.rng
+		c := g.draw(e, prob, rng)
+		if _, dup := g.seen[c.key]; dup {
 			continue
 		}
-		g.seen[k16] = struct{}{}
+		g.seen[c.key] = struct{}{}
+		for _, t := range c.turns {
+			g.bloomAdd(hash64(t.text))
+		}
 		g.row++
-		return g.emit(ctx, u, rb, key)
-	}
-}
-
-// steal finds the next unit after ui (cyclically) that still has room.
-func (g *gen) steal(ui int) int {
-	for d := 1; d <= len(g.units); d++ {
-		j := (ui + d) % len(g.units)
-		if g.next[j] < g.units[j].space {
-			return j
+		sid, err := g.emit(ctx, rb, c, rng, "")
+		if err != nil || !g.p.Controls {
+			return err
 		}
+		ctl := g.control(c, rng)
+		_, err = g.emit(ctx, rb, ctl, rng, sid)
+		return err
 	}
-	return -1
+	return fmt.Errorf("synth: %w: category %q: after %d rows, %d draws of %s with %q repeated earlier conversations; add templates or lower n",
+		ErrCapacity, g.p.Category, g.row, maxAttempts, e.name, prob.name)
 }
 
-func (g *gen) emit(ctx context.Context, u *unit, rb *rowBuilders, userKey [32]byte) error {
+// draw builds one scenario: persona and slots, turn plan, turn texts.
+func (g *gen) draw(e *escalation, prob *problem, rng *rand.Rand) *conv {
 	lib := g.lib
-	// scenario_id: the skeleton, the turn plan, the template per stage and
-	// the value index per used slot (slots in name order).
-	sid := append(g.sid[:0], u.esc.name...)
-	sid = append(sid, '@')
-	sid = append(sid, u.prob.slug...)
-	sid = append(sid, '/')
-	sid = strconv.AppendInt(sid, int64(u.k), 10)
-	sid = append(sid, '+')
-	sid = strconv.AppendInt(sid, int64(u.m), 10)
-	sid = append(sid, "/t"...)
-	for i := range u.stages {
-		if i > 0 {
-			sid = append(sid, '.')
+	c := &conv{fam: e, prob: prob, coreTurn: -1}
+	c.persona = prob.personas[rng.IntN(len(prob.personas))]
+	for i := range g.vals {
+		g.vals[i] = lib.slots[i].values
+		if v, ok := c.persona.slots[i]; ok {
+			g.vals[i] = v
 		}
-		sid = strconv.AppendInt(sid, int64(g.choice[i]), 10)
+		if v, ok := prob.slots[i]; ok {
+			g.vals[i] = v
+		}
+		g.bind[i] = -1
 	}
-	sid = append(sid, '/')
-	first := true
-	for s, v := range g.bind {
-		if v < 0 {
-			continue
-		}
-		if !first {
-			sid = append(sid, ',')
-		}
-		first = false
-		sid = append(sid, lib.slots[s].name...)
-		sid = append(sid, '=')
-		sid = strconv.AppendInt(sid, int64(v), 10)
-	}
-	g.sid = sid
-
-	// The conversation id and every non-drawn choice (reference replies,
-	// situation, slots only those use) derive from the conversation's own
-	// content, not from the seed or its position: the same conversation
-	// gets the same row in any draw that contains it.
-	h := sha256.New()
-	h.Write([]byte(g.cat))
-	h.Write([]byte{0})
-	h.Write(sid)
-	h.Write([]byte{0})
-	h.Write(userKey[:])
-	var id [32]byte
-	h.Sum(id[:0])
-	rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(id[0:8]), binary.LittleEndian.Uint64(id[8:16])))
 	draw := func(n int) int { return rng.IntN(n) }
 
-	var idb [len("synth-") + 32 + 1 + 20]byte
-	cid := append(idb[:0], "synth-"...)
-	cid = append(cid, g.cat...)
-	cid = append(cid, '-')
-	cid = hex.AppendEncode(cid, id[:10])
-	rb.convID.BinaryBuilder.Append(cid)
-	rb.scenID.BinaryBuilder.Append(sid)
-	rb.source.Append("synthetic")
-	rb.cat.Append(g.cat)
-	rb.tactic.Append(u.esc.tactic)
-	rb.risk.Append(u.esc.risk)
-	rb.expected.Append(u.esc.expected)
-	rb.escTurn.Append(int32(2 * u.k))
-	if len(u.prob.situations) > 0 {
-		t := &u.prob.situations[rng.IntN(len(u.prob.situations))]
-		rb.situation.BinaryBuilder.Append(t.appendFill(nil, lib, g.bind, draw))
-	} else {
-		rb.situation.AppendNull()
+	// Turn plan.
+	lo, hi := g.p.MinTurns, g.p.MaxTurns
+	need := e.minTurns()
+	if !g.p.Partial {
+		lo = max(lo, need)
 	}
-	rb.problem.Append(u.prob.name)
-
-	rb.turns.Append(true)
-	start := 0
-	var used [2][]int // reply lines already used, per phase, to avoid repeats
-	var reply []byte
-	for i := range u.stages {
-		text := g.buf[start:g.ends[i]]
-		start = g.ends[i] + 1
-		rb.turn.Append(true)
-		rb.tNum.Append(int32(2 * i))
-		rb.tRole.Append("user")
-		if g.rw != nil {
-			out, err := g.rw(ctx, string(text))
-			if err != nil {
-				return fmt.Errorf("synth: rewriting turn %d of %s: %w", 2*i, cid, err)
-			}
-			rb.tText.Append(out)
-		} else {
-			rb.tText.BinaryBuilder.Append(text)
+	T := lo
+	if hi > lo {
+		T += rng.IntN(hi - lo + 1)
+	}
+	nSteps := len(e.steps)
+	if T-1 < nSteps {
+		nSteps = max(T-1, 0) // Partial: stop before the end
+		if T == 0 {
+			nSteps = 0
 		}
-		rb.tStrategy.AppendNull()
-
-		phase, pools := 0, g.cs.supportReplies
-		if i >= u.k {
-			phase, pools = 1, g.cs.escReplies
+	}
+	R := T - 1 - nSteps
+	if R < 0 {
+		R = 0
+	}
+	var p, r int
+	if R > 0 {
+		p = (2*R + rng.IntN(3)) / 5
+		r = (R + rng.IntN(3)) / 5
+		if R >= 3 && r == 0 {
+			r = 1
 		}
-		var pool *replyPool
-		var line int
-		for try := 0; ; try++ {
-			pi := rng.IntN(len(pools))
-			pool = pools[pi]
-			line = rng.IntN(len(pool.lines))
-			code := pi<<20 | line
-			if try < 8 && contains(used[phase], code) {
-				continue
-			}
-			used[phase] = append(used[phase], code)
+		if R >= 2 && p == 0 {
+			p = 1
+		}
+	}
+	s := R - p - r
+
+	g.turns = g.turns[:0]
+	g.hs = g.hs[:0]
+	// Support phase: the opener, then the problem's stages in order, then
+	// its further lines and the category's support followups.
+	nStage := min(1+s, len(prob.stages))
+	for i := 0; i < nStage; i++ {
+		g.addTurn(rng, draw, prob.stages[i].tmpls, nil, 0, "support", supportTags, e.tactic)
+	}
+	g.addSupport(rng, draw, prob, 1+s-nStage, e.tactic)
+	c.nSupport = len(g.turns)
+	// Escalation steps, in order.
+	for i := 0; i < nSteps; i++ {
+		st := &e.steps[i]
+		phase := "escalation"
+		switch {
+		case i == e.core:
+			phase = "core"
+		case i > e.core:
+			phase = "persist"
+		case st.pressure == 0:
+			phase = "setup"
+		}
+		if i == e.core {
+			c.coreTurn = len(g.turns)
+			c.reached = true
+		}
+		g.addTurn(rng, draw, st.tmpls, nil, st.pressure, phase, st.expect, e.tactic)
+	}
+	// After the core: persistence after the refusal, a recovery, renewed
+	// pressure, and recovery again.
+	coreExp := e.steps[e.core].expect
+	firstP := (p + 1) / 2
+	for i := 0; i < firstP; i++ {
+		g.addFollowup(rng, draw, g.persist, "persist", coreExp, e.tactic)
+	}
+	firstR := 0
+	if r > 0 && p > firstP {
+		firstR = 1
+	}
+	for i := 0; i < firstR; i++ {
+		g.addFollowup(rng, draw, g.recover, "recover", nil, e.tactic)
+	}
+	for i := firstP; i < p; i++ {
+		g.addFollowup(rng, draw, g.persist, "persist", coreExp, e.tactic)
+	}
+	for i := firstR; i < r; i++ {
+		g.addFollowup(rng, draw, g.recover, "recover", nil, e.tactic)
+	}
+	c.turns = append([]turnOut(nil), g.turns...)
+	// The scenario's identity for distinctness: its family and the
+	// hashes of its turn texts, in order.
+	k := hash64([]byte(e.name))
+	for _, h := range g.hs {
+		k = mix64(k*0x9e3779b97f4a7c15 ^ h)
+	}
+	c.key = k
+	return c
+}
+
+// addSupport appends n ordinary support turns: the problem's further
+// lines first, then the category's support followups.
+func (g *gen) addSupport(rng *rand.Rand, draw func(int) int, prob *problem, n int, tactic string) {
+	for i := 0; i < n; i++ {
+		if len(prob.more) > 0 && rng.IntN(2) == 0 {
+			g.addTurn(rng, draw, prob.more, nil, 0, "support", supportTags, tactic)
+			continue
+		}
+		fu := g.support[rng.IntN(len(g.support))]
+		g.addTurn(rng, draw, fu.lines, nil, 0, "support", fu.expect, tactic)
+	}
+}
+
+func (g *gen) addFollowup(rng *rand.Rand, draw func(int) int, pools []*followup, phase string, exp []string, tactic string) {
+	fu := pools[rng.IntN(len(pools))]
+	if exp == nil {
+		exp = fu.expect
+	}
+	g.addTurn(rng, draw, fu.lines, nil, fu.pressure, phase, exp, tactic)
+}
+
+// turnTries bounds the redraws of one user turn whose text repeats an
+// earlier turn (of this conversation or, approximately, of the draw).
+const turnTries = 6
+
+// addTurn draws one user turn from tmpls: a template, filled, optionally
+// with a discourse lead or tail, then casual variants. A text already used
+// is redrawn a few times.
+func (g *gen) addTurn(rng *rand.Rand, draw func(int) int, tmpls []tmpl, _ []string, pressure int, phase string, expect []string, tactic string) {
+	lib := g.lib
+	var canon, text []byte
+	var h uint64
+	start := rng.IntN(len(tmpls))
+	var t *tmpl
+	tries := turnTries
+	if g.allTurns > 10000 && (g.dupTurns*8 > g.allTurns || g.redraws > g.allTurns) {
+		// The library is saturated for this n: redraws rarely find a new
+		// text, so stop paying for them.
+		tries = 1
+	}
+	for try := 0; try < tries; try++ {
+		// A template not yet used in this conversation, if any is left.
+		t = &tmpls[(start+try)%len(tmpls)]
+		for k := 0; k < len(tmpls) && g.usedTmpl(t); k++ {
+			t = &tmpls[(start+try+k)%len(tmpls)]
+		}
+		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, draw)
+		g.b2 = g.decorate(g.b2[:0], g.b1, rng, draw, try > 0)
+		canon = g.b2
+		g.b3 = casualize(append(g.b3[:0], canon...), g.p.Casual, rng)
+		text = g.b3
+		h = hash64(text)
+		if !containsU64(g.hs, h) && !g.bloomHas(h) {
 			break
 		}
-		reply = pool.lines[line].appendFill(reply[:0], lib, g.bind, draw)
-		rb.turn.Append(true)
-		rb.tNum.Append(int32(2*i + 1))
-		rb.tRole.Append("assistant")
-		rb.tText.BinaryBuilder.Append(reply)
-		rb.tStrategy.Append(pool.strategy)
+		g.redraws++
+		if try == tries-1 {
+			g.dupTurns++
+		}
 	}
+	g.allTurns++
+	_ = lib
+	// Keep both texts in the conversation's arena (reset per scenario).
+	n := len(g.arena)
+	g.arena = append(g.arena, canon...)
+	g.arena = append(g.arena, text...)
+	canon, text = g.arena[n:n+len(canon):n+len(canon)], g.arena[n+len(canon):len(g.arena):len(g.arena)]
+	g.hs = append(g.hs, h)
+	g.turns = append(g.turns, turnOut{text: text, canon: canon, pressure: pressure, phase: phase, expect: expect, tactic: tactic, tmpl: t})
+}
+
+// decorate appends to dst the filled line with, sometimes, a neutral
+// aside sentence before or after it, and a discourse lead ("Honestly,") or
+// tail ("if that makes sense"). force adds an aside: a redraw after a
+// repeated text.
+func (g *gen) decorate(dst, line []byte, rng *rand.Rand, draw func(int) int, force bool) []byte {
+	lib := g.lib
+	if len(lib.asides) > 0 && (force || rng.IntN(100) < 20) {
+		a := lib.asides[rng.IntN(len(lib.asides))].appendFill(g.b4[:0], g.vals, g.bind, draw)
+		joined := g.b5[:0]
+		if rng.IntN(2) == 0 {
+			joined = append(append(append(joined, a...), ' '), line...)
+		} else {
+			joined = append(append(append(joined, line...), ' '), a...)
+		}
+		g.b4, g.b5 = a, joined
+		line = joined
+	}
+	x := rng.IntN(100)
+	switch {
+	case x < 22 && len(lib.leads) > 0:
+		return appendLead(dst, lib.leads[rng.IntN(len(lib.leads))], line)
+	case x < 34 && len(lib.tails) > 0:
+		return appendTail(dst, line, lib.tails[rng.IntN(len(lib.tails))])
+	}
+	return append(dst, line...)
+}
+
+// withLead joins "Honestly," and "My sister ..." into "Honestly, my sister
+// ...": the line's first letter is lowered unless it starts "I" as a word or
+// an acronym.
+func withLead(lead string, line []byte) []byte { return appendLead(nil, lead, line) }
+
+func appendLead(out []byte, lead string, line []byte) []byte {
+	if sp := strings.LastIndexByte(lead, ' '); firstWordIs(line, strings.Trim(lead[sp+1:], ",")) {
+		return append(out, line...) // "So" + "So it's all fake" would repeat a word
+	}
+	out = append(out, lead...)
+	out = append(out, ' ')
+	if len(line) > 1 && line[0] >= 'A' && line[0] <= 'Z' && !(line[0] == 'I' && (line[1] == ' ' || line[1] == '\'')) && !(line[1] >= 'A' && line[1] <= 'Z') {
+		out = append(out, line[0]+'a'-'A')
+		line = line[1:]
+	}
+	return append(out, line...)
+}
+
+// withTail turns "It hurts." and "if that makes sense" into "It hurts, if
+// that makes sense." (a question keeps its question mark).
+func withTail(line []byte, tail string) []byte { return appendTail(nil, line, tail) }
+
+func appendTail(out, line []byte, tail string) []byte {
+	end := byte('.')
+	n := len(line)
+	for n > 0 && (line[n-1] == '.' || line[n-1] == '!' || line[n-1] == '?') {
+		if line[n-1] == '?' {
+			end = '?'
+		}
+		n--
+	}
+	out = append(out, line[:n]...)
+	out = append(out, ", "...)
+	out = append(out, tail...)
+	return append(out, end)
+}
+
+// firstWordIs reports whether line starts with the word w, any case.
+func firstWordIs(line []byte, w string) bool {
+	if len(line) < len(w) || !strings.EqualFold(string(line[:len(w)]), w) {
+		return false
+	}
+	return len(line) == len(w) || !isAlpha(line[len(w)])
+}
+
+// control is the matched control of c: the same persona, slots and
+// support turns, then more support instead of escalation, to the same
+// length.
+func (g *gen) control(c *conv, rng *rand.Rand) *conv {
+	ctl := &conv{fam: c.fam, prob: c.prob, persona: c.persona, coreTurn: -1}
+	g.turns = append(g.turns[:0], c.turns[:c.nSupport]...)
+	g.hs = g.hs[:0]
+	for _, t := range g.turns {
+		g.hs = append(g.hs, hash64(t.text))
+	}
+	draw := func(n int) int { return rng.IntN(n) }
+	g.addSupport(rng, draw, c.prob, len(c.turns)-c.nSupport, "none")
+	ctl.turns = append([]turnOut(nil), g.turns...)
+	ctl.nSupport = len(ctl.turns)
+	for _, t := range ctl.turns[c.nSupport:] {
+		g.bloomAdd(hash64(t.text))
+	}
+	return ctl
+}
+
+// emit writes one conversation; controlOf is the scenario id of the
+// scenario a control belongs to ("" for a scenario). It returns the row's
+// scenario id.
+func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand, controlOf string) (string, error) {
+	lib := g.lib
+	isControl := controlOf != ""
 	if g.rw != nil {
-		return g.checkRewritten(rb, cid)
+		for i := range c.turns {
+			out, err := g.rw(ctx, string(c.turns[i].text))
+			if err != nil {
+				return "", fmt.Errorf("synth: rewriting turn %d of a %s conversation: %w", i, c.fam.name, err)
+			}
+			c.turns[i].text = []byte(out)
+		}
+		hh := sha256.New()
+		for _, t := range c.turns {
+			hh.Write(t.text)
+			hh.Write([]byte{0x1e})
+		}
+		var k [16]byte
+		copy(k[:], hh.Sum(nil))
+		if _, dup := g.seenRW[k]; dup && !isControl {
+			return "", fmt.Errorf("synth: a rewritten %s conversation repeats the user text of an earlier row", c.fam.name)
+		}
+		g.seenRW[k] = struct{}{}
 	}
-	return nil
-}
-
-// checkRewritten rejects a rewritten conversation whose user text equals an
-// earlier row's.
-func (g *gen) checkRewritten(rb *rowBuilders, cid []byte) error {
-	n := rb.tText.Len()
-	nUser := len(g.ends)
+	// The conversation id covers everything that identifies it.
 	h := sha256.New()
-	for i := 0; i < nUser; i++ {
-		h.Write([]byte(rb.tText.Value(n - 2*nUser + 2*i)))
+	h.Write([]byte(g.p.Category))
+	h.Write([]byte{0})
+	h.Write([]byte(c.fam.name))
+	h.Write([]byte{0})
+	h.Write([]byte(controlOf))
+	for _, t := range c.turns {
 		h.Write([]byte{0x1e})
+		h.Write(t.text)
 	}
-	var k [16]byte
-	copy(k[:], h.Sum(nil))
-	if _, dup := g.seenRW[k]; dup {
-		return fmt.Errorf("synth: rewritten conversation %s repeats the user text of an earlier row", cid)
+	var id [32]byte
+	h.Sum(id[:0])
+	cid := "synth-" + g.p.Category + "-" + hex.EncodeToString(id[:10])
+	sid := c.fam.name + "@" + c.prob.slug + "/" + c.persona.name + "/t" + strconv.Itoa(len(c.turns)) + "/" + hex.EncodeToString(id[:6])
+	if isControl {
+		sid = "control:" + controlOf
 	}
-	g.seenRW[k] = struct{}{}
-	return nil
+	s := rb.str
+	s[colConvID].Append(cid)
+	s[colScenID].Append(sid)
+	s[colSource].Append("synthetic")
+	s[colCategory].Append(g.p.Category)
+	s[colFamily].Append(c.fam.name)
+	if isControl {
+		s[colTactic].Append("none")
+	} else {
+		s[colTactic].Append(c.fam.tactic)
+	}
+	s[colProblem].Append(c.prob.name)
+	s[colAgeBand].Append(c.persona.ageBand)
+	s[colSetting].Append(c.persona.setting)
+	if len(c.prob.situations) > 0 {
+		// Seeded by the conversation itself, from the same slot values.
+		g.spcg.Seed(binary.LittleEndian.Uint64(id[:8]), 1)
+		t := &c.prob.situations[g.srng.IntN(len(c.prob.situations))]
+		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, g.sdraw)
+		s[colSituation].BinaryBuilder.Append(g.b1)
+	} else {
+		s[colSituation].AppendNull()
+	}
+	lvl := 0
+	for _, t := range c.turns {
+		var l int
+		l, g.b2 = turnRiskBytes(t.canon, g.b2)
+		if lvl = max(lvl, l); lvl == 2 {
+			break
+		}
+	}
+	s[colRisk].Append(riskNames[lvl])
+	if isControl {
+		s[colExpected].Append("ordinary support: acknowledge feelings, explore, encourage support")
+	} else {
+		s[colExpected].Append(c.fam.expected)
+	}
+	esc := -1
+	for i, t := range c.turns {
+		if t.pressure > 0 {
+			esc = i
+			break
+		}
+	}
+	if esc < 0 {
+		rb.escTurn.AppendNull()
+	} else {
+		rb.escTurn.Append(int32(esc))
+	}
+	if c.coreTurn < 0 {
+		rb.coreTurn.AppendNull()
+	} else {
+		rb.coreTurn.Append(int32(c.coreTurn))
+	}
+	rb.reached.Append(c.reached)
+	if isControl {
+		s[colControlOf].Append(controlOf)
+	} else {
+		s[colControlOf].AppendNull()
+	}
+	if sp := g.famSplit[g.famIndex(c.fam)]; sp != "" {
+		s[colSplit].Append(sp)
+	} else {
+		s[colSplit].AppendNull()
+	}
+	rb.turns.Append(true)
+	for i, t := range c.turns {
+		rb.turn.Append(true)
+		rb.tNum.Append(int32(i))
+		rb.tRole.Append("user")
+		rb.tText.BinaryBuilder.Append(t.text)
+		rb.tPressure.Append(int32(t.pressure))
+		rb.tPh.Append(t.phase)
+		rb.tExp.Append(true)
+		for _, x := range t.expect {
+			rb.tExpV.Append(x)
+		}
+	}
+	if !g.p.References {
+		rb.refs.AppendNull()
+		return sid, nil
+	}
+	rb.refs.Append(true)
+	var used []*tmpl
+	for i, t := range c.turns {
+		pools := lib.refCandidates(t.expect, g.p.Category, t.tactic)
+		pool := pools[rng.IntN(len(pools))]
+		var line *tmpl
+		for try := 0; try < 4; try++ {
+			line = &pool.lines[rng.IntN(len(pool.lines))]
+			if !containsTmpl(used, line) {
+				break
+			}
+		}
+		used = append(used, line)
+		rb.ref.Append(true)
+		rb.rNum.Append(int32(i))
+		rb.rRole.Append("assistant")
+		rb.rText.BinaryBuilder.Append(line.appendFill(nil, g.vals, g.bind, func(n int) int { return rng.IntN(n) }))
+		rb.rStra.Append(pool.strategy)
+	}
+	return sid, nil
 }
 
-func contains(s []int, v int) bool {
+func (g *gen) famIndex(e *escalation) int {
+	for i, f := range g.fams {
+		if f == e {
+			return i
+		}
+	}
+	return 0
+}
+
+func containsTmpl(s []*tmpl, t *tmpl) bool {
+	for _, x := range s {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func containsU64(s []uint64, v uint64) bool {
 	for _, x := range s {
 		if x == v {
 			return true
 		}
 	}
 	return false
+}
+
+// hash64 is a fixed, platform-independent 64-bit hash of b: 8-byte words
+// folded by multiply and shift, then the splitmix64 finalizer.
+func hash64(b []byte) uint64 {
+	h := uint64(len(b)) * 0x9e3779b97f4a7c15
+	for len(b) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * 0xff51afd7ed558ccd
+		h ^= h >> 32
+		b = b[8:]
+	}
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	return mix64(h ^ tail)
+}
+
+// The turn set is a blocked Bloom filter: both bits of a key sit in one
+// word, so a lookup touches one cache line.
+func (g *gen) bloomBits(h uint64) (int, uint64) {
+	w := int(h & uint64(len(g.bloom)-1)) // len is a power of two
+	return w, 1<<(h>>52&63) | 1<<(h>>46&63)
+}
+
+func (g *gen) bloomAdd(h uint64) {
+	w, m := g.bloomBits(h)
+	g.bloom[w] |= m
+}
+
+func (g *gen) bloomHas(h uint64) bool {
+	w, m := g.bloomBits(h)
+	return g.bloom[w]&m == m
 }

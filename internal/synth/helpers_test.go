@@ -41,18 +41,29 @@ func realLibrary(tb testing.TB) *Library {
 
 // convRow is one output row read back from a batch, for assertions.
 type convRow struct {
-	ConversationID, ScenarioID, Source, Category, Tactic, Risk, Expected string
-	EscalationTurn                                                       int32
-	Situation                                                            *string
-	ProblemType                                                          string
-	Turns                                                                []turnRow
+	ConversationID, ScenarioID, Source, Category, Family, Tactic, Problem string
+	AgeBand, Setting, Risk, Expected                                      string
+	Situation, ControlOf, Split                                           *string
+	EscalationTurn, CoreTurn                                              *int32
+	ReachedCore                                                           bool
+	Turns                                                                 []turnRow
+	Refs                                                                  []refRow // nil when the column is null
 }
 
 type turnRow struct {
 	Turn     int32
 	Role     string
 	Text     string
-	Strategy *string
+	Pressure int32
+	Phase    string
+	Expect   []string
+}
+
+type refRow struct {
+	Turn     int32
+	Role     string
+	Text     string
+	Strategy string
 }
 
 // rowsOf reads every row of rec by column name, so it also checks the
@@ -67,33 +78,57 @@ func rowsOf(tb testing.TB, rec arrow.RecordBatch) []convRow {
 		return rec.Column(idx[0])
 	}
 	str := func(name string) *array.String { return col(name).(*array.String) }
+	opt := func(a *array.String, i int) *string {
+		if a.IsNull(i) {
+			return nil
+		}
+		s := a.Value(i)
+		return &s
+	}
+	optI := func(a *array.Int32, i int) *int32 {
+		if a.IsNull(i) {
+			return nil
+		}
+		v := a.Value(i)
+		return &v
+	}
 	convID, scenID, source, cat := str("conversation_id"), str("scenario_id"), str("source"), str("category")
-	tactic, risk, expected := str("tactic"), str("risk_level"), str("expected_behavior")
-	esc := col("escalation_turn").(*array.Int32)
-	sit, prob := str("situation"), str("problem_type")
+	fam, tactic, prob, age, setting := str("family"), str("tactic"), str("problem_type"), str("age_band"), str("setting")
+	risk, expected, sit, ctl, split := str("risk_level"), str("expected_behavior"), str("situation"), str("control_of"), str("split")
+	esc, core := col("escalation_turn").(*array.Int32), col("core_turn").(*array.Int32)
+	reached := col("reached_core").(*array.Boolean)
 	turns := col("turns").(*array.List)
 	st := turns.ListValues().(*array.Struct)
-	tNum := st.Field(0).(*array.Int32)
-	tRole, tText, tStrat := st.Field(1).(*array.String), st.Field(2).(*array.String), st.Field(3).(*array.String)
+	tNum, tRole, tText := st.Field(0).(*array.Int32), st.Field(1).(*array.String), st.Field(2).(*array.String)
+	tPress, tPhase, tExp := st.Field(3).(*array.Int32), st.Field(4).(*array.String), st.Field(5).(*array.List)
+	tExpV := tExp.ListValues().(*array.String)
+	refs := col("references").(*array.List)
+	rs := refs.ListValues().(*array.Struct)
+	rNum, rRole, rText, rStrat := rs.Field(0).(*array.Int32), rs.Field(1).(*array.String), rs.Field(2).(*array.String), rs.Field(3).(*array.String)
 	out := make([]convRow, rec.NumRows())
 	for i := range out {
 		r := convRow{
 			ConversationID: convID.Value(i), ScenarioID: scenID.Value(i), Source: source.Value(i),
-			Category: cat.Value(i), Tactic: tactic.Value(i), Risk: risk.Value(i), Expected: expected.Value(i),
-			EscalationTurn: esc.Value(i), ProblemType: prob.Value(i),
-		}
-		if sit.IsValid(i) {
-			s := sit.Value(i)
-			r.Situation = &s
+			Category: cat.Value(i), Family: fam.Value(i), Tactic: tactic.Value(i), Problem: prob.Value(i),
+			AgeBand: age.Value(i), Setting: setting.Value(i), Risk: risk.Value(i), Expected: expected.Value(i),
+			Situation: opt(sit, i), ControlOf: opt(ctl, i), Split: opt(split, i),
+			EscalationTurn: optI(esc, i), CoreTurn: optI(core, i), ReachedCore: reached.Value(i),
 		}
 		start, end := turns.ValueOffsets(i)
 		for j := int(start); j < int(end); j++ {
-			t := turnRow{Turn: tNum.Value(j), Role: tRole.Value(j), Text: tText.Value(j)}
-			if tStrat.IsValid(j) {
-				s := tStrat.Value(j)
-				t.Strategy = &s
+			t := turnRow{Turn: tNum.Value(j), Role: tRole.Value(j), Text: tText.Value(j), Pressure: tPress.Value(j), Phase: tPhase.Value(j)}
+			es, ee := tExp.ValueOffsets(j)
+			for k := int(es); k < int(ee); k++ {
+				t.Expect = append(t.Expect, tExpV.Value(k))
 			}
 			r.Turns = append(r.Turns, t)
+		}
+		if refs.IsValid(i) {
+			r.Refs = []refRow{}
+			rs0, re0 := refs.ValueOffsets(i)
+			for j := int(rs0); j < int(re0); j++ {
+				r.Refs = append(r.Refs, refRow{Turn: rNum.Value(j), Role: rRole.Value(j), Text: rText.Value(j), Strategy: rStrat.Value(j)})
+			}
 		}
 		out[i] = r
 	}
@@ -104,9 +139,7 @@ func rowsOf(tb testing.TB, rec arrow.RecordBatch) []convRow {
 func userText(r convRow) string {
 	var parts []string
 	for _, t := range r.Turns {
-		if t.Role == "user" {
-			parts = append(parts, t.Text)
-		}
+		parts = append(parts, t.Text)
 	}
 	return strings.Join(parts, "\x1e")
 }

@@ -3,12 +3,11 @@ package synth
 import (
 	"crypto/sha256"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"math"
-	"math/bits"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,19 +25,14 @@ import (
 // Categories are the scenario categories a library may declare.
 var Categories = []string{"adversarial", "boundary", "crisis", "meta", "validation"}
 
-// Risk levels an escalation family may declare.
-var riskLevels = map[string]bool{"low": true, "medium": true, "high": true}
-
-// Default turn bounds (total turns, user + assistant) used by Capacity and
-// by Params that leave MinTurns/MaxTurns at zero.
+// Default user-turn bounds used by Params that leave MinTurns/MaxTurns at
+// zero.
 const (
 	DefaultMinTurns = 4
-	DefaultMaxTurns = 12
+	DefaultMaxTurns = 10
+	// MaxTurnsLimit is the largest user-turn count a recipe may ask for.
+	MaxTurnsLimit = 60
 )
-
-// maxUnitSpace bounds the combinations of one skeleton/turn plan so that
-// counts and Feistel domains stay well inside uint64.
-const maxUnitSpace = 1 << 62
 
 // preStageNames are the ordinary-support stages of a problem family, in the
 // order a conversation uses them; a conversation with k opening user turns
@@ -51,29 +45,20 @@ type Library struct {
 	files  []string
 	digest digest.Digest
 
-	slots    []slot
-	problems []*problem    // sorted by problem type
-	escs     []*escalation // sorted by name
-	replies  []*replyPool  // sorted by name
-
-	// The scenario spaces are counted on first use: counting is most of the
-	// cost of a library, and a no-op rebuild only needs its digest.
-	spacesOnce  sync.Once
-	spacesDiags hcl.Diagnostics
-	cats        map[string]*catSpace
+	slots     []slot
+	personas  []*persona    // sorted by name
+	problems  []*problem    // sorted by problem type
+	escs      []*escalation // sorted by name
+	followups []*followup   // sorted by name
+	refs      []*refPool    // sorted by name
+	leads     []string      // optional discourse openers ("Honestly,")
+	tails     []string      // optional closers ("if that makes sense")
+	asides    []tmpl        // optional neutral sentences ("I'm at home right now.")
 }
 
-// spaces counts every category's scenario space once and reports problems
-// found while counting (a space too large to count, missing reply pools).
-func (l *Library) spaces() hcl.Diagnostics {
-	l.spacesOnce.Do(func() { l.spacesDiags = l.buildSpaces() })
-	return l.spacesDiags
-}
-
-// Check finishes validating the library: what LoadLibrary leaves to the
-// first use (counting the scenario spaces). Generate and the capacity
-// methods run it too.
-func (l *Library) Check() hcl.Diagnostics { return l.spaces() }
+// Check finishes validating the library. LoadLibrary validates everything
+// eagerly; Check is kept for callers that validate in two phases.
+func (l *Library) Check() hcl.Diagnostics { return nil }
 
 type slot struct {
 	name   string
@@ -84,50 +69,69 @@ type stage struct {
 	tmpls []tmpl
 }
 
+// persona is who speaks: an age band and setting, the problem types that fit
+// them, and slot values that replace the library-wide ones (a pupil's
+// relationships are parents and classmates, not a wife).
+type persona struct {
+	name     string
+	ageBand  string
+	setting  string
+	problems map[string]bool
+	slots    map[int][]string
+}
+
 type problem struct {
 	name       string // the ESConv problem type, e.g. "job crisis"
 	slug       string
 	situations []tmpl
 	stages     []stage // non-empty prefix of preStageNames
+	more       []tmpl  // further support turns for long conversations
+	slots      map[int][]string
+	personas   []*persona
+}
+
+// step is one escalation step: its lines, the pressure they apply (0-3)
+// and what a safe assistant does in reply (expect tags).
+type step struct {
+	stage
+	pressure int
+	expect   []string
+	core     bool
 }
 
 type escalation struct {
 	name     string
 	category string
 	tactic   string
-	risk     string
 	expected string
 	problems []*problem
-	steps    []stage
+	steps    []step
+	core     int // index of the core-request step
 }
 
-type replyPool struct {
+// followup kinds.
+const (
+	kindPersist = "persist" // pressure kept up after a refusal
+	kindRecover = "recover" // de-escalation, pressure 0
+	kindSupport = "support" // more ordinary support talk, pressure 0
+)
+
+type followup struct {
 	name       string
-	escalation bool // false: support phase (before escalation)
+	kind       string
 	categories map[string]bool
-	strategy   string
+	pressure   int
+	expect     []string // nil for persist: the core step's tags apply
 	lines      []tmpl
 }
 
-// unit is one skeleton with a fixed turn plan: k opening and m escalating
-// user turns. Units are the strata Generate spreads a draw over.
-type unit struct {
-	esc    *escalation
-	prob   *problem
-	k, m   int
-	stages []*stage
-	// memo[i][S] is the number of distinct completions from stage i on, given
-	// that the templates chosen so far use the slot set S; a completion is a
-	// template per remaining stage plus a value for every used slot.
-	memo  []map[uint64]uint64
-	space uint64
-	key   uint64 // stable identity hash: keys the unit's permutation
-}
-
-type catSpace struct {
-	units          []*unit
-	supportReplies []*replyPool
-	escReplies     []*replyPool
+type refPool struct {
+	name       string
+	satisfies  map[string]bool
+	strategy   string
+	categories map[string]bool // empty: any
+	tactics    map[string]bool // empty: any
+	lines      []tmpl
 }
 
 // Files returns the template files read, relative to the path given to
@@ -138,39 +142,7 @@ func (l *Library) Files() []string { return append([]string(nil), l.files...) }
 // order; callers put it in cache keys so that editing a template misses.
 func (l *Library) Digest() digest.Digest { return l.digest }
 
-// Capacity is the number of distinct conversations the library can produce
-// for category within the default turn range [DefaultMinTurns,
-// DefaultMaxTurns]; see CapacityFor. It is 0 for an unknown category.
-func (l *Library) Capacity(category string) int {
-	return l.CapacityFor(category, DefaultMinTurns, DefaultMaxTurns)
-}
-
-// CapacityFor is Capacity for total turn counts in [minTurns, maxTurns]. It
-// counts combinations of skeleton, turn plan, templates and slot values;
-// distinct combinations give distinct user text unless two templates happen
-// to fill to the same string, which Generate detects and skips. The result
-// saturates at math.MaxInt.
-func (l *Library) CapacityFor(category string, minTurns, maxTurns int) int {
-	if l.spaces().HasErrors() {
-		return 0
-	}
-	cs := l.cats[category]
-	if cs == nil {
-		return 0
-	}
-	var total uint64
-	for _, u := range cs.units {
-		if inRange(u, minTurns, maxTurns) {
-			total = satAdd(total, u.space)
-		}
-	}
-	if total > math.MaxInt {
-		return math.MaxInt
-	}
-	return int(total)
-}
-
-// Skeletons is the number of scenario skeletons (escalation family × problem
+// Skeletons is the number of scenario skeletons (escalation family x problem
 // family pairs) for category.
 func (l *Library) Skeletons(category string) int {
 	n := 0
@@ -182,27 +154,50 @@ func (l *Library) Skeletons(category string) int {
 	return n
 }
 
-func inRange(u *unit, minTurns, maxTurns int) bool {
-	t := 2 * (u.k + u.m)
-	return t >= minTurns && t <= maxTurns
+// Families lists the escalation families of category, sorted.
+func (l *Library) Families(category string) []string {
+	var out []string
+	for _, e := range l.escs {
+		if e.category == category {
+			out = append(out, e.name)
+		}
+	}
+	return out
 }
 
-func satAdd(a, b uint64) uint64 {
-	s, c := bits.Add64(a, b, 0)
-	if c != 0 {
-		return math.MaxUint64
+// MinTurnsFor is the fewest user turns a conversation of category can have
+// and still reach its core request (an opener and every step of the
+// shortest family). 0 for an unknown category.
+func (l *Library) MinTurnsFor(category string) int {
+	best := 0
+	for _, e := range l.escs {
+		if e.category == category && (best == 0 || e.minTurns() < best) {
+			best = e.minTurns()
+		}
 	}
-	return s
+	return best
 }
+
+func (e *escalation) minTurns() int { return 1 + len(e.steps) }
 
 var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "slot", LabelNames: []string{"name"}},
+	{Type: "persona", LabelNames: []string{"name"}},
 	{Type: "problem", LabelNames: []string{"problem_type"}},
 	{Type: "escalation", LabelNames: []string{"name"}},
-	{Type: "reply", LabelNames: []string{"name"}},
+	{Type: "followup", LabelNames: []string{"name"}},
+	{Type: "reference", LabelNames: []string{"name"}},
+	{Type: "style"},
 }}
 
 var slotSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "values", Required: true}}}
+
+var personaSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "age_band", Required: true},
+	{Name: "setting", Required: true},
+	{Name: "problems", Required: true},
+	{Name: "slots"},
+}}
 
 var problemSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "situations"},
@@ -210,26 +205,47 @@ var problemSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "detail"},
 	{Name: "impact"},
 	{Name: "coping"},
+	{Name: "more"},
+	{Name: "slots"},
 }}
 
 var escalationSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "category", Required: true},
 		{Name: "tactic", Required: true},
-		{Name: "risk_level", Required: true},
 		{Name: "expected_behavior", Required: true},
 		{Name: "problems"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "step"}},
 }
 
-var stepSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "lines", Required: true}}}
-
-var replySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "phase", Required: true},
-	{Name: "categories"},
-	{Name: "strategy", Required: true},
+var stepSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "lines", Required: true},
+	{Name: "pressure", Required: true},
+	{Name: "expect", Required: true},
+	{Name: "core"},
+}}
+
+var followupSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "kind", Required: true},
+	{Name: "categories", Required: true},
+	{Name: "pressure"},
+	{Name: "expect"},
+	{Name: "lines", Required: true},
+}}
+
+var referenceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "satisfies", Required: true},
+	{Name: "strategy", Required: true},
+	{Name: "categories"},
+	{Name: "tactics"},
+	{Name: "lines", Required: true},
+}}
+
+var styleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "leads"},
+	{Name: "tails"},
+	{Name: "asides"},
 }}
 
 // LoadLibrary reads a template file, or every *.hcl file directly inside a
@@ -377,17 +393,32 @@ type libLoader struct {
 
 	slotIdx    map[string]int
 	probByName map[string]*problem
-	probRange  map[string]hcl.Range
-	escRange   map[string]hcl.Range
-	replyRange map[string]hcl.Range
-	// pend holds each escalation's problems attribute, resolved once every
-	// problem block (in any file) is known.
-	pend []pendingEsc
+	seen       map[string]hcl.Range // "kind\x00name" -> where declared
+	// pend holds each escalation's problems attribute and each persona's
+	// problems, resolved once every problem block (in any file) is known.
+	pend     []pendingEsc
+	pendPers []pendingPersona
+	// uses records every expect-tag set a turn can carry, with where it was
+	// declared, so that the reference pools can be checked to cover it.
+	uses []tagUse
 }
 
 type pendingEsc struct {
 	e        *escalation
 	problems *hcl.Attribute
+}
+
+type pendingPersona struct {
+	p        *persona
+	problems []string
+	ranges   []hcl.Range
+}
+
+type tagUse struct {
+	tags     []string
+	category string // "" for support stages (any category)
+	tactic   string
+	at       hcl.Range
 }
 
 func loadLibrary(path string) (*Library, hcl.Diagnostics) {
@@ -396,11 +427,9 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		return nil, d
 	}
 	ld := &libLoader{
-		l:          &Library{cats: map[string]*catSpace{}},
+		l:          &Library{},
 		probByName: map[string]*problem{},
-		probRange:  map[string]hcl.Range{},
-		escRange:   map[string]hcl.Range{},
-		replyRange: map[string]hcl.Range{},
+		seen:       map[string]hcl.Range{},
 	}
 	bodies, ok := ld.parseFiles(files)
 	if !ok {
@@ -411,28 +440,539 @@ func loadLibrary(path string) (*Library, hcl.Diagnostics) {
 		return nil, ld.diags
 	}
 	for _, c := range bodies {
+		for _, b := range c.Blocks.OfType("persona") {
+			ld.persona(b)
+		}
 		for _, b := range c.Blocks.OfType("problem") {
 			ld.problem(b)
 		}
 		for _, b := range c.Blocks.OfType("escalation") {
 			ld.escalation(b)
 		}
-		for _, b := range c.Blocks.OfType("reply") {
-			ld.reply(b)
+		for _, b := range c.Blocks.OfType("followup") {
+			ld.followup(b)
+		}
+		for _, b := range c.Blocks.OfType("reference") {
+			ld.reference(b)
+		}
+		for _, b := range c.Blocks.OfType("style") {
+			ld.style(b)
 		}
 	}
 	l := ld.l
+	sort.Slice(l.personas, func(i, j int) bool { return l.personas[i].name < l.personas[j].name })
 	sort.Slice(l.problems, func(i, j int) bool { return l.problems[i].name < l.problems[j].name })
 	sort.Slice(l.escs, func(i, j int) bool { return l.escs[i].name < l.escs[j].name })
-	sort.Slice(l.replies, func(i, j int) bool { return l.replies[i].name < l.replies[j].name })
+	sort.Slice(l.followups, func(i, j int) bool { return l.followups[i].name < l.followups[j].name })
+	sort.Slice(l.refs, func(i, j int) bool { return l.refs[i].name < l.refs[j].name })
 	ld.linkProblems()
+	ld.linkPersonas()
 	if len(l.problems) == 0 {
 		ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No problem blocks", Detail: "a library needs at least one problem block"})
+	}
+	if !ld.diags.HasErrors() {
+		ld.checkCoverage()
 	}
 	if ld.diags.HasErrors() {
 		return nil, ld.diags
 	}
 	return l, ld.diags
+}
+
+// declare records a block name, reporting a duplicate; ok is false for one.
+func (ld *libLoader) declare(kind string, b *hcl.Block) bool {
+	name := b.Labels[0]
+	k := kind + "\x00" + name
+	if prev, dup := ld.seen[k]; dup {
+		ld.diags = append(ld.diags, duplicate(kind, name, b.DefRange, prev))
+		return false
+	}
+	ld.seen[k] = b.DefRange
+	return true
+}
+
+// slotOverrides reads a slots = { name = [values] } attribute: values that
+// replace a slot's library-wide ones for one persona or problem.
+func (ld *libLoader) slotOverrides(a *hcl.Attribute, what string) map[int][]string {
+	if a == nil {
+		return nil
+	}
+	v, d := a.Expr.Value(nil)
+	ld.diags = append(ld.diags, d...)
+	if d.HasErrors() {
+		return nil
+	}
+	if v.IsNull() || !v.IsKnown() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+		ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Expected an object", what+": slots must be an object of string lists, e.g. { relationship = [\"mom\", \"dad\"] }"))
+		return nil
+	}
+	out := map[int][]string{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		name := k.AsString()
+		idx, ok := ld.slotIdx[name]
+		if !ok {
+			ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Unknown slot", fmt.Sprintf("%s: slots names %q, which no slot block declares", what, name)))
+			continue
+		}
+		if ev.IsNull() || !(ev.Type().IsTupleType() || ev.Type().IsListType()) || ev.LengthInt() == 0 {
+			ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Invalid slot values", fmt.Sprintf("%s: slots.%s must be a non-empty list of strings", what, name)))
+			continue
+		}
+		seen := map[string]bool{}
+		var vals []string
+		for jt := ev.ElementIterator(); jt.Next(); {
+			_, x := jt.Element()
+			if x.IsNull() || !x.Type().Equals(cty.String) || strings.TrimSpace(x.AsString()) == "" || strings.ContainsAny(x.AsString(), "{}") {
+				ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Invalid slot value", fmt.Sprintf("%s: slots.%s values must be non-empty strings without braces", what, name)))
+				continue
+			}
+			s := x.AsString()
+			if p, bad := methodPhrase(s); bad {
+				ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Forbidden content", fmt.Sprintf("%s: slots.%s value %q contains the method phrase %q", what, name, s, p)))
+			}
+			if seen[s] {
+				ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Duplicate slot value", fmt.Sprintf("%s: slots.%s repeats %q", what, name, s)))
+			}
+			seen[s] = true
+			vals = append(vals, s)
+		}
+		out[idx] = vals
+	}
+	return out
+}
+
+// persona loads one persona block.
+func (ld *libLoader) persona(b *hcl.Block) {
+	if !ld.declare("persona", b) {
+		return
+	}
+	name := b.Labels[0]
+	content, d := b.Body.Content(personaSchema)
+	ld.diags = append(ld.diags, d...)
+	p := &persona{name: name, problems: map[string]bool{}}
+	p.ageBand, _ = stringAttr(content, "age_band", &ld.diags)
+	p.setting, _ = stringAttr(content, "setting", &ld.diags)
+	p.slots = ld.slotOverrides(content.Attributes["slots"], fmt.Sprintf("persona %q", name))
+	if a := content.Attributes["problems"]; a != nil {
+		names, ranges, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		ld.pendPers = append(ld.pendPers, pendingPersona{p, names, ranges})
+	}
+	ld.l.personas = append(ld.l.personas, p)
+}
+
+// problem loads one problem block: its situations and its stages, which
+// must be set in order (no impact without detail).
+func (ld *libLoader) problem(b *hcl.Block) {
+	if !ld.declare("problem", b) {
+		return
+	}
+	name := b.Labels[0]
+	content, d := b.Body.Content(problemSchema)
+	ld.diags = append(ld.diags, d...)
+	p := &problem{name: name, slug: slugify(name)}
+	p.situations = ld.templates(content.Attributes["situations"], fmt.Sprintf("problem %q situations", name), false)
+	for i, sn := range preStageNames {
+		a := content.Attributes[sn]
+		if a == nil {
+			for _, later := range preStageNames[i+1:] {
+				if la := content.Attributes[later]; la != nil {
+					ld.diags = append(ld.diags, errAt(la.NameRange, "Stage without its predecessor",
+						fmt.Sprintf("problem %q sets %q but not %q; stages are used in the order %s", name, later, sn, strings.Join(preStageNames, ", "))))
+				}
+			}
+			break
+		}
+		p.stages = append(p.stages, stage{ld.templates(a, fmt.Sprintf("problem %q %s", name, sn), true)})
+	}
+	p.more = ld.templates(content.Attributes["more"], fmt.Sprintf("problem %q more", name), false)
+	p.slots = ld.slotOverrides(content.Attributes["slots"], fmt.Sprintf("problem %q", name))
+	ld.uses = append(ld.uses, tagUse{tags: supportTags, at: b.DefRange})
+	ld.probByName[name] = p
+	ld.l.problems = append(ld.l.problems, p)
+}
+
+// supportTags are what a safe reply does on an ordinary support turn.
+var supportTags = []string{"empathize", "explore"}
+
+// tagList reads a list of expect tags, each one known.
+func (ld *libLoader) tagList(a *hcl.Attribute, what string) []string {
+	if a == nil {
+		return nil
+	}
+	tags, ranges, d := stringList(a)
+	ld.diags = append(ld.diags, d...)
+	for i, t := range tags {
+		if _, ok := tagRules[t]; !ok {
+			ld.diags = append(ld.diags, errAt(ranges[i], "Unknown expect tag", fmt.Sprintf("%s: %q is not one of %s", what, t, strings.Join(TagNames(), ", "))))
+		}
+	}
+	if len(tags) == 0 && !d.HasErrors() {
+		ld.diags = append(ld.diags, errAt(a.Range, "Empty expect", what+": expect needs at least one tag"))
+	}
+	return tags
+}
+
+// pressureAttr reads a pressure in [lo, 3].
+func (ld *libLoader) pressureAttr(c *hcl.BodyContent, what string, lo int) int {
+	a := c.Attributes["pressure"]
+	if a == nil {
+		return 0
+	}
+	v, d := a.Expr.Value(nil)
+	ld.diags = append(ld.diags, d...)
+	if d.HasErrors() {
+		return 0
+	}
+	if v.IsNull() || !v.Type().Equals(cty.Number) {
+		ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Invalid pressure", what+": pressure must be a whole number from 0 to 3"))
+		return 0
+	}
+	n, acc := v.AsBigFloat().Int64()
+	if acc != big.Exact || n < int64(lo) || n > 3 {
+		ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Invalid pressure", fmt.Sprintf("%s: pressure must be a whole number from %d to 3", what, lo)))
+		return 0
+	}
+	return int(n)
+}
+
+// escalation loads one escalation block; its problems attribute is
+// resolved by linkProblems once every problem is known.
+func (ld *libLoader) escalation(b *hcl.Block) {
+	if !ld.declare("escalation", b) {
+		return
+	}
+	name := b.Labels[0]
+	content, d := b.Body.Content(escalationSchema)
+	ld.diags = append(ld.diags, d...)
+	e := &escalation{name: name, core: -1}
+	var ok bool
+	if e.category, ok = stringAttr(content, "category", &ld.diags); ok && !isCategory(e.category) {
+		ld.diags = append(ld.diags, errAt(content.Attributes["category"].Expr.Range(), "Unknown category",
+			fmt.Sprintf("escalation %q: category %q is not one of %s", name, e.category, strings.Join(Categories, ", "))))
+	}
+	e.expected, _ = stringAttr(content, "expected_behavior", &ld.diags)
+	if a := content.Attributes["tactic"]; a != nil {
+		tac, ranges, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		for i, t := range tac {
+			if !validSlotName(t) {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Invalid tactic", fmt.Sprintf("escalation %q: tactic %q must be lower-case letters, digits and _", name, t)))
+			}
+		}
+		if len(tac) == 0 && !d.HasErrors() {
+			ld.diags = append(ld.diags, errAt(a.Range, "Empty tactic", fmt.Sprintf("escalation %q has no tactic", name)))
+		}
+		e.tactic = strings.Join(tac, "+")
+	}
+	anyPressure := false
+	for i, sb := range content.Blocks.OfType("step") {
+		what := fmt.Sprintf("escalation %q step %d", name, i+1)
+		sc, d := sb.Body.Content(stepSchema)
+		ld.diags = append(ld.diags, d...)
+		st := step{stage: stage{ld.templates(sc.Attributes["lines"], what, true)}}
+		st.pressure = ld.pressureAttr(sc, what, 0)
+		st.expect = ld.tagList(sc.Attributes["expect"], what)
+		if a := sc.Attributes["core"]; a != nil {
+			v, d := a.Expr.Value(nil)
+			ld.diags = append(ld.diags, d...)
+			if !d.HasErrors() && (v.IsNull() || !v.Type().Equals(cty.Bool)) {
+				ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Invalid core", what+": core must be true or false"))
+			} else if !d.HasErrors() && v.True() {
+				if e.core >= 0 {
+					ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Two core steps", fmt.Sprintf("escalation %q: step %d and step %d are both marked core", name, e.core+1, i+1)))
+				}
+				e.core = i
+				st.core = true
+				if st.pressure == 0 {
+					ld.diags = append(ld.diags, errAt(a.Expr.Range(), "Core step without pressure", what+": the core request must have pressure 1 to 3"))
+				}
+			}
+		}
+		anyPressure = anyPressure || st.pressure > 0
+		ld.uses = append(ld.uses, tagUse{tags: st.expect, category: e.category, tactic: e.tactic, at: sb.DefRange})
+		e.steps = append(e.steps, st)
+	}
+	if len(e.steps) == 0 {
+		ld.diags = append(ld.diags, errAt(b.DefRange, "No escalation steps", fmt.Sprintf("escalation %q needs at least one step block", name)))
+	} else if e.core < 0 {
+		ld.diags = append(ld.diags, errAt(b.DefRange, "No core step", fmt.Sprintf("escalation %q: mark the step holding the family's core request with core = true", name)))
+	} else if !anyPressure {
+		ld.diags = append(ld.diags, errAt(b.DefRange, "No pressure", fmt.Sprintf("escalation %q: no step has pressure > 0", name)))
+	}
+	ld.pend = append(ld.pend, pendingEsc{e, content.Attributes["problems"]})
+	ld.l.escs = append(ld.l.escs, e)
+}
+
+// categorySet reads a list of categories.
+func (ld *libLoader) categorySet(a *hcl.Attribute, what string) map[string]bool {
+	out := map[string]bool{}
+	if a == nil {
+		return out
+	}
+	cats, ranges, d := stringList(a)
+	ld.diags = append(ld.diags, d...)
+	for i, c := range cats {
+		if !isCategory(c) {
+			ld.diags = append(ld.diags, errAt(ranges[i], "Unknown category", fmt.Sprintf("%s: category %q is not one of %s", what, c, strings.Join(Categories, ", "))))
+		}
+		out[c] = true
+	}
+	return out
+}
+
+// followup loads one followup block: persistence, recovery or further
+// support lines for long conversations of its categories.
+func (ld *libLoader) followup(b *hcl.Block) {
+	if !ld.declare("followup", b) {
+		return
+	}
+	name := b.Labels[0]
+	what := fmt.Sprintf("followup %q", name)
+	content, d := b.Body.Content(followupSchema)
+	ld.diags = append(ld.diags, d...)
+	f := &followup{name: name}
+	if k, ok := stringAttr(content, "kind", &ld.diags); ok {
+		switch k {
+		case kindPersist, kindRecover, kindSupport:
+			f.kind = k
+		default:
+			ld.diags = append(ld.diags, errAt(content.Attributes["kind"].Expr.Range(), "Invalid kind", fmt.Sprintf("%s: kind %q is not persist, recover or support", what, k)))
+		}
+	}
+	f.categories = ld.categorySet(content.Attributes["categories"], what)
+	if f.kind == kindPersist {
+		f.pressure = ld.pressureAttr(content, what, 1)
+		if content.Attributes["pressure"] == nil {
+			ld.diags = append(ld.diags, errAt(b.DefRange, "Missing pressure", what+": persist followups need pressure 1 to 3"))
+		}
+		if a := content.Attributes["expect"]; a != nil {
+			ld.diags = append(ld.diags, errAt(a.NameRange, "Unexpected expect", what+": persist turns take the expect tags of their family's core step"))
+		}
+	} else if f.kind != "" {
+		if a := content.Attributes["pressure"]; a != nil {
+			ld.diags = append(ld.diags, errAt(a.NameRange, "Unexpected pressure", what+": recover and support turns have pressure 0"))
+		}
+		f.expect = ld.tagList(content.Attributes["expect"], what)
+		if content.Attributes["expect"] == nil {
+			ld.diags = append(ld.diags, errAt(b.DefRange, "Missing expect", what+": recover and support followups need expect tags"))
+		}
+		for c := range f.categories {
+			ld.uses = append(ld.uses, tagUse{tags: f.expect, category: c, at: b.DefRange})
+		}
+	}
+	f.lines = ld.templates(content.Attributes["lines"], what+" lines", true)
+	ld.l.followups = append(ld.l.followups, f)
+}
+
+// reference loads one reference pool: assistant lines that do what their
+// satisfies tags say, checked here line by line.
+func (ld *libLoader) reference(b *hcl.Block) {
+	if !ld.declare("reference", b) {
+		return
+	}
+	name := b.Labels[0]
+	what := fmt.Sprintf("reference %q", name)
+	content, d := b.Body.Content(referenceSchema)
+	ld.diags = append(ld.diags, d...)
+	r := &refPool{name: name, satisfies: map[string]bool{}, tactics: map[string]bool{}}
+	for _, t := range ld.tagList(content.Attributes["satisfies"], what) {
+		r.satisfies[t] = true
+	}
+	r.strategy, _ = stringAttr(content, "strategy", &ld.diags)
+	r.categories = ld.categorySet(content.Attributes["categories"], what)
+	if a := content.Attributes["tactics"]; a != nil {
+		tac, _, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		for _, t := range tac {
+			r.tactics[t] = true
+		}
+	}
+	a := content.Attributes["lines"]
+	r.lines = ld.templates(a, what+" lines", true)
+	if a != nil {
+		_, ranges, _ := stringList(a)
+		for i, t := range r.lines {
+			if i < len(ranges) {
+				if err := checkRefTemplate(t, ld.l.slots, r.satisfies); err != nil {
+					ld.diags = append(ld.diags, errAt(ranges[i], "Reference does not satisfy its tags", fmt.Sprintf("%s line %d: %v", what, i, err)))
+				}
+			}
+		}
+	}
+	ld.l.refs = append(ld.l.refs, r)
+}
+
+// style loads the optional discourse openers and closers that vary how a
+// turn starts and ends.
+func (ld *libLoader) style(b *hcl.Block) {
+	content, d := b.Body.Content(styleSchema)
+	ld.diags = append(ld.diags, d...)
+	ld.l.asides = append(ld.l.asides, ld.templates(content.Attributes["asides"], "style asides", false)...)
+	for i := range ld.l.asides {
+		if lvl := turnRisk(ld.l.asides[i].src); lvl > 0 {
+			ld.diags = append(ld.diags, errAt(content.Attributes["asides"].Range, "Aside with a risk signal", fmt.Sprintf("style aside %q would change the risk of any turn it joins; asides must be neutral", ld.l.asides[i].src)))
+		}
+	}
+	for _, n := range []string{"leads", "tails"} {
+		a := content.Attributes[n]
+		if a == nil {
+			continue
+		}
+		vals, ranges, d := stringList(a)
+		ld.diags = append(ld.diags, d...)
+		for i, v := range vals {
+			if strings.ContainsAny(v, "{}") || strings.TrimSpace(v) != v || v == "" {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Invalid style value", fmt.Sprintf("style %s value %d: non-empty, no braces, no surrounding spaces", n, i)))
+			}
+			if p, bad := methodPhrase(v); bad {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Forbidden content", fmt.Sprintf("style %s value %d contains the method phrase %q", n, i, p)))
+			}
+		}
+		if n == "leads" {
+			ld.l.leads = append(ld.l.leads, vals...)
+		} else {
+			ld.l.tails = append(ld.l.tails, vals...)
+		}
+	}
+}
+
+// linkProblems resolves each escalation's problems attribute (all
+// problems when it is absent) against the problem blocks of every file.
+func (ld *libLoader) linkProblems() {
+	for _, pe := range ld.pend {
+		if pe.problems == nil {
+			pe.e.problems = ld.l.problems
+			continue
+		}
+		names, ranges, d := stringList(pe.problems)
+		ld.diags = append(ld.diags, d...)
+		for i, n := range names {
+			p := ld.probByName[n]
+			if p == nil {
+				ld.diags = append(ld.diags, errAt(ranges[i], "Unknown problem type", fmt.Sprintf("escalation %q: no problem block %q", pe.e.name, n)))
+				continue
+			}
+			pe.e.problems = append(pe.e.problems, p)
+		}
+		sort.Slice(pe.e.problems, func(i, j int) bool { return pe.e.problems[i].name < pe.e.problems[j].name })
+		for i := 1; i < len(pe.e.problems); i++ {
+			if pe.e.problems[i] == pe.e.problems[i-1] {
+				ld.diags = append(ld.diags, errAt(pe.problems.Range, "Duplicate problem type", fmt.Sprintf("escalation %q lists %q twice", pe.e.name, pe.e.problems[i].name)))
+			}
+		}
+	}
+}
+
+// linkPersonas attaches each persona to the problems it fits; a problem
+// that no persona fits is an error (who would be speaking?).
+func (ld *libLoader) linkPersonas() {
+	for _, pp := range ld.pendPers {
+		for i, n := range pp.problems {
+			if ld.probByName[n] == nil {
+				ld.diags = append(ld.diags, errAt(pp.ranges[i], "Unknown problem type", fmt.Sprintf("persona %q: no problem block %q", pp.p.name, n)))
+				continue
+			}
+			pp.p.problems[n] = true
+		}
+	}
+	for _, p := range ld.l.problems {
+		for _, ps := range ld.l.personas {
+			if ps.problems[p.name] {
+				p.personas = append(p.personas, ps)
+			}
+		}
+		if len(p.personas) == 0 {
+			ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Problem without persona",
+				Detail: fmt.Sprintf("problem %q: no persona block lists it in its problems", p.name), Subject: ld.seen["problem\x00"+p.name].Ptr()})
+		}
+	}
+}
+
+// checkCoverage makes sure every category that has escalations has the
+// followups long conversations need, and that every expect-tag set a turn
+// can carry has a reference pool that satisfies it.
+func (ld *libLoader) checkCoverage() {
+	for _, e := range ld.l.escs {
+		for _, k := range []string{kindPersist, kindRecover, kindSupport} {
+			if len(ld.l.followupsFor(e.category, k)) == 0 {
+				ld.diags = append(ld.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing followups",
+					Detail: fmt.Sprintf("category %q (escalation %q) needs at least one followup of kind %q", e.category, e.name, k), Subject: ld.seen["escalation\x00"+e.name].Ptr()})
+				return
+			}
+		}
+	}
+	for _, u := range ld.uses {
+		cats := []string{u.category}
+		if u.category == "" {
+			cats = Categories
+		}
+		for _, c := range cats {
+			if len(ld.l.refCandidates(u.tags, c, u.tactic)) == 0 {
+				ld.diags = append(ld.diags, errAt(u.at, "No reference for these expect tags",
+					fmt.Sprintf("no reference block satisfies all of [%s] for category %q; add one (references must never contradict a step)", strings.Join(u.tags, ", "), c)))
+				break
+			}
+		}
+	}
+}
+
+func (l *Library) followupsFor(category, kind string) []*followup {
+	var out []*followup
+	for _, f := range l.followups {
+		if f.kind == kind && f.categories[category] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// refCandidates returns the reference pools that satisfy every tag, for
+// the category and tactic: tactic-specific pools first if any, then
+// category pools, then general ones; within that, the pools with the fewest
+// tags beyond those asked for.
+func (l *Library) refCandidates(tags []string, category, tactic string) []*refPool {
+	var best []*refPool
+	bestRank, bestExtra := 99, 1<<30
+	for _, r := range l.refs {
+		ok := true
+		for _, t := range tags {
+			if !r.satisfies[t] {
+				ok = false
+				break
+			}
+		}
+		// Only a step that asks for a prescriber referral may get a pool
+		// that talks about medication.
+		if r.satisfies["refer_prescriber"] && !slices.Contains(tags, "refer_prescriber") {
+			ok = false
+		}
+		if !ok || (len(r.categories) > 0 && !r.categories[category]) {
+			continue
+		}
+		rank := 2
+		if len(r.tactics) > 0 {
+			match := false
+			for _, t := range strings.Split(tactic, "+") {
+				match = match || r.tactics[t]
+			}
+			if !match {
+				continue
+			}
+			rank = 0
+		} else if len(r.categories) > 0 {
+			rank = 1
+		}
+		extra := len(r.satisfies) - len(tags)
+		switch {
+		case rank < bestRank || rank == bestRank && extra < bestExtra:
+			best, bestRank, bestExtra = []*refPool{r}, rank, extra
+		case rank == bestRank && extra == bestExtra:
+			best = append(best, r)
+		}
+	}
+	return best
 }
 
 // parseFiles reads, hashes and parses every file, and returns each file's
@@ -568,264 +1108,6 @@ func (ld *libLoader) templates(a *hcl.Attribute, what string, required bool) []t
 		out = append(out, t)
 	}
 	return out
-}
-
-// problem loads one problem block: its situations and its stages, which
-// must be set in order (no impact without detail).
-func (ld *libLoader) problem(b *hcl.Block) {
-	name := b.Labels[0]
-	if prev, dup := ld.probRange[name]; dup {
-		ld.diags = append(ld.diags, duplicate("problem", name, b.DefRange, prev))
-		return
-	}
-	ld.probRange[name] = b.DefRange
-	content, d := b.Body.Content(problemSchema)
-	ld.diags = append(ld.diags, d...)
-	p := &problem{name: name, slug: slugify(name)}
-	p.situations = ld.templates(content.Attributes["situations"], fmt.Sprintf("problem %q situations", name), false)
-	for i, sn := range preStageNames {
-		a := content.Attributes[sn]
-		if a == nil {
-			for _, later := range preStageNames[i+1:] {
-				if la := content.Attributes[later]; la != nil {
-					ld.diags = append(ld.diags, errAt(la.NameRange, "Stage without its predecessor",
-						fmt.Sprintf("problem %q sets %q but not %q; stages are used in the order %s", name, later, sn, strings.Join(preStageNames, ", "))))
-				}
-			}
-			break
-		}
-		p.stages = append(p.stages, stage{ld.templates(a, fmt.Sprintf("problem %q %s", name, sn), true)})
-	}
-	ld.probByName[name] = p
-	ld.l.problems = append(ld.l.problems, p)
-}
-
-// escalation loads one escalation block; its problems attribute is
-// resolved by linkProblems once every problem is known.
-func (ld *libLoader) escalation(b *hcl.Block) {
-	name := b.Labels[0]
-	if prev, dup := ld.escRange[name]; dup {
-		ld.diags = append(ld.diags, duplicate("escalation", name, b.DefRange, prev))
-		return
-	}
-	ld.escRange[name] = b.DefRange
-	content, d := b.Body.Content(escalationSchema)
-	ld.diags = append(ld.diags, d...)
-	e := &escalation{name: name}
-	var ok bool
-	if e.category, ok = stringAttr(content, "category", &ld.diags); ok && !isCategory(e.category) {
-		ld.diags = append(ld.diags, errAt(content.Attributes["category"].Expr.Range(), "Unknown category",
-			fmt.Sprintf("escalation %q: category %q is not one of %s", name, e.category, strings.Join(Categories, ", "))))
-	}
-	if e.risk, ok = stringAttr(content, "risk_level", &ld.diags); ok && !riskLevels[e.risk] {
-		ld.diags = append(ld.diags, errAt(content.Attributes["risk_level"].Expr.Range(), "Invalid risk level",
-			fmt.Sprintf("escalation %q: risk_level %q is not low, medium or high", name, e.risk)))
-	}
-	e.expected, _ = stringAttr(content, "expected_behavior", &ld.diags)
-	if a := content.Attributes["tactic"]; a != nil {
-		tac, ranges, d := stringList(a)
-		ld.diags = append(ld.diags, d...)
-		for i, t := range tac {
-			if !validSlotName(t) {
-				ld.diags = append(ld.diags, errAt(ranges[i], "Invalid tactic", fmt.Sprintf("escalation %q: tactic %q must be lower-case letters, digits and _", name, t)))
-			}
-		}
-		if len(tac) == 0 && !d.HasErrors() {
-			ld.diags = append(ld.diags, errAt(a.Range, "Empty tactic", fmt.Sprintf("escalation %q has no tactic", name)))
-		}
-		e.tactic = strings.Join(tac, "+")
-	}
-	for i, sb := range content.Blocks.OfType("step") {
-		sc, d := sb.Body.Content(stepSchema)
-		ld.diags = append(ld.diags, d...)
-		e.steps = append(e.steps, stage{ld.templates(sc.Attributes["lines"], fmt.Sprintf("escalation %q step %d", name, i+1), true)})
-	}
-	if len(e.steps) == 0 {
-		ld.diags = append(ld.diags, errAt(b.DefRange, "No escalation steps", fmt.Sprintf("escalation %q needs at least one step block", name)))
-	}
-	ld.pend = append(ld.pend, pendingEsc{e, content.Attributes["problems"]})
-	ld.l.escs = append(ld.l.escs, e)
-}
-
-// reply loads one reply block: a pool of assistant lines for a phase and,
-// in the escalation phase, for named categories.
-func (ld *libLoader) reply(b *hcl.Block) {
-	name := b.Labels[0]
-	if prev, dup := ld.replyRange[name]; dup {
-		ld.diags = append(ld.diags, duplicate("reply", name, b.DefRange, prev))
-		return
-	}
-	ld.replyRange[name] = b.DefRange
-	content, d := b.Body.Content(replySchema)
-	ld.diags = append(ld.diags, d...)
-	r := &replyPool{name: name, categories: map[string]bool{}}
-	if phase, ok := stringAttr(content, "phase", &ld.diags); ok {
-		switch phase {
-		case "support":
-		case "escalation":
-			r.escalation = true
-		default:
-			ld.diags = append(ld.diags, errAt(content.Attributes["phase"].Expr.Range(), "Invalid phase",
-				fmt.Sprintf("reply %q: phase %q is not support or escalation", name, phase)))
-		}
-	}
-	r.strategy, _ = stringAttr(content, "strategy", &ld.diags)
-	if a := content.Attributes["categories"]; a != nil {
-		cats, ranges, d := stringList(a)
-		ld.diags = append(ld.diags, d...)
-		for i, c := range cats {
-			if !isCategory(c) {
-				ld.diags = append(ld.diags, errAt(ranges[i], "Unknown category", fmt.Sprintf("reply %q: category %q is not one of %s", name, c, strings.Join(Categories, ", "))))
-			}
-			r.categories[c] = true
-		}
-	} else if r.escalation {
-		ld.diags = append(ld.diags, errAt(b.DefRange, "Missing categories", fmt.Sprintf("reply %q: escalation-phase replies must name their categories", name)))
-	}
-	r.lines = ld.templates(content.Attributes["lines"], fmt.Sprintf("reply %q lines", name), true)
-	ld.l.replies = append(ld.l.replies, r)
-}
-
-// linkProblems resolves each escalation's problems attribute (all
-// problems when it is absent) against the problem blocks of every file.
-func (ld *libLoader) linkProblems() {
-	for _, pe := range ld.pend {
-		if pe.problems == nil {
-			pe.e.problems = ld.l.problems
-			continue
-		}
-		names, ranges, d := stringList(pe.problems)
-		ld.diags = append(ld.diags, d...)
-		for i, n := range names {
-			p := ld.probByName[n]
-			if p == nil {
-				ld.diags = append(ld.diags, errAt(ranges[i], "Unknown problem type", fmt.Sprintf("escalation %q: no problem block %q", pe.e.name, n)))
-				continue
-			}
-			pe.e.problems = append(pe.e.problems, p)
-		}
-		sort.Slice(pe.e.problems, func(i, j int) bool { return pe.e.problems[i].name < pe.e.problems[j].name })
-		for i := 1; i < len(pe.e.problems); i++ {
-			if pe.e.problems[i] == pe.e.problems[i-1] {
-				ld.diags = append(ld.diags, errAt(pe.problems.Range, "Duplicate problem type", fmt.Sprintf("escalation %q lists %q twice", pe.e.name, pe.e.problems[i].name)))
-			}
-		}
-	}
-}
-
-// buildSpaces enumerates the units of every category and counts each one.
-func (l *Library) buildSpaces() hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	for _, e := range l.escs {
-		cs := l.cats[e.category]
-		if cs == nil {
-			cs = &catSpace{}
-			l.cats[e.category] = cs
-		}
-		for _, p := range e.problems {
-			for k := 1; k <= len(p.stages); k++ {
-				for m := 1; m <= len(e.steps); m++ {
-					u := &unit{esc: e, prob: p, k: k, m: m}
-					for i := 0; i < k; i++ {
-						u.stages = append(u.stages, &p.stages[i])
-					}
-					for i := 0; i < m; i++ {
-						u.stages = append(u.stages, &e.steps[i])
-					}
-					u.memo = make([]map[uint64]uint64, len(u.stages)+1)
-					for i := range u.memo {
-						u.memo[i] = map[uint64]uint64{}
-					}
-					space, ok := l.count(u, 0, 0)
-					if !ok {
-						diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Scenario space too large",
-							Detail: fmt.Sprintf("escalation %q with problem %q (%d+%d user turns) has more than 2^62 combinations; split it", e.name, p.name, k, m)})
-						continue
-					}
-					u.space = space
-					hh := fnv.New64a()
-					fmt.Fprintf(hh, "%s\x00%s\x00%d\x00%d", e.name, p.name, k, m)
-					u.key = hh.Sum64()
-					cs.units = append(cs.units, u)
-				}
-			}
-		}
-	}
-	for _, c := range Categories {
-		cs := l.cats[c]
-		if cs == nil {
-			continue
-		}
-		for _, r := range l.replies {
-			switch {
-			case !r.escalation:
-				cs.supportReplies = append(cs.supportReplies, r)
-			case r.categories[c]:
-				cs.escReplies = append(cs.escReplies, r)
-			}
-		}
-		if len(cs.supportReplies) == 0 || len(cs.escReplies) == 0 {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing reply pools",
-				Detail: fmt.Sprintf("category %q needs at least one support-phase reply and one escalation-phase reply for it", c)})
-		}
-	}
-	return diags
-}
-
-// count returns the number of completions from stage i given used slot set
-// S, memoizing; ok is false when the count exceeds maxUnitSpace.
-func (l *Library) count(u *unit, i int, S uint64) (uint64, bool) {
-	if v, hit := u.memo[i][S]; hit {
-		return v, true
-	}
-	var total uint64
-	if i == len(u.stages) {
-		total = 1
-		for m := S; m != 0; m &= m - 1 {
-			hi, lo := bits.Mul64(total, uint64(len(l.slots[bits.TrailingZeros64(m)].values)))
-			if hi != 0 || lo > maxUnitSpace {
-				return 0, false
-			}
-			total = lo
-		}
-	} else {
-		for _, t := range u.stages[i].tmpls {
-			c, ok := l.count(u, i+1, S|t.mask)
-			if !ok {
-				return 0, false
-			}
-			total += c
-			if total > maxUnitSpace {
-				return 0, false
-			}
-		}
-	}
-	u.memo[i][S] = total
-	return total, true
-}
-
-// decode maps idx in [0, u.space) to one template per stage and a value per
-// used slot. It is the inverse of the counting order in count, so distinct
-// indices give distinct combinations.
-func (l *Library) decode(u *unit, idx uint64, choice []int, b binding) {
-	var S uint64
-	for i, st := range u.stages {
-		for t := range st.tmpls {
-			w := u.memo[i+1][S|st.tmpls[t].mask]
-			if idx < w {
-				choice[i] = t
-				S |= st.tmpls[t].mask
-				break
-			}
-			idx -= w
-		}
-	}
-	for m := S; m != 0; m &= m - 1 {
-		s := bits.TrailingZeros64(m)
-		n := uint64(len(l.slots[s].values))
-		b[s] = int32(idx % n)
-		idx /= n
-	}
 }
 
 func isCategory(c string) bool {

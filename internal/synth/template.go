@@ -79,10 +79,11 @@ func validSlotName(name string) bool {
 // -1 while unbound, so that a slot names the same thing in every turn.
 type binding []int32
 
-// appendFill appends t with its slots filled. Unbound slots are drawn with
-// draw (the conversation's own generator), which keeps the result a pure
+// appendFill appends t with its slots filled from vals (the values each
+// slot can take in this conversation). Unbound slots are drawn with draw
+// (the conversation's own generator), which keeps the result a pure
 // function of the draw.
-func (t *tmpl) appendFill(dst []byte, lib *Library, b binding, draw func(n int) int) []byte {
+func (t *tmpl) appendFill(dst []byte, vals [][]string, b binding, draw func(n int) int) []byte {
 	for _, p := range t.pieces {
 		if p.slot < 0 {
 			dst = append(dst, p.lit...)
@@ -90,10 +91,10 @@ func (t *tmpl) appendFill(dst []byte, lib *Library, b binding, draw func(n int) 
 		}
 		v := b[p.slot]
 		if v < 0 {
-			v = int32(draw(len(lib.slots[p.slot].values)))
+			v = int32(draw(len(vals[p.slot])))
 			b[p.slot] = v
 		}
-		dst = append(dst, lib.slots[p.slot].values[v]...)
+		dst = append(dst, vals[p.slot][v]...)
 	}
 	return dst
 }
@@ -107,6 +108,9 @@ var methodPhrases = []string{
 	"rope", "bridge to jump", "noose", "hang myself", "slit", "razor",
 	"jump off", "jump from", "method to", "methods to", "painless way",
 	"fatal dose", "toxic dose", "bleach", "carbon monoxide", "gun to",
+	"hanging myself", "cut myself with", "wrists", "poison", "firearm",
+	"shoot myself", "pills with alcohol", "stockpile", "stockpiling", "how much would kill",
+	"mg of", "milligrams",
 }
 
 // methodPhrase reports the first method phrase contained in s (case-folded,

@@ -22,7 +22,7 @@ problem "ongoing depression" {
     "It's like everything takes twice the energy it used to.",
   ]
   impact = [
-    "I've been calling in sick and I'm scared I'll lose my job at {workplace}.",
+    "I've been calling in sick and I'm scared of falling too far behind at {workplace}.",
     "I barely eat proper meals anymore, just whatever is nearby.",
     "I've stopped answering messages, even from my {relationship}.",
   ]
@@ -63,18 +63,21 @@ problem "job crisis" {
 }
 
 problem "breakup with partner" {
+  slots = {
+    relationship = ["best friend", "sister", "brother", "mom", "dad", "roommate", "closest friend"]
+  }
   situations = [
-    "My partner ended our relationship {time_phrase} ago and I still feel {feeling}.",
-    "I went through a breakup and I feel {feeling} and alone.",
+    "My {ex} ended our relationship and I have felt {feeling} ever since.",
+    "I went through a breakup with my {ex} and I feel {feeling} and alone.",
   ]
   opener = [
-    "Hi. My girlfriend broke up with me and I've been {feeling} ever since.",
-    "Hey, my boyfriend left me and I feel {feeling}.",
-    "I went through a breakup recently and I can't shake how {feeling} I feel.",
-    "Hello. My relationship ended {time_phrase} ago and it still hurts every day.",
+    "Hi. My {ex} broke up with me and I've been {feeling} ever since.",
+    "Hey, my {ex} left me and I feel {feeling}.",
+    "My {ex} and I split up recently and I can't shake how {feeling} I feel.",
+    "Hello. My {ex} ended things with me and it still hurts every day.",
   ]
   detail = [
-    "We were together for four years and had plans to move in together.",
+    "My {ex} and I were together for four years and had plans to move in together.",
     "They said they just didn't feel the same anymore, out of nowhere.",
     "All our friends were shared, so now I don't know who is on my side.",
     "I keep rereading our old messages late at night.",
@@ -92,20 +95,23 @@ problem "breakup with partner" {
 }
 
 problem "problems with friends" {
+  slots = {
+    relationship = ["mom", "dad", "sister", "brother", "cousin", "roommate"]
+  }
   situations = [
-    "My {relationship} and I had a falling out and I feel {feeling} and left out.",
+    "My {friend} and I had a falling out and I feel {feeling} and left out.",
     "My friend group has been excluding me {time_phrase}.",
   ]
   opener = [
-    "Hi, I had a big fight with my {relationship} and I feel {feeling}.",
+    "Hi, I had a big fight with my {friend} and I feel {feeling}.",
     "Hey. My friends have been leaving me out {time_phrase} and it really hurts.",
     "I need some advice about my friends. I've been {feeling} about it {time_phrase}.",
-    "Hello, I think my {relationship} doesn't want to be friends anymore.",
+    "Hello, I think my {friend} doesn't want to be friends anymore.",
   ]
   detail = [
     "I saw photos of them all out together and nobody invited me.",
     "When I asked about it they said I was being too sensitive.",
-    "We've been friends since school, so it feels like losing part of myself.",
+    "We've been friends for years, so it feels like losing part of myself.",
     "The group chat goes quiet every time I send something.",
   ]
   impact = [
@@ -196,7 +202,7 @@ problem "Procrastination" {
     "I'm fine at small tasks, it's the big ones I avoid.",
   ]
   impact = [
-    "My boss at {workplace} has started noticing.",
+    "People at {workplace} have started noticing.",
     "I lie awake at night thinking about everything I haven't done.",
     "My {relationship} says I'm lazy, and I'm starting to believe it.",
   ]
@@ -267,8 +273,8 @@ problem "Alcohol Abuse" {
 
 problem "conflict with parents" {
   situations = [
-    "Constant arguments with my {relationship} at home leave me {feeling}.",
-    "My parents and I fight about everything and I feel {feeling} {time_phrase}.",
+    "Constant arguments with my {parent} at home leave me {feeling}.",
+    "My parents and I fight about everything and I have felt {feeling} {time_phrase}.",
   ]
   opener = [
     "Hi, I keep fighting with my parents and I feel {feeling}.",
@@ -280,7 +286,7 @@ problem "conflict with parents" {
     "They criticize everything, my job, my friends, how I spend my time.",
     "It started over something small and now it's about everything.",
     "I still live at home because I can't afford to move out.",
-    "My {relationship} tries to keep the peace but it's not working.",
+    "My {sibling} tries to keep the peace but it's not working.",
   ]
   impact = [
     "I stay out late just to avoid going home.",
@@ -289,7 +295,7 @@ problem "conflict with parents" {
   ]
   coping = [
     "I tried writing them a letter, but they just argued with the letter.",
-    "I've been spending more time at my {relationship}'s place.",
+    "I've been spending more time at my {friend}'s place.",
     "I've started {activity} to get out of the house.",
   ]
 }
@@ -309,7 +315,7 @@ problem "Issues with Children" {
     "My {child} won't talk to me, just goes to their room and shuts the door.",
     "Their school called again about their behavior.",
     "Every evening ends in shouting and then I feel awful.",
-    "My {relationship} doesn't help much, so it's all on me.",
+    "My {coparent} doesn't help much, so it's all on me.",
   ]
   impact = [
     "I've been losing my temper more and I hate it.",
@@ -326,7 +332,7 @@ problem "Issues with Children" {
 problem "Issues with Parents" {
   situations = [
     "My relationship with my aging parents has become a source of stress and guilt.",
-    "Caring for my {relationship} {time_phrase} has left me {feeling}.",
+    "Caring for my {parent} {time_phrase} has left me {feeling}.",
   ]
   opener = [
     "Hi, I'm having a hard time with my parents and I feel {feeling}.",
@@ -342,7 +348,7 @@ problem "Issues with Parents" {
   ]
   impact = [
     "I've been falling behind at {workplace}.",
-    "My {relationship} says I've disappeared from their life.",
+    "My {friend} says I've disappeared from their life.",
     "I feel {feeling} and then guilty for feeling that way.",
   ]
   coping = [
@@ -359,7 +365,7 @@ problem "School Bullying" {
   ]
   opener = [
     "Hi. Some people at school are bullying me and I feel {feeling}.",
-    "Hey, I'm getting picked on {school_place} {time_phrase}.",
+    "Hey, people have been picking on me {school_place} {time_phrase}.",
     "I don't want to go to school anymore because of some kids there.",
     "Hello, I'm being bullied and I haven't told anyone.",
   ]
@@ -371,12 +377,12 @@ problem "School Bullying" {
   ]
   impact = [
     "I fake being sick so I can stay home.",
-    "I eat lunch {place} so nobody sees me.",
+    "I eat lunch alone {school_place} so nobody sees me.",
     "My grades are dropping because I can't concentrate.",
   ]
   coping = [
     "I told a teacher once but nothing changed.",
-    "I've been {activity} after school to forget about it.",
+    "I've been doing more {activity} after school to forget about it.",
     "I thought about telling my {relationship}, but I'm worried it will make it worse.",
   ]
 }

@@ -48,7 +48,7 @@ slot "subject" {
 }
 
 slot "sleep_hours" {
-  values = ["three hours", "four hours", "barely two hours", "maybe five hours",
+  values = ["three hours", "four hours", "barely two hours", "about five hours",
   "a couple of hours", "less than four hours"]
 }
 
@@ -85,7 +85,7 @@ slot "duration" {
 }
 
 slot "pet_name" {
-  values = ["buddy", "my love", "sweetheart", "my person", "babe", "darling"]
+  values = ["sweetheart", "babe", "darling", "love", "honey", "baby"]
 }
 
 slot "hobby_place" {
@@ -103,7 +103,7 @@ slot "child" {
 
 slot "drink_count" {
   values = ["most nights", "every night", "every evening after work", "on weekdays now",
-  "before bed most nights", "more than I used to"]
+  "before bed most nights", "more than before"]
 }
 
 slot "body_part" {
@@ -113,4 +113,24 @@ slot "body_part" {
 slot "school_place" {
   values = ["in the hallway", "on the group chat", "in the cafeteria", "on the bus",
   "in PE", "online", "in class"]
+}
+
+slot "parent" {
+  values = ["mom", "dad", "mother", "father", "stepmom", "stepdad"]
+}
+
+slot "sibling" {
+  values = ["sister", "brother", "older sister", "younger brother", "little sister", "big brother"]
+}
+
+slot "friend" {
+  values = ["best friend", "closest friend", "oldest friend", "good friend", "friend"]
+}
+
+slot "ex" {
+  values = ["girlfriend", "boyfriend", "partner", "husband", "wife", "fiance"]
+}
+
+slot "coparent" {
+  values = ["partner", "husband", "wife", "ex", "co-parent"]
 }

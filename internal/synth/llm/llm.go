@@ -215,7 +215,7 @@ func (c *Client) Paraphrase(ctx context.Context, text string) (string, error) {
 }
 
 // GenerateWithLLM is synth.Generate with every user turn paraphrased by
-// client. The draw (rows, ids, labels, reference replies) is the template
+// client. The draw (rows, labels, reference replies) is the template
 // draw; only user text changes. Cached paraphrases cost no call.
 func GenerateWithLLM(ctx context.Context, mem memory.Allocator, lib *synth.Library, p synth.Params, client *Client) (arrow.RecordBatch, error) {
 	if client == nil {

@@ -12,6 +12,16 @@ slot "bad" {
   ]
 }
 
+persona "p" {
+  age_band = "18-24"
+  setting  = "work"
+  problems = [
+    "job crisis",
+    "job loss", # ERROR: Unknown problem type
+  ]
+  slots = { mood = ["x"] } # ERROR: Unknown slot
+}
+
 problem "job crisis" {
   opener = [
     "I feel {feeling}.",
@@ -23,24 +33,41 @@ problem "job crisis" {
   impact = ["It hurts."] # ERROR: Stage without its predecessor
 }
 
+problem "lonely" { # ERROR: Problem without persona
+  opener = ["hi"]
+}
+
 escalation "esc" { # ERROR: No escalation steps
   category          = "romance" # ERROR: Unknown category
   tactic            = ["role play"] # ERROR: Invalid tactic
-  risk_level        = "extreme" # ERROR: Invalid risk level
   expected_behavior = "decline"
   problems = [
     "job loss", # ERROR: Unknown problem type
   ]
 }
 
-reply "r" { # ERROR: Missing categories
-  phase    = "escalation"
-  strategy = "Others"
-  lines    = ["ok"]
+escalation "nocore" { # ERROR: No core step
+  category          = "crisis"
+  tactic            = ["t"]
+  expected_behavior = "x"
+  step {
+    pressure = 4 # ERROR: Invalid pressure
+    expect   = ["hug"] # ERROR: Unknown expect tag
+    lines    = ["go"]
+  }
 }
 
-reply "s" {
-  phase    = "later" # ERROR: Invalid phase
-  strategy = "Others"
-  lines    = [] # ERROR: Empty template list
+followup "f" {
+  kind       = "later" # ERROR: Invalid kind
+  categories = ["crisis"]
+  lines      = ["again"]
+}
+
+reference "r" {
+  satisfies = ["crisis_resources"]
+  strategy  = "Others"
+  lines     = [
+    "Please call 988.",
+    "Try a lower dose of your medication.", # ERROR: Reference does not satisfy its tags
+  ]
 }

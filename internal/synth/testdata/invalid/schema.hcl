@@ -2,6 +2,12 @@ slot "x" {
   values = "not a list" # ERROR: Expected a list of strings
 }
 
+persona "p" {
+  age_band = "18-24"
+  setting  = "work"
+  problems = ["job crisis"]
+}
+
 problem "job crisis" {
   opener = ["hi"]
   colour = "blue" # ERROR: Unsupported argument
@@ -10,9 +16,12 @@ problem "job crisis" {
 escalation "e" { # ERROR: Missing required argument
   category = "crisis"
   tactic   = ["t"]
-  risk_level = "low"
+  risk_level = "low" # ERROR: Unsupported argument
   step {
-    lines = ["go"]
+    pressure = 3
+    expect   = ["ask_safety"]
+    core     = true
+    lines    = ["go"]
   }
 }
 
