@@ -65,6 +65,8 @@ var keyBases = []keyBase{
 	{kind: "sample", attrs: map[string]string{"input": "gen.a", "fraction": "0.5", "seed": "7", "stratify": "val"}},
 	{kind: "synthesize", attrs: map[string]string{
 		"category": `"boundary"`, "n": "2", "seed": "1", "turns": "[4, 8]", "templates": `"recipes/tpl"`,
+		"references": "false", "controls": "false", "partial": "false", "casual": "0.5",
+		"split": `{ train = 3, test = 1 }`,
 	}, files: map[string]string{"recipes/tpl/a.hcl": "# one\n", "recipes/tpl/b.hcl": "# two\n", "recipes/tpl/notes.txt": "not read\n"}},
 	{kind: "synthesize", attrs: map[string]string{
 		"category": `"boundary"`, "n": "2", "seed": "1", "templates": `"recipes/tpl/a.hcl"`,
@@ -150,6 +152,8 @@ func staticAlternatives(t cty.Type, cur string) []string {
 		out = []string{`["id"]`, `["id", "val", "zz"]`, `["val", "id"]`}
 	case t.IsListType() && t.ElementType() == cty.Number:
 		out = []string{"[4, 9]", "[5, 8]", "[2, 12]"}
+	case t.IsMapType() && t.ElementType() == cty.Number:
+		out = []string{`{ train = 1, test = 3 }`, `{ train = 3 }`, `{ train = 3, test = 1, valid = 1 }`}
 	case t.IsMapType() && t.ElementType() == cty.String:
 		out = []string{`{ id = "string" }`, `{ id = "float64", n = "int32" }`, `{ val = "ident" }`, `{ id = "other" }`}
 	default:
