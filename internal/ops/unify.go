@@ -90,10 +90,26 @@ func unifySchemas(ins []unifyInput) (*arrow.Schema, hcl.Diagnostics) {
 	return arrow.NewSchema(fields, nil), nil
 }
 
+// typeText names a type for messages, in the words recipes use (string,
+// not arrow's utf8).
 func typeText(t arrow.DataType) string {
-	var b strings.Builder
-	writeType(&b, t)
-	return b.String()
+	switch t := t.(type) {
+	case *arrow.StringType:
+		return "string"
+	case *arrow.LargeStringType:
+		return "large_string"
+	case *arrow.ListType:
+		return "list<" + typeText(t.Elem()) + ">"
+	case *arrow.LargeListType:
+		return "large_list<" + typeText(t.Elem()) + ">"
+	case *arrow.StructType:
+		parts := make([]string, t.NumFields())
+		for i, f := range t.Fields() {
+			parts[i] = f.Name + ": " + typeText(f.Type)
+		}
+		return "struct<" + strings.Join(parts, ", ") + ">"
+	}
+	return t.String()
 }
 
 // widenType returns the type both a and b convert to without loss, or
