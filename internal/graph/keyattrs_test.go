@@ -74,6 +74,8 @@ var keyBases = []keyBase{
 		"input": "gen.a", "path": `"out/o.parquet"`, "format": `"parquet"`, "compression": `"zstd"`,
 	}},
 	{kind: "output", attrs: map[string]string{"input": "gen.a", "path": `"out/o.jsonl"`, "format": `"jsonl"`}},
+	{kind: "union", attrs: map[string]string{"inputs": "[gen.a, gen.b]", "label_column": `"src"`}},
+	{kind: "union", attrs: map[string]string{"inputs": "{ x = gen.a, y = gen.b }", "label_column": `"src"`}},
 }
 
 // stringPool holds the words string attributes are tried with: every

@@ -299,7 +299,8 @@ func conformArray(ctx context.Context, mem memory.Allocator, arr arrow.Array, to
 		}
 		// list → large_list: 64-bit offsets, and a validity bitmap that
 		// starts at the slice's first row.
-		offs := arr.(*array.List).Offsets()
+		// (*array.List).Offsets is the whole buffer, not the slice's.
+		offs := arr.(*array.List).Offsets()[d.Offset() : d.Offset()+d.Len()+1]
 		ob := memory.NewResizableBuffer(mem)
 		defer ob.Release()
 		ob.Resize(8 * len(offs))
@@ -308,13 +309,14 @@ func conformArray(ctx context.Context, mem memory.Allocator, arr arrow.Array, to
 			o64[i] = int64(o)
 		}
 		var valid *memory.Buffer
-		if vb := d.Buffers()[0]; vb != nil && d.NullN() > 0 {
+		nulls := arr.NullN()
+		if vb := d.Buffers()[0]; vb != nil && nulls > 0 {
 			valid = memory.NewResizableBuffer(mem)
 			defer valid.Release()
 			valid.Resize(int(bitutil.BytesForBits(int64(d.Len()))))
 			bitutil.CopyBitmap(vb.Bytes(), d.Offset(), d.Len(), valid.Bytes(), 0)
 		}
-		nd := array.NewData(to, d.Len(), []*memory.Buffer{valid, ob}, []arrow.ArrayData{cv.Data()}, d.NullN(), 0)
+		nd := array.NewData(to, d.Len(), []*memory.Buffer{valid, ob}, []arrow.ArrayData{cv.Data()}, nulls, 0)
 		defer nd.Release()
 		return array.MakeFromData(nd), nil
 	}

@@ -57,10 +57,13 @@ func resolveRefs(n *recipe.Node, attr string) refList {
 	for i, d := range n.Deps {
 		depIdx[d] = i
 	}
-	nameCount := map[string]int{}
+	nameCount := map[string]int{} // distinct nodes of each name
+	counted := map[string]bool{}
 	for _, id := range a.Refs {
-		_, name, _ := strings.Cut(id, ".")
-		nameCount[name]++
+		if _, name, _ := strings.Cut(id, "."); !counted[id] {
+			counted[id] = true
+			nameCount[name]++
+		}
 	}
 	for i, id := range a.Refs {
 		rl.ids = append(rl.ids, id)
