@@ -76,6 +76,7 @@ var keyBases = []keyBase{
 	{kind: "output", attrs: map[string]string{"input": "gen.a", "path": `"out/o.jsonl"`, "format": `"jsonl"`}},
 	{kind: "union", attrs: map[string]string{"inputs": "[gen.a, gen.b]", "label_column": `"src"`}},
 	{kind: "union", attrs: map[string]string{"inputs": "{ x = gen.a, y = gen.b }", "label_column": `"src"`}},
+	{kind: "sort", attrs: map[string]string{"input": "gen.a", "by": `["id desc"]`}},
 }
 
 // stringPool holds the words string attributes are tried with: every

@@ -186,7 +186,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
-		unionSpec,
+		unionSpec, sortSpec,
 	} {
 		r[s.Kind] = s
 	}
