@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"unicode"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
