@@ -97,10 +97,89 @@ output "clash" {
 	}
 }
 
-// relUnionExtra adds to rel_union.hcl the nodes of the union/mix/sort CLI
-// test.
-const relUnionExtra = ``
+// relUnionExtra adds to rel_union.hcl a mix of both splits (whole
+// conversations of the test split, grouped by situation) and a sort.
+const relUnionExtra = `
+mix "eval" {
+  seed = 20261124
+  part "failed" {
+    input = select.failed_conversations
+    n     = 40
+  }
+  part "test" {
+    input = select.test_conversations
+    n     = 30
+    by    = situation
+  }
+}
+
+sort "eval" {
+  input = mix.eval
+  by    = ["part desc", "emotion_type nulls first", "situation"]
+}
+
+output "eval" {
+  input = sort.eval
+  path  = "out/eval.jsonl"
+}
+`
 
 var relUnionRows = map[string]int64{
 	"union.esconv": 391, "select.failed_conversations": 196, "select.test_conversations": 195,
+	"mix.eval": 70, "sort.eval": 70,
+}
+
+// Issue 10, item 2: changing one part's n re-runs only the mix and what
+// follows it; asking a part for more than it has fails naming the part
+// unless replace = true.
+func TestRelMixPartChangeRerunsOnlyTheMix(t *testing.T) {
+	p := relUnionProject(t, relUnionExtra)
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	src, err := os.ReadFile(p.recipe())
+	must(t, err)
+	edit := func(from, to string) {
+		t.Helper()
+		s := strings.Replace(string(src), from, to, 1)
+		if s == string(src) {
+			t.Fatalf("recipe has no %q", from)
+		}
+		must(t, os.WriteFile(p.recipe(), []byte(s), 0o644))
+	}
+	edit("n     = 40", "n     = 41")
+	code, _, stderr := p.dsbuild(t, "build", p.recipe())
+	if code != 0 {
+		t.Fatalf("build after editing n: exit %d\n%s", code, stderr)
+	}
+	var ran []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "ran" {
+			ran = append(ran, f[1])
+		}
+	}
+	if got, want := strings.Join(ran, " "), "mix.eval sort.eval output.eval"; got != want {
+		t.Errorf("after changing part \"failed\"'s n, ran %q, want %q:\n%s", got, want, stderr)
+	}
+	l, err := graph.ReadLock(p.lock())
+	must(t, err)
+	if got := l.Nodes["mix.eval"].Rows; got != 71 {
+		t.Errorf("mix.eval rows = %d, want 71", got)
+	}
+
+	edit("n     = 40", "n     = 197")
+	code, _, stderr = p.dsbuild(t, "build", p.recipe())
+	if code != 1 || !strings.Contains(stderr, `part "failed" asks for 197 rows`) || !strings.Contains(stderr, "only 196") {
+		t.Fatalf("over-asking part: exit %d, want 1 naming the part\n%s", code, stderr)
+	}
+	s := strings.Replace(strings.Replace(string(src), "n     = 40", "n     = 197", 1), "seed = 20261124", "seed = 20261124\n  replace = true", 1)
+	must(t, os.WriteFile(p.recipe(), []byte(s), 0o644))
+	if code, _, stderr := p.dsbuild(t, "build", p.recipe()); code != 0 {
+		t.Fatalf("replace = true: exit %d\n%s", code, stderr)
+	}
+	l, err = graph.ReadLock(p.lock())
+	must(t, err)
+	if got := l.Nodes["mix.eval"].Rows; got != 227 {
+		t.Errorf("mix.eval rows with replace = %d, want 227", got)
+	}
 }
