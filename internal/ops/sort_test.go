@@ -131,3 +131,38 @@ func TestSortDiagnostics(t *testing.T) {
 		t.Errorf("equivalent sort keys give params %s and %s", a["by"], b["by"])
 	}
 }
+
+// Ties keep input order at any size (sort.Slice would not beyond its
+// insertion-sort cutoff), whatever the batch size.
+func TestSortStableLarge(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}, {Name: "i", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	var rows []string
+	for i := 0; i < 500; i++ {
+		rows = append(rows, fmt.Sprintf(`{"k":%d,"i":%d}`, (i*7919)%5, i))
+	}
+	for _, size := range []int{1, 64, 4096} {
+		mem := checked()
+		rec := fromJSON(t, mem, schema, "["+strings.Join(rows, ",")+"]")
+		op := mustOp(t, "sort \"s\" {\n  input = fetch.in\n  by = [\"k desc\"]\n}", "sort.s")
+		res, err := runRec(t, mem, op, rec, size)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prevK, prevI := int64(1<<62), int64(-1)
+		for _, r := range res.Rows {
+			var k, i int64
+			if _, err := fmt.Sscanf(r, `{"i":%d,"k":%d}`, &i, &k); err != nil {
+				t.Fatalf("%s: %v", r, err)
+			}
+			if k > prevK || (k == prevK && i < prevI) {
+				t.Fatalf("size %d: row %s after k=%d i=%d: not a stable descending sort", size, r, prevK, prevI)
+			}
+			prevK, prevI = k, i
+		}
+		if len(res.Rows) != 500 {
+			t.Fatalf("%d rows", len(res.Rows))
+		}
+		mem.AssertSize(t, 0)
+	}
+}
