@@ -76,6 +76,17 @@ var keyBases = []keyBase{
 		"input": "gen.a", "path": `"out/o.parquet"`, "format": `"parquet"`, "compression": `"zstd"`,
 	}},
 	{kind: "output", attrs: map[string]string{"input": "gen.a", "path": `"out/o.jsonl"`, "format": `"jsonl"`}},
+	{kind: "union", attrs: map[string]string{"inputs": "[gen.a, gen.b]", "label_column": `"src"`}},
+	{kind: "union", attrs: map[string]string{"inputs": "{ x = gen.a, y = gen.b }", "label_column": `"src"`}},
+	{kind: "sort", attrs: map[string]string{"input": "gen.a", "by": `["id desc"]`}},
+	// keyOf writes NAME = VALUE lines only: the mix's part blocks ride in
+	// one name that is no attribute, closed by a comment ("# = x"). Part
+	// attributes reach the key as tested in ops (TestMixParamsCoverParts)
+	// and as roles in TestBlockReferencesAreRoles.
+	{kind: "mix", attrs: map[string]string{
+		"seed": "7", "n": "4", "shuffle": "false", "replace": "false", "label_column": `"src"`,
+		"part \"a\" {\n    input = gen.a\n    weight = 1\n  }\n  part \"b\" {\n    input = gen.b\n    weight = 2\n  }\n  #": "x",
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every

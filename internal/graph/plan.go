@@ -208,6 +208,23 @@ func (p *Plan) roles(n *Node) []Role {
 			out = append(out, Role{Name: roleName(as.Name, as.Mode, i, a.RefKeys), Dep: p.byID[id]})
 		}
 	}
+	// Sub-blocks in source order (their order is the op's, e.g. a mix's
+	// parts): part["LABEL"].input.
+	for _, b := range n.Rec.Blocks {
+		for _, bs := range n.Spec.Blocks {
+			if bs.Type != b.Type {
+				continue
+			}
+			for _, as := range bs.Attrs {
+				if a := b.Attrs[as.Name]; a != nil && (as.Mode == recipe.Ref || as.Mode == recipe.Refs) {
+					for i, id := range a.Refs {
+						name := roleName(b.Type, recipe.Refs, 0, []string{b.Label}) + "." + roleName(as.Name, as.Mode, i, a.RefKeys)
+						out = append(out, Role{Name: name, Dep: p.byID[id]})
+					}
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -33,6 +33,10 @@ type Spec struct {
 	Version int // bump when the op's output for the same params changes
 	Doc     string
 	Attrs   []recipe.AttrSpec
+	// Blocks are labelled sub-blocks (mix's part "LABEL" { ... }); their
+	// references enter the key as roles TYPE["LABEL"].ATTR, everything
+	// else through Params.
+	Blocks []recipe.BlockSpec
 	// Keys declares the attributes that do not enter the key the default
 	// way (KeyValue): files read at plan time, the fetch pin, and the
 	// deliberate exceptions, with why.
@@ -165,7 +169,7 @@ type Registry map[string]*Spec
 func (r Registry) Kinds() map[string]recipe.KindSpec {
 	out := make(map[string]recipe.KindSpec, len(r))
 	for k, s := range r {
-		out[k] = recipe.KindSpec{Attrs: s.Attrs, Doc: s.Doc}
+		out[k] = recipe.KindSpec{Attrs: s.Attrs, Blocks: s.Blocks, Doc: s.Doc}
 	}
 	return out
 }
@@ -186,6 +190,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
+		unionSpec, sortSpec, mixSpec,
 	} {
 		r[s.Kind] = s
 	}

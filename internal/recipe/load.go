@@ -88,6 +88,9 @@ func newLoader(kinds map[string]KindSpec) *loader {
 		for _, a := range kinds[k].Attrs {
 			s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name})
 		}
+		for _, b := range kinds[k].Blocks {
+			s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: b.Type, LabelNames: []string{b.Label}})
+		}
 		l.schemas[k] = s
 	}
 	return l
@@ -463,14 +466,25 @@ func (l *loader) decodeNode(blk *hcl.Block, ctx *hcl.EvalContext) (*pendingNode,
 			})
 		}
 	}
+	n.Attrs, d = l.decodeAttrs(pn, spec.Attrs, content.Attributes, ctx)
+	diags = append(diags, d...)
+	diags = append(diags, l.decodeBlocks(pn, spec.Blocks, content.Blocks, ctx)...)
+	return pn, diags
+}
+
+// decodeAttrs decodes the attributes of a node or of one of its
+// sub-blocks; their references and row expressions are the node's.
+func (l *loader) decodeAttrs(pn *pendingNode, spec []AttrSpec, attrs hcl.Attributes, ctx *hcl.EvalContext) (map[string]*Attr, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := map[string]*Attr{}
 	specs := map[string]AttrSpec{}
-	for _, as := range spec.Attrs {
+	for _, as := range spec {
 		specs[as.Name] = as
 	}
-	for _, ha := range sortedAttrs(content.Attributes) {
+	for _, ha := range sortedAttrs(attrs) {
 		as := specs[ha.Name]
 		a := &Attr{Name: ha.Name, Expr: ha.Expr, Range: ha.Range, Mode: as.Mode}
-		n.Attrs[a.Name] = a
+		out[a.Name] = a
 		switch as.Mode {
 		case Static:
 			diags = append(diags, l.decodeStatic(a, as, ctx)...)
@@ -484,7 +498,71 @@ func (l *loader) decodeNode(blk *hcl.Block, ctx *hcl.EvalContext) (*pendingNode,
 			diags = append(diags, decodeRowExprMap(pn, a)...)
 		}
 	}
-	return pn, diags
+	return out, diags
+}
+
+// decodeBlocks decodes a node's sub-blocks (mix's part "LABEL" { ... }):
+// labels unique per type, required attributes present, at least
+// BlockSpec.Required blocks of each type.
+func (l *loader) decodeBlocks(pn *pendingNode, specs []BlockSpec, blocks hcl.Blocks, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	n := pn.node
+	count := map[string]int{}
+	seen := map[string]hcl.Range{}
+	for _, blk := range blocks {
+		var bs *BlockSpec
+		for i := range specs {
+			if specs[i].Type == blk.Type {
+				bs = &specs[i]
+			}
+		}
+		if bs == nil {
+			continue // the body schema has rejected it
+		}
+		count[blk.Type]++
+		b := &Block{Type: blk.Type, Label: blk.Labels[0], DeclRange: blk.DefRange, LabelRange: blk.LabelRanges[0]}
+		if prev, ok := seen[blk.Type+"\x00"+b.Label]; ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate " + blk.Type + " " + bs.Label,
+				Detail:   fmt.Sprintf("A %s block labelled %q was already declared at %s; each %s of a %s needs its own %s.", blk.Type, b.Label, where(prev), blk.Type, n.Kind, bs.Label),
+				Subject:  b.LabelRange.Ptr(),
+			})
+			continue
+		}
+		seen[blk.Type+"\x00"+b.Label] = b.LabelRange
+		schema := &hcl.BodySchema{}
+		for _, a := range bs.Attrs {
+			schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: a.Name})
+		}
+		content, d := blk.Body.Content(schema)
+		diags = append(diags, d...)
+		for _, as := range bs.Attrs {
+			if _, ok := content.Attributes[as.Name]; as.Required && !ok {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing required argument",
+					Detail: fmt.Sprintf("The argument %q is required in %s blocks of %s, but no definition was found. Add %s = %s.",
+						as.Name, blk.Type, n.Kind, as.Name, example(as)),
+					Subject: blk.DefRange.Ptr(),
+				})
+			}
+		}
+		b.Attrs, d = l.decodeAttrs(pn, bs.Attrs, content.Attributes, ctx)
+		diags = append(diags, d...)
+		n.Blocks = append(n.Blocks, b)
+	}
+	for _, bs := range specs {
+		if count[bs.Type] < bs.Required {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing " + bs.Type + " block",
+				Detail:   fmt.Sprintf("A %s block needs at least %d %s block(s), e.g. %s \"NAME\" { ... }.", n.Kind, bs.Required, bs.Type, bs.Type),
+				Subject:  n.DeclRange.Ptr(),
+			})
+		}
+	}
+	return diags
 }
 
 // example shows the shape of a value for spec, for "add X = ..." hints.

@@ -68,7 +68,21 @@ type AttrSpec struct {
 // KindSpec declares a node kind: the attributes its blocks accept.
 type KindSpec struct {
 	Attrs []AttrSpec
-	Doc   string
+	// Blocks are the labelled sub-blocks the kind's blocks accept, e.g.
+	// mix's part "LABEL" { input = ..., n = ... }.
+	Blocks []BlockSpec
+	Doc    string
+}
+
+// BlockSpec declares a sub-block type of a node kind: one label, unique
+// within the node, and attributes decoded like the node's own (references
+// in them are dependencies of the node).
+type BlockSpec struct {
+	Type  string
+	Label string // what the label names, for messages ("label")
+	Attrs []AttrSpec
+	// Required is the least number of such blocks a node must have.
+	Required int
 }
 
 // Recipe is a loaded recipe. It is static structure only: row expressions
@@ -125,6 +139,16 @@ type Node struct {
 	// Deps are the IDs of the declared nodes this node references, in
 	// order of first appearance in the source, without duplicates.
 	Deps []string
+	// Blocks are the node's sub-blocks (KindSpec.Blocks), in source order.
+	Blocks []*Block
+}
+
+// Block is one sub-block of a node: TYPE "LABEL" { ... }.
+type Block struct {
+	Type, Label string
+	DeclRange   hcl.Range
+	LabelRange  hcl.Range
+	Attrs       map[string]*Attr
 }
 
 // ID returns the node's reference form, KIND.NAME.
