@@ -74,6 +74,9 @@ var keyBases = []keyBase{
 		"input": "gen.a", "path": `"out/o.parquet"`, "format": `"parquet"`, "compression": `"zstd"`,
 	}},
 	{kind: "output", attrs: map[string]string{"input": "gen.a", "path": `"out/o.jsonl"`, "format": `"jsonl"`}},
+	{kind: "aggregate", attrs: map[string]string{
+		"input": "gen.a", "by": "[id, val]", "order_by": "[id]", "agg": `{ n = count(), ids = list(id) }`, "sort": "true",
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every

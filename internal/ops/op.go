@@ -186,6 +186,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
+		aggregateSpec,
 	} {
 		r[s.Kind] = s
 	}
