@@ -58,6 +58,9 @@ type aggregateOp struct {
 	aggs   []aggSpec
 	sorted bool
 	vars   map[string]cty.Value
+	// slack is how many retained rows beyond twice the groups a picker
+	// holds before compacting (tests set it to 0 to compact every batch).
+	slack int64
 	params []Param
 
 	// prepared
@@ -111,7 +114,7 @@ func aggFuncNames() string {
 }
 
 func newAggregate(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
-	op := &aggregateOp{n: n, sorted: attrBool(n, "sort", false), vars: env.Vars}
+	op := &aggregateOp{n: n, sorted: attrBool(n, "sort", false), vars: env.Vars, slack: 1 << 16}
 	var diags hcl.Diagnostics
 	if a, ok := n.Attrs["by"]; ok {
 		diags = append(diags, op.parseBy(a)...)
@@ -627,6 +630,7 @@ type picker struct {
 	starts []int64
 	rows   int64
 	ref    []int64 // per group: global row in chunks, -1 for none
+	slack  int64
 }
 
 func (p *picker) grow(groups int) {
@@ -646,7 +650,7 @@ func (p *picker) hold(a arrow.Array) int64 {
 }
 
 func (p *picker) maybeCompact(ctx context.Context) error {
-	if p.rows <= 2*int64(len(p.ref))+1<<16 {
+	if p.rows <= 2*int64(len(p.ref))+p.slack {
 		return nil
 	}
 	return p.compact(ctx, false)
@@ -738,7 +742,7 @@ type aggState struct {
 func newAggState(op *aggregateOp, mem memory.Allocator) *aggState {
 	st := &aggState{op: op, mem: mem, groups: map[string]int32{}}
 	for _, p := range op.byProgs {
-		st.byPick = append(st.byPick, &picker{mem: mem, dt: p.Type()})
+		st.byPick = append(st.byPick, &picker{mem: mem, dt: p.Type(), slack: op.slack})
 	}
 	for _, k := range op.order {
 		st.oc.desc = append(st.oc.desc, k.desc)
@@ -748,7 +752,7 @@ func newAggState(op *aggregateOp, mem memory.Allocator) *aggState {
 		a := &aggAcc{spec: s}
 		switch s.fn {
 		case "first", "last", "key":
-			a.pick = &picker{mem: mem, dt: s.out}
+			a.pick = &picker{mem: mem, dt: s.out, slack: op.slack}
 		case "min", "max":
 			a.ord = &ordVals{kind: ordKind(s.prog.Type())}
 		case "count_distinct":
