@@ -60,7 +60,7 @@ type aggregateOp struct {
 	vars   map[string]cty.Value
 	// slack is how many retained rows beyond twice the groups a picker
 	// holds before compacting (tests set it to 0 to compact every batch).
-	slack int64
+	slack  int64
 	params []Param
 
 	// prepared
