@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"sort"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,6 +34,11 @@ var rowFuncs = map[string]func(c *compiler, e *hclsyntax.FunctionCallExpr, args 
 	"replace":       compileReplace,
 	"regex_replace": compileReplace,
 	"substr":        compileSubstr,
+	"concat":        compileConcat, // listfuncs.go
+	"slice":         compileSlice,
+	"split":         compileSplit,
+	"join":          compileJoin,
+	"cast":          compileCast,
 }
 
 // ---- hash ----
@@ -372,3 +378,5 @@ func indexBytes(s, sep []byte) int {
 	}
 	return -1
 }
+
+func sortStrings(xs []string) { sort.Strings(xs) }
