@@ -260,3 +260,25 @@ func TestAggregateEDConversations(t *testing.T) {
 		t.Errorf("%d problems, first: %s", len(bad), bad[0])
 	}
 }
+
+// An empty input gives no groups with by, and one group without.
+func TestAggregateEmptyInput(t *testing.T) {
+	mem := checked()
+	defer mem.AssertSize(t, 0)
+	rec := fromJSON(t, mem, aggSchema, `[]`)
+	defer rec.Release()
+	for _, tc := range []struct{ body, want string }{
+		{"by = [conv]\n  agg = { n = count(), l = list(text) }", ""},
+		{"agg = { n = count(), s = sum(turn), l = list(text), f = first(text), hi = max(score), d = count_distinct(text), a = all(ok) }",
+			`{"a":null,"d":0,"f":null,"hi":null,"l":[],"n":0,"s":null}`},
+	} {
+		op := mustOp(t, "aggregate \"t\" {\n  input = fetch.in\n  "+tc.body+"\n}\n", "aggregate.t")
+		res, err := runRec(t, mem, op, rec, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(res.Rows, "\n"); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.body, got, tc.want)
+		}
+	}
+}
