@@ -733,14 +733,25 @@ type aggState struct {
 	op     *aggregateOp
 	mem    memory.Allocator
 	groups map[string]int32
-	n      int
-	byPick []*picker
-	accs   []*aggAcc
-	oc     orderCmp
+	// One integer key (the common case: ids) groups by value directly;
+	// equal integers have equal group keys, so the groups are the same.
+	intKey    bool
+	intGroups map[int64]int32
+	nullGroup int32
+	n         int
+	byPick    []*picker
+	accs      []*aggAcc
+	oc        orderCmp
 }
 
 func newAggState(op *aggregateOp, mem memory.Allocator) *aggState {
-	st := &aggState{op: op, mem: mem, groups: map[string]int32{}}
+	st := &aggState{op: op, mem: mem, groups: map[string]int32{}, intGroups: map[int64]int32{}, nullGroup: -1}
+	if len(op.byProgs) == 1 {
+		switch op.byProgs[0].Type().ID() {
+		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32:
+			st.intKey = true
+		}
+	}
 	for _, p := range op.byProgs {
 		st.byPick = append(st.byPick, &picker{mem: mem, dt: p.Type(), slack: op.slack})
 	}
@@ -828,17 +839,11 @@ func (st *aggState) add(ctx context.Context, rec arrow.RecordBatch, first int64)
 			}
 			keys[i] = a
 		}
-		ks, err := expr.GroupKeys(keys...)
-		if err != nil {
-			return err
-		}
 		bases := make([]int64, len(keys))
 		held := false
-		for i, k := range ks {
-			g, ok := st.groups[k]
+		group := func(i int, g int32, ok bool) int32 {
 			if !ok {
 				g = st.newGroup()
-				st.groups[k] = g
 				if !held {
 					for j, p := range st.byPick {
 						bases[j] = p.hold(keys[j])
@@ -849,7 +854,40 @@ func (st *aggState) add(ctx context.Context, rec arrow.RecordBatch, first int64)
 					p.ref[g] = bases[j] + int64(i)
 				}
 			}
-			gids[i] = g
+			return g
+		}
+		if st.intKey {
+			k := keys[0]
+			for i := range gids {
+				var g int32
+				var ok bool
+				if k.IsNull(i) {
+					g, ok = st.nullGroup, st.nullGroup >= 0
+					g = group(i, g, ok)
+					st.nullGroup = g
+				} else {
+					v := intAt(k, i)
+					g, ok = st.intGroups[v]
+					if !ok {
+						g = group(i, g, ok)
+						st.intGroups[v] = g
+					}
+				}
+				gids[i] = g
+			}
+		} else {
+			ks, err := expr.GroupKeys(keys...)
+			if err != nil {
+				return err
+			}
+			for i, k := range ks {
+				g, ok := st.groups[k]
+				if !ok {
+					g = group(i, g, ok)
+					st.groups[k] = g
+				}
+				gids[i] = g
+			}
 		}
 		for _, p := range st.byPick {
 			if err := p.maybeCompact(ctx); err != nil {
@@ -1025,6 +1063,27 @@ func (st *aggState) addAgg(ctx context.Context, a *aggAcc, rec arrow.RecordBatch
 		}
 	}
 	return nil
+}
+
+// intAt reads value i of a signed or narrow unsigned integer array.
+func intAt(a arrow.Array, i int) int64 {
+	switch a := a.(type) {
+	case *array.Int64:
+		return a.Value(i)
+	case *array.Int32:
+		return int64(a.Value(i))
+	case *array.Int16:
+		return int64(a.Value(i))
+	case *array.Int8:
+		return int64(a.Value(i))
+	case *array.Uint32:
+		return int64(a.Value(i))
+	case *array.Uint16:
+		return int64(a.Value(i))
+	case *array.Uint8:
+		return int64(a.Value(i))
+	}
+	panic("aggregate: intAt of " + a.DataType().String())
 }
 
 func addInt64(x, y int64) (int64, bool) {

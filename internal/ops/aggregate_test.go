@@ -107,6 +107,17 @@ func TestAggregate(t *testing.T) {
 			`{"conv":"b","label":"b!","n":1,"ok":null}`,
 			`{"conv":"b","label":"b!","n":2,"ok":true}`,
 		}},
+		{"one integer key with nulls", `by = { t = turn > 2 ? null : turn }
+  agg = { texts = list(text) }`, []string{
+			`{"t":2,"texts":["b2","a2"]}`,
+			`{"t":null,"texts":["a3","n9","b1"]}`,
+			`{"t":1,"texts":["a1","b1"]}`,
+		}},
+		{"int32 key, sorted", `by = [turn]
+  sort = true
+  agg = { n = count() }`, []string{
+			`{"n":2,"turn":1}`, `{"n":2,"turn":2}`, `{"n":2,"turn":3}`, `{"n":1,"turn":9}`,
+		}},
 		{"no by: one group", `agg = { n = count(), texts = count_distinct(text), hi = max(turn) }`, []string{
 			`{"hi":9,"n":7,"texts":6}`,
 		}},
