@@ -16,6 +16,9 @@ var arity = map[string][2]int{ // min, max (-1: unbounded)
 	"is_null": {1, 1}, "coalesce": {1, -1}, "tonumber": {1, 1}, "tostring": {1, 1},
 	"lower": {1, 1}, "upper": {1, 1}, "trimspace": {1, 1}, "length": {1, 1},
 	"contains": {2, 2}, "startswith": {2, 2}, "endswith": {2, 2}, "regex_match": {2, 2}, "in": {2, 2},
+	"hash": {1, -1}, "row_number": {0, 0}, "sha256": {1, 1}, "len": {1, 1}, // rowfuncs.go
+	"replace": {3, 3}, "regex_replace": {3, 3}, "substr": {2, 3},
+	"concat": {1, -1}, "slice": {2, 3}, "split": {2, 2}, "join": {2, 2}, "cast": {2, 2}, // listfuncs.go
 }
 
 func (c *compiler) call(e *hclsyntax.FunctionCallExpr) cexpr {
@@ -44,6 +47,9 @@ func (c *compiler) call(e *hclsyntax.FunctionCallExpr) cexpr {
 		if args[i].bad {
 			return args[i]
 		}
+	}
+	if f, ok := rowFuncs[e.Name]; ok {
+		return f(c, e, args, rng, src)
 	}
 	x := args[0]
 	wantString := func(a cexpr) bool {

@@ -19,7 +19,7 @@ import (
 )
 
 // Functions lists the functions row expressions may call.
-var Functions = []string{"coalesce", "contains", "endswith", "in", "is_null", "length", "lower", "regex_match", "startswith", "tonumber", "tostring", "trimspace", "upper"}
+var Functions = []string{"cast", "coalesce", "concat", "contains", "endswith", "hash", "in", "is_null", "join", "len", "length", "lower", "regex_match", "regex_replace", "replace", "row_number", "sha256", "slice", "split", "startswith", "substr", "tonumber", "tostring", "trimspace", "upper"}
 
 // Compile type-checks e against schema and returns a program that
 // evaluates it batch by batch. vars are the recipe variables (the

@@ -38,13 +38,20 @@ func (p *Program) Columns() []string { return append([]string(nil), p.cols...) }
 // and type p.Type(); the caller releases it. rec may be any batch whose
 // schema holds the program's Columns() with their compile-time types.
 func (p *Program) Eval(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (arrow.Array, error) {
+	return p.EvalAt(ctx, mem, rec, 0)
+}
+
+// EvalAt is Eval for a batch whose first row is row `first` (0-based) of
+// the op's input, which row_number() needs; ops pass the offset their
+// batch loop tracks so results do not depend on batch boundaries.
+func (p *Program) EvalAt(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch, first int64) (arrow.Array, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	e := &env{ctx: ctx, mem: mem, n: int(rec.NumRows()), strict: p.strict, cols: make([]arrow.Array, len(p.cols))}
+	e := &env{ctx: ctx, mem: mem, n: int(rec.NumRows()), first: first, strict: p.strict, cols: make([]arrow.Array, len(p.cols))}
 	sc := rec.Schema()
 	for i, name := range p.cols {
 		idx := sc.FieldIndices(name)
@@ -80,6 +87,7 @@ type env struct {
 	ctx    context.Context
 	mem    memory.Allocator
 	n      int
+	first  int64 // depth 0: the batch's first row in the op's input
 	strict bool
 	cols   []arrow.Array // depth 0: the program's columns, by Program.cols index
 

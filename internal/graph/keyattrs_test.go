@@ -87,6 +87,9 @@ var keyBases = []keyBase{
 		"seed": "7", "n": "4", "shuffle": "false", "replace": "false", "label_column": `"src"`,
 		"part \"a\" {\n    input = gen.a\n    weight = 1\n  }\n  part \"b\" {\n    input = gen.b\n    weight = 2\n  }\n  #": "x",
 	}},
+	{kind: "aggregate", attrs: map[string]string{
+		"input": "gen.a", "by": "[id, val]", "order_by": "[id]", "agg": `{ n = count(), ids = list(id) }`, "sort": "true",
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every

@@ -371,7 +371,7 @@ func (op *mixOp) loadPart(ctx context.Context, rc *RunContext, p *mixPart) ([]mi
 			continue
 		}
 		if p.byProg != nil {
-			keys, err := evalKeys(ctx, rc.Mem, p.byProg, rec)
+			keys, err := evalKeys(ctx, rc.Mem, p.byProg, rec, row)
 			if err != nil {
 				return nil, nil, fmt.Errorf("by: %w", inputRow(err, row))
 			}

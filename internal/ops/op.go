@@ -190,7 +190,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
-		unionSpec, sortSpec, mixSpec,
+		unionSpec, sortSpec, mixSpec, aggregateSpec,
 	} {
 		r[s.Kind] = s
 	}

@@ -73,7 +73,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		// Only the selection is computed here, on several cores; the
 		// executor copies the kept rows once, into its output batches.
 		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
-			mask, err := op.prog.Eval(ctx, rc.Mem, rec)
+			mask, err := op.prog.EvalAt(ctx, rc.Mem, rec, first)
 			if err != nil {
 				return nil, inputRow(err, first)
 			}
@@ -89,7 +89,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		})
 	}
 	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
-		mask, err := op.prog.Eval(ctx, rc.Mem, rec)
+		mask, err := op.prog.EvalAt(ctx, rc.Mem, rec, first)
 		if err != nil {
 			return nil, inputRow(err, first)
 		}
@@ -295,7 +295,7 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 			}
 		}()
 		for i, p := range op.progs {
-			a, err := p.Eval(ctx, rc.Mem, rec)
+			a, err := p.EvalAt(ctx, rc.Mem, rec, first)
 			if err != nil {
 				return nil, fmt.Errorf("derive %s: %w", op.derive[i].Key, inputRow(err, first))
 			}

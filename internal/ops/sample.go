@@ -249,12 +249,12 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 		n := int(rec.NumRows())
 		var keys, strat []string
 		if op.byProg != nil {
-			if keys, err = evalKeys(ctx, rc.Mem, op.byProg, rec); err != nil {
+			if keys, err = evalKeys(ctx, rc.Mem, op.byProg, rec, row); err != nil {
 				return fmt.Errorf("by: %w", inputRow(err, row))
 			}
 		}
 		if op.stratProg != nil {
-			if strat, err = evalKeys(ctx, rc.Mem, op.stratProg, rec); err != nil {
+			if strat, err = evalKeys(ctx, rc.Mem, op.stratProg, rec, row); err != nil {
 				return fmt.Errorf("stratify: %w", inputRow(err, row))
 			}
 		}
@@ -269,8 +269,8 @@ func (op *sampleOp) scan(ctx context.Context, rc *RunContext, fn func(rec arrow.
 // evalKeys evaluates p and gives each row's group key (expr.GroupKeys): a
 // type-tagged encoding in which 1 and "1" are different groups, null is a
 // group of its own, and nothing depends on arrow-go's display format.
-func evalKeys(ctx context.Context, mem memory.Allocator, p *expr.Program, rec arrow.RecordBatch) ([]string, error) {
-	a, err := p.Eval(ctx, mem, rec)
+func evalKeys(ctx context.Context, mem memory.Allocator, p *expr.Program, rec arrow.RecordBatch, first int64) ([]string, error) {
+	a, err := p.EvalAt(ctx, mem, rec, first)
 	if err != nil {
 		return nil, err
 	}

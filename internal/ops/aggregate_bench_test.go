@@ -1,0 +1,50 @@
+package ops
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// BenchmarkAggregate groups 2M rows into 200K groups (bench/aggregate runs
+// the 10M-row version against DuckDB).
+func BenchmarkAggregate(b *testing.B) {
+	const rows, groups, batch = 2_000_000, 200_000, 1 << 16
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	mem := memory.NewGoAllocator()
+	var recs []arrow.RecordBatch
+	for start := int64(0); start < rows; start += batch {
+		n := min(batch, rows-start)
+		kb, vb, xb := array.NewInt64Builder(mem), array.NewInt64Builder(mem), array.NewFloat64Builder(mem)
+		for i := start; i < start+n; i++ {
+			kb.Append((i * 7919) % groups)
+			vb.Append(i % 1000)
+			xb.Append(float64(i%977) / 7)
+		}
+		recs = append(recs, array.NewRecordBatch(schema, []arrow.Array{kb.NewArray(), vb.NewArray(), xb.NewArray()}, n))
+	}
+	t := &testing.T{}
+	op := mustOp(t, "aggregate \"t\" {\n  input = fetch.in\n  by = [k]\n  agg = { n = count(), s = sum(v), m = mean(x), hi = max(v) }\n}\n", "aggregate.t")
+	if _, d := op.Prepare([]*arrow.Schema{schema}); d.HasErrors() {
+		b.Fatal(d)
+	}
+	in := Input{Schema: schema, Open: func() (array.RecordReader, error) { return array.NewRecordReader(schema, recs) }}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var out int64
+		rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
+		if err := op.Run(context.Background(), &rc); err != nil {
+			b.Fatal(err)
+		}
+		if out != groups {
+			b.Fatalf("%d groups", out)
+		}
+	}
+}
