@@ -186,6 +186,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
+		joinSpec, distinctSpec,
 	} {
 		r[s.Kind] = s
 	}
