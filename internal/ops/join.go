@@ -47,6 +47,13 @@ var joinSpec = &Spec{
 // followed by its matches in right-input order; the right's key columns are
 // dropped (the left's carry the value) and its other columns whose names a
 // left column already has get the suffix.
+//
+// Memory: the right input whole (its columns, one group key per row, a
+// hash table entry per distinct key and an int32 per row), plus, per left
+// batch, the batch, its keys and two int32 index vectors with one entry per
+// output row of that batch (with many = true a left row may match many
+// right rows). Output batches hold at most --batch-size rows. The right
+// input may have at most 2^31-1 rows.
 type joinOp struct {
 	n               *recipe.Node
 	leftKeys        []string
@@ -515,6 +522,9 @@ func (op *joinOp) probe(ctx context.Context, rc *RunContext, t *joinTable, rec a
 		}
 	}
 	for s := 0; s < len(li); s += chunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		e := min(s+chunk, len(li))
 		if err := op.gather(ctx, rc, t, rec, li[s:e], ri[s:e]); err != nil {
 			return err

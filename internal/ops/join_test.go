@@ -234,3 +234,58 @@ func TestJoinParams(t *testing.T) {
 		t.Errorf("on = {id = \"name\"} has the params of on = [\"id\"]")
 	}
 }
+
+func TestJoinEmptySides(t *testing.T) {
+	res, err := runJoin(t, `join "j" { left = fetch.in; right = fetch.r; on = ["id"]; how = "left" }`, joinLeftRows, `[]`, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 5 || res.Rows[0] != `{"id":1,"name":"a","name_right":null,"tags":null}` {
+		t.Errorf("left join with an empty right side: %v", res.Rows)
+	}
+	for _, how := range []string{"inner", "semi"} {
+		res, err = runJoin(t, `join "j" { left = fetch.in; right = fetch.r; on = ["id"]; how = "`+how+`" }`, joinLeftRows, `[]`, 2)
+		if err != nil || len(res.Rows) != 0 {
+			t.Errorf("%s join with an empty right side: %v, %v", how, res.Rows, err)
+		}
+	}
+	res, err = runJoin(t, `join "j" { left = fetch.in; right = fetch.r; on = ["id"]; how = "anti" }`, joinLeftRows, `[]`, 2)
+	if err != nil || len(res.Rows) != 5 {
+		t.Errorf("anti join with an empty right side: %v, %v", res.Rows, err)
+	}
+	res, err = runJoin(t, `join "j" { left = fetch.in; right = fetch.r; on = ["id"]; many = true }`, `[]`, joinRightRows, 2)
+	if err != nil || len(res.Rows) != 0 {
+		t.Errorf("inner join with an empty left side: %v, %v", res.Rows, err)
+	}
+}
+
+// A context cancelled mid-run stops the join with the context's error.
+func TestJoinHonoursContext(t *testing.T) {
+	mem := checked()
+	defer mem.AssertSize(t, 0)
+	op := mustOp(t, joinRight+block(`join "j" { left = fetch.in; right = fetch.r; on = ["id"]; many = true }`), "join.j")
+	lrec := fromJSON(t, mem, joinLeftSchema, joinLeftRows)
+	defer lrec.Release()
+	rrec := fromJSON(t, mem, joinRightSchema, joinRightRows)
+	defer rrec.Release()
+	lin, lrel := sliced(lrec, 1)
+	defer lrel()
+	rin, rrel := sliced(rrec, 1)
+	defer rrel()
+	out, diags := op.Prepare([]*arrow.Schema{joinLeftSchema, joinRightSchema})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emitted := 0
+	err := op.Run(ctx, &RunContext{Mem: mem, Inputs: []Input{lin, rin}, BatchSize: 1, Emit: func(rec arrow.RecordBatch) error {
+		emitted++
+		cancel()
+		return nil
+	}})
+	if err == nil || !strings.Contains(err.Error(), "context canceled") || emitted != 1 {
+		t.Errorf("cancelled join: err %v after %d batches", err, emitted)
+	}
+	_ = out
+}
