@@ -119,6 +119,10 @@ func (op *distinctOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagno
 		if d.HasErrors() {
 			continue
 		}
+		if len(p.Columns()) == 0 {
+			diags = append(diags, constantItem("by", e))
+			continue
+		}
 		if err := expr.CheckGroupKeyType(p.Type()); err != nil {
 			diags = append(diags, diag("Invalid by expression", fmt.Sprintf("by: %v; group by a column or expression of another type.", err), e.Range().Ptr()))
 		}
@@ -130,6 +134,10 @@ func (op *distinctOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagno
 		if d.HasErrors() {
 			continue
 		}
+		if len(p.Columns()) == 0 {
+			diags = append(diags, constantItem("order_by", e))
+			continue
+		}
 		if ordClass(p.Type()) == ordNone {
 			diags = append(diags, diag("Invalid order_by expression", fmt.Sprintf("order_by gives %s, which has no order; order by a number, string, boolean, date or time.", p.Type()), e.Range().Ptr()))
 		}
@@ -139,6 +147,13 @@ func (op *distinctOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagno
 		return nil, diags
 	}
 	return in, diags
+}
+
+// constantItem diagnoses a by or order_by item that reads no column: it is
+// the same for every row, so it groups or orders nothing (most often a
+// column name written as a string).
+func constantItem(attr string, e hcl.Expression) *hcl.Diagnostic {
+	return diag("Constant "+attr+" expression", attr+" items are row expressions: this one reads no column, so it is the same for every row. Name columns without quotes, e.g. "+attr+" = [sp_id, rp_id].", e.Range().Ptr())
 }
 
 // ordKind is how values of an order_by type compare.

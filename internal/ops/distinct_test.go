@@ -103,6 +103,9 @@ func TestDistinctDiagnostics(t *testing.T) {
 		{`distinct "d" { input = fetch.in; keep = "longest" }`, []string{"Invalid keep", "longest"}},
 		{`distinct "d" { input = fetch.in; by = nope }`, []string{"nope"}},
 		{`distinct "d" { input = fetch.in; by = g; order_by = [n, nope] }`, []string{"nope"}},
+		{`distinct "d" { input = fetch.in; by = ["g", "n"] }`, []string{"Constant by expression", "without quotes"}},
+		{`distinct "d" { input = fetch.in; by = g; order_by = "n" }`, []string{"Constant order_by expression"}},
+		{`distinct "d" { input = fetch.in; by = g; order_by = [n, [x]] }`, []string{"Invalid order_by expression", "no order"}},
 	}
 	for _, tt := range tests {
 		op, diags := newOp(t, block(tt.src), "distinct.d", nil, nil)
