@@ -66,6 +66,7 @@ type joinOp struct {
 	// prepared
 	leftKeyIdx, rightKeyIdx []int
 	rightOut                []int // right columns in the output, in order
+	leftIntKey              bool  // one key, a signed integer column on the left
 	schema                  *arrow.Schema
 }
 
@@ -177,7 +178,7 @@ func keyClass(dt arrow.DataType) string {
 
 func (op *joinOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	op.leftKeyIdx, op.rightKeyIdx, op.rightOut, op.schema = nil, nil, nil, nil
+	op.leftKeyIdx, op.rightKeyIdx, op.rightOut, op.schema, op.leftIntKey = nil, nil, nil, nil, false
 	if op.leftIn >= len(inputs) || op.rightIn >= len(inputs) {
 		return nil, hcl.Diagnostics{diag("Missing join input", "join needs its left and right inputs.", &op.n.DeclRange)}
 	}
@@ -217,6 +218,12 @@ func (op *joinOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostic
 	}
 	if diags.HasErrors() {
 		return nil, diags
+	}
+	if len(op.leftKeyIdx) == 1 {
+		switch left.Field(op.leftKeyIdx[0]).Type.ID() {
+		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
+			op.leftIntKey = true
+		}
 	}
 	fields := append([]arrow.Field(nil), left.Fields()...)
 	if op.how == "inner" || op.how == "left" {
@@ -266,9 +273,135 @@ func schemaNames(s *arrow.Schema) []string {
 
 // joinTable is the right side in memory.
 type joinTable struct {
-	cols []arrow.Array // every right column, concatenated
+	cols     []arrow.Array // every right column, concatenated
+	next     []int32       // next right row with the same key, -1 at the end
+	distinct int           // distinct non-null keys
+	// The first right row of each key: by its group key (expr.GroupKeys),
+	// or, for one signed-integer key column, by its value (the group key
+	// of a signed integer is its value as an int64, so both agree).
 	head map[string]int32
-	next []int32 // next right row with the same key, -1 at the end
+	ints *intTable
+}
+
+// intTable is an open-addressing hash table from int64 keys to the first
+// right row of the key.
+type intTable struct {
+	keys  []int64
+	rows  []int32 // -1: empty slot
+	mask  uint64
+	count int
+}
+
+func newIntTable(n int) *intTable {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	t := &intTable{keys: make([]int64, size), rows: make([]int32, size), mask: uint64(size - 1)}
+	for i := range t.rows {
+		t.rows[i] = -1
+	}
+	return t
+}
+
+func (t *intTable) slot(k int64) uint64 {
+	h := uint64(k) * 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	i := h & t.mask
+	for t.rows[i] >= 0 && t.keys[i] != k {
+		i = (i + 1) & t.mask
+	}
+	return i
+}
+
+// get returns the row stored for k, or -1.
+func (t *intTable) get(k int64) int32 { return t.rows[t.slot(k)] }
+
+// put stores row for k and returns the row it replaces (-1: none).
+func (t *intTable) put(k int64, row int32) int32 {
+	i := t.slot(k)
+	old := t.rows[i]
+	if old < 0 {
+		t.count++
+	}
+	t.keys[i], t.rows[i] = k, row
+	return old
+}
+
+// signedInts returns the values of a signed integer array (not dictionary
+// encoded) as int64s, and whether it is one.
+func signedInts(a arrow.Array) ([]int64, bool) {
+	widen := func(n int, at func(int) int64) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = at(i)
+		}
+		return out
+	}
+	switch a := a.(type) {
+	case *array.Int64:
+		return a.Int64Values(), true
+	case *array.Int32:
+		v := a.Int32Values()
+		return widen(len(v), func(i int) int64 { return int64(v[i]) }), true
+	case *array.Int16:
+		v := a.Int16Values()
+		return widen(len(v), func(i int) int64 { return int64(v[i]) }), true
+	case *array.Int8:
+		v := a.Int8Values()
+		return widen(len(v), func(i int) int64 { return int64(v[i]) }), true
+	}
+	return nil, false
+}
+
+// intKeys returns the single key column's values when the integer table
+// applies to it.
+func intKeys(keyCols []arrow.Array) ([]int64, bool) {
+	if len(keyCols) != 1 {
+		return nil, false
+	}
+	return signedInts(keyCols[0])
+}
+
+// heads returns, for every row of keyCols (a left batch's key columns),
+// the first matching right row, or -1 (no match, or a null key).
+func (t *joinTable) heads(keyCols []arrow.Array) ([]int32, error) {
+	n := keyCols[0].Len()
+	out := make([]int32, n)
+	nulls := false
+	for _, c := range keyCols {
+		nulls = nulls || c.NullN() > 0
+	}
+	if t.ints != nil {
+		if vals, ok := intKeys(keyCols); ok {
+			for i, v := range vals {
+				out[i] = t.ints.get(v)
+			}
+			if nulls {
+				for i := range out {
+					if anyNull(keyCols, i) {
+						out[i] = -1
+					}
+				}
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("join: the left key column is %s, not the integer column planned", keyCols[0].DataType())
+	}
+	keys, err := expr.GroupKeys(keyCols...)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		out[i] = -1
+		if nulls && anyNull(keyCols, i) {
+			continue
+		}
+		if h, ok := t.head[k]; ok {
+			out[i] = h
+		}
+	}
+	return out, nil
 }
 
 func (t *joinTable) release() { releaseArrays(t.cols...) }
@@ -327,34 +460,57 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		t.cols = append(t.cols, a)
 	}
 	n := int(total)
-	t.head = make(map[string]int32)
 	t.next = make([]int32, n)
 	if n == 0 {
+		t.head = map[string]int32{}
 		return t, nil
 	}
 	keyCols := make([]arrow.Array, len(op.rightKeyIdx))
 	for i, ri := range op.rightKeyIdx {
 		keyCols[i] = t.cols[ri]
 	}
-	keys, err := expr.GroupKeys(keyCols...)
-	if err != nil {
-		t.release()
-		return nil, err
+	nulls := false
+	for _, c := range keyCols {
+		nulls = nulls || c.NullN() > 0
 	}
 	// Chains are built from the end so that each runs in right-input order.
 	dups := 0
-	for i := n - 1; i >= 0; i-- {
-		if anyNull(keyCols, i) {
-			t.next[i] = -1
-			continue
-		}
-		if h, ok := t.head[keys[i]]; ok {
-			t.next[i] = h
+	link := func(i int, prev int32) {
+		t.next[i] = prev
+		if prev >= 0 {
 			dups++
-		} else {
-			t.next[i] = -1
 		}
-		t.head[keys[i]] = int32(i)
+	}
+	if vals, ok := intKeys(keyCols); ok && op.leftIntKey {
+		t.ints = newIntTable(n)
+		for i := n - 1; i >= 0; i-- {
+			if nulls && anyNull(keyCols, i) {
+				t.next[i] = -1
+				continue
+			}
+			link(i, t.ints.put(vals[i], int32(i)))
+		}
+		t.distinct = t.ints.count
+	} else {
+		keys, err := expr.GroupKeys(keyCols...)
+		if err != nil {
+			t.release()
+			return nil, err
+		}
+		t.head = make(map[string]int32)
+		for i := n - 1; i >= 0; i-- {
+			if nulls && anyNull(keyCols, i) {
+				t.next[i] = -1
+				continue
+			}
+			prev, ok := t.head[keys[i]]
+			if !ok {
+				prev = -1
+			}
+			link(i, prev)
+			t.head[keys[i]] = int32(i)
+		}
+		t.distinct = len(t.head)
 	}
 	if dups > 0 && !op.many {
 		err := op.duplicateError(t, keyCols, dups)
@@ -367,7 +523,7 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 // duplicateError names the first duplicated key (in right-input order),
 // how often it occurs, and how many rows share how many distinct keys.
 func (op *joinOp) duplicateError(t *joinTable, keyCols []arrow.Array, dups int) error {
-	rows, distinct := 0, len(t.head)
+	rows, distinct := 0, t.distinct
 	first, count := -1, 0
 	for i := 0; i < len(t.next); i++ {
 		if anyNull(keyCols, i) {
@@ -458,19 +614,11 @@ func (op *joinOp) probe(ctx context.Context, rc *RunContext, t *joinTable, rec a
 	for i, li := range op.leftKeyIdx {
 		keyCols[i] = rec.Column(li)
 	}
-	keys, err := expr.GroupKeys(keyCols...)
+	heads, err := t.heads(keyCols)
 	if err != nil {
 		return err
 	}
-	match := func(i int) int32 {
-		if anyNull(keyCols, i) {
-			return -1
-		}
-		if h, ok := t.head[keys[i]]; ok {
-			return h
-		}
-		return -1
-	}
+	match := func(i int) int32 { return heads[i] }
 	switch op.how {
 	case "semi", "anti":
 		want := op.how == "semi"
