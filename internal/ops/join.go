@@ -585,6 +585,25 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer rd.Release()
+	if !op.many {
+		// Each left row gives at most one output row, so one output batch
+		// per left batch is bounded by the batch size: left batches are
+		// probed on the workers the budget spares (the table is only
+		// read), and emitted in input order.
+		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+			li, ri, err := op.match(t, rec)
+			if err != nil {
+				return nil, inputRow(err, first)
+			}
+			out, err := op.gather(ctx, rc.Mem, t, rec, li, ri)
+			if err != nil {
+				return nil, inputRow(err, first)
+			}
+			return out, nil
+		}, rc.Emit)
+	}
+	// With many = true a left row may match any number of right rows: one
+	// batch at a time, its output cut into batches of --batch-size rows.
 	chunk := rc.BatchSize
 	if chunk <= 0 {
 		chunk = 4096
@@ -595,68 +614,64 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 		rec := rd.RecordBatch()
-		if err := op.probe(ctx, rc, t, rec, chunk); err != nil {
+		li, ri, err := op.match(t, rec)
+		if err != nil {
 			return inputRow(err, row0)
+		}
+		for s := 0; s < len(li); s += chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			e := min(s+chunk, len(li))
+			var rs []int32
+			if ri != nil {
+				rs = ri[s:e]
+			}
+			out, err := op.gather(ctx, rc.Mem, t, rec, li[s:e], rs)
+			if err != nil {
+				return inputRow(err, row0)
+			}
+			err = rc.Emit(out)
+			out.Release()
+			if err != nil {
+				return err
+			}
 		}
 		row0 += rec.NumRows()
 	}
 	return rd.Err()
 }
 
-// probe joins one left batch: its keys give, per left row, the matching
-// right rows (or none); the output is gathered from the index vectors.
-func (op *joinOp) probe(ctx context.Context, rc *RunContext, t *joinTable, rec arrow.RecordBatch, chunk int) error {
+// match probes the table with one left batch's keys and returns the index
+// vectors of its output: left rows li and, for inner and left joins, their
+// right rows ri (-1: none, a left join's unmatched row).
+func (op *joinOp) match(t *joinTable, rec arrow.RecordBatch) (li, ri []int32, err error) {
 	n := int(rec.NumRows())
 	if n == 0 {
-		return nil
+		return nil, nil, nil
 	}
 	keyCols := make([]arrow.Array, len(op.leftKeyIdx))
-	for i, li := range op.leftKeyIdx {
-		keyCols[i] = rec.Column(li)
+	for i, c := range op.leftKeyIdx {
+		keyCols[i] = rec.Column(c)
 	}
 	heads, err := t.heads(keyCols)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	match := func(i int) int32 { return heads[i] }
 	switch op.how {
 	case "semi", "anti":
 		want := op.how == "semi"
-		b := array.NewBooleanBuilder(rc.Mem)
-		defer b.Release()
-		b.Reserve(n)
-		kept := 0
-		for i := 0; i < n; i++ {
-			m := (match(i) >= 0) == want
-			if m {
-				kept++
+		li = make([]int32, 0, n)
+		for i, h := range heads {
+			if (h >= 0) == want {
+				li = append(li, int32(i))
 			}
-			b.UnsafeAppend(m)
 		}
-		if kept == 0 {
-			return nil
-		}
-		if kept == n {
-			return op.emit(rc, rec)
-		}
-		if rc.EmitRows != nil {
-			mask := b.NewBooleanArray()
-			defer mask.Release()
-			return rc.EmitRows(rec, expr.SelectMask(mask))
-		}
-		mask := b.NewBooleanArray()
-		defer mask.Release()
-		out, err := expr.Filter(ctx, rc.Mem, rec, mask)
-		if err != nil {
-			return err
-		}
-		defer out.Release()
-		return op.emit(rc, out)
+		return li, nil, nil
 	}
-	li := make([]int32, 0, n)
-	ri := make([]int32, 0, n)
-	for i := 0; i < n; i++ {
-		h := match(i)
+	li = make([]int32, 0, n)
+	ri = make([]int32, 0, n)
+	for i, h := range heads {
 		if h < 0 {
 			if op.how == "left" {
 				li = append(li, int32(i))
@@ -669,53 +684,40 @@ func (op *joinOp) probe(ctx context.Context, rc *RunContext, t *joinTable, rec a
 			ri = append(ri, j)
 		}
 	}
-	for s := 0; s < len(li); s += chunk {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e := min(s+chunk, len(li))
-		if err := op.gather(ctx, rc, t, rec, li[s:e], ri[s:e]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (op *joinOp) emit(rc *RunContext, rec arrow.RecordBatch) error {
-	out := array.NewRecordBatch(op.schema, rec.Columns(), rec.NumRows())
-	defer out.Release()
-	return rc.Emit(out)
+	return li, ri, nil
 }
 
 // gather builds one output batch: the left columns taken at li, the right
-// output columns taken at ri (-1 is a null row of a left join).
-func (op *joinOp) gather(ctx context.Context, rc *RunContext, t *joinTable, rec arrow.RecordBatch, li, ri []int32) error {
-	ctx = compute.WithAllocator(ctx, rc.Mem)
+// output columns taken at ri (-1 is a null row of a left join). A left
+// batch kept whole (every row once, in order) is passed on as it is.
+func (op *joinOp) gather(ctx context.Context, mem memory.Allocator, t *joinTable, rec arrow.RecordBatch, li, ri []int32) (arrow.RecordBatch, error) {
+	if len(op.rightOut) == 0 && int64(len(li)) == rec.NumRows() {
+		return array.NewRecordBatch(op.schema, rec.Columns(), rec.NumRows()), nil
+	}
+	ctx = compute.WithAllocator(ctx, mem)
 	cols := make([]arrow.Array, 0, op.schema.NumFields())
 	defer func() { releaseArrays(cols...) }()
-	lidx := indexArray(rc.Mem, li)
+	lidx := indexArray(mem, li)
 	defer lidx.Release()
 	for c := 0; c < int(rec.NumCols()); c++ {
 		a, err := compute.TakeArray(ctx, rec.Column(c), lidx)
 		if err != nil {
-			return fmt.Errorf("join: column %q: %w", rec.Schema().Field(c).Name, err)
+			return nil, fmt.Errorf("join: column %q: %w", rec.Schema().Field(c).Name, err)
 		}
 		cols = append(cols, a)
 	}
 	if len(op.rightOut) > 0 {
-		ridx := indexArray(rc.Mem, ri)
+		ridx := indexArray(mem, ri)
 		defer ridx.Release()
 		for _, c := range op.rightOut {
 			a, err := compute.TakeArray(ctx, t.cols[c], ridx)
 			if err != nil {
-				return fmt.Errorf("join: right column %d: %w", c, err)
+				return nil, fmt.Errorf("join: right column %d: %w", c, err)
 			}
 			cols = append(cols, a)
 		}
 	}
-	out := array.NewRecordBatch(op.schema, cols, int64(len(li)))
-	defer out.Release()
-	return rc.Emit(out)
+	return array.NewRecordBatch(op.schema, cols, int64(len(li))), nil
 }
 
 // indexArray is idx as an Int32 array; negative entries are null.
