@@ -90,6 +90,10 @@ var keyBases = []keyBase{
 	{kind: "aggregate", attrs: map[string]string{
 		"input": "gen.a", "by": "[id, val]", "order_by": "[id]", "agg": `{ n = count(), ids = list(id) }`, "sort": "true",
 	}},
+	{kind: "join", attrs: map[string]string{
+		"left": "gen.a", "right": "gen.b", "on": `["id"]`, "how": `"left"`, "many": "true", "suffix": `"_r"`,
+	}},
+	{kind: "distinct", attrs: map[string]string{"input": "gen.a", "by": "val", "keep": `"last"`, "order_by": "id"}},
 }
 
 // stringPool holds the words string attributes are tried with: every
@@ -100,6 +104,7 @@ var stringPool = []string{
 	"adversarial", "boundary", "validation", "meta", "crisis", "templates", "openai",
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
+	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
 }
 
 // synonyms are values an op documents as meaning the same (so the same
@@ -170,6 +175,8 @@ func staticAlternatives(t cty.Type, cur string) []string {
 		out = []string{`{ train = 1, test = 3 }`, `{ train = 3 }`, `{ train = 3, test = 1, valid = 1 }`}
 	case t.IsMapType() && t.ElementType() == cty.String:
 		out = []string{`{ id = "string" }`, `{ id = "float64", n = "int32" }`, `{ val = "ident" }`, `{ id = "other" }`}
+	case t == cty.DynamicPseudoType: // join's on: a list of names or a map left → right
+		out = []string{`["id"]`, `["val", "id"]`, `{ id = "val" }`, `{ val = "val" }`}
 	default:
 		panic(fmt.Sprintf("no generator of alternative values for type %s: add one", t.FriendlyName()))
 	}

@@ -190,7 +190,7 @@ func Builtin() Registry {
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
-		unionSpec, sortSpec, mixSpec, aggregateSpec,
+		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
 	} {
 		r[s.Kind] = s
 	}
