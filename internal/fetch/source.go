@@ -198,3 +198,15 @@ func isCommit(s string) bool {
 	}
 	return true
 }
+
+// LocalPath tells whether a fetch URL names local files, exactly as the
+// fetcher resolves it (a plain path relative to baseDir, or a file:// URL),
+// and returns its absolute path. The planner and the fetch op ask it rather
+// than parsing URLs their own way, so all three agree on what is local.
+func LocalPath(raw, baseDir string) (string, bool) {
+	src, err := resolve(raw, &config{baseDir: baseDir})
+	if err != nil || src.local == "" {
+		return "", false
+	}
+	return src.local, true
+}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 
@@ -64,7 +62,7 @@ func (p *Plan) localDigest(s store.Store, n *Node, src ops.Source) (digest.Diges
 	if tree, ok := src.(ops.TreeSource); ok {
 		return p.treeDigest(s, n, tree)
 	}
-	path, ok := localPath(src.URLs()[0], p.Recipe.Dir)
+	path, ok := fetch.LocalPath(src.URLs()[0], p.Recipe.Dir)
 	if !ok {
 		return "", nil
 	}
@@ -139,48 +137,6 @@ func storedListing(s store.Store, pin digest.Digest) ([]byte, bool) {
 		return nil, false
 	}
 	return b.Bytes(), true
-}
-
-// localPath tells whether a fetch URL names a local file, as the fetcher
-// resolves it: a plain path (relative to the recipe) or a file:// URL.
-func localPath(raw, baseDir string) (string, bool) {
-	if raw == "" || strings.IndexFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		return "", false
-	}
-	p := raw
-	if scheme, _, ok := strings.Cut(raw, "://"); ok && validScheme(scheme) {
-		if !strings.EqualFold(scheme, "file") {
-			return "", false
-		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
-			return "", false
-		}
-		p = u.Path
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(baseDir, p)
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", false
-	}
-	return abs, true
-}
-
-func validScheme(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // fetchRecordOf is what the lock records for a fetch node whose result is

@@ -111,11 +111,11 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		// reader applies types by name to the inferred schema.
 	}
 	op.opts.FileColumn = attrString(n, "file_column", "")
-	if p, ok := localPath(u, env.RecipeDir); ok {
+	if p, ok := fetch.LocalPath(op.url, env.RecipeDir); ok {
 		// A device, FIFO, /proc file … known now is a recipe error; the
 		// fetcher refuses one that appears later.
 		checked := p
-		if dir, _, ok := localTree(u, env.RecipeDir); ok {
+		if dir, _, ok := localTree(op.url, env.RecipeDir); ok {
 			checked = dir
 		}
 		if err := fetch.CheckLocalPath(checked); err != nil {
@@ -123,7 +123,7 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 			return nil, diags
 		}
 	}
-	if dir, pattern, ok := localTree(u, env.RecipeDir); ok {
+	if dir, pattern, ok := localTree(op.url, env.RecipeDir); ok {
 		return &treeFetchOp{fetchOp: op, dir: dir, pattern: pattern}, diags
 	}
 	if op.opts.FileColumn != "" {
@@ -134,8 +134,8 @@ func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 
 // localTree recognizes a fetch of many local files: a glob pattern or a
 // directory, relative to the recipe or as a file:// URL.
-func localTree(u *url.URL, base string) (dir, pattern string, ok bool) {
-	p, ok := localPath(u, base)
+func localTree(raw, base string) (dir, pattern string, ok bool) {
+	p, ok := fetch.LocalPath(raw, base)
 	if !ok {
 		return "", "", false
 	}
@@ -153,22 +153,6 @@ func localTree(u *url.URL, base string) (dir, pattern string, ok bool) {
 		return p, "", true
 	}
 	return "", "", false
-}
-
-// localPath is the absolute path of a local fetch (a path relative to the
-// recipe or a file:// URL).
-func localPath(u *url.URL, base string) (string, bool) {
-	if u.Scheme != "" && u.Scheme != "file" {
-		return "", false
-	}
-	p := filepath.FromSlash(u.Path)
-	if u.Scheme == "" {
-		p = filepath.FromSlash(u.String())
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(base, p)
-	}
-	return p, true
 }
 
 // treeFetchOp reads a set of local files as one table.
