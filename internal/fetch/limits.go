@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/dsbuild/dsbuild/internal/projpath"
 )
 
 // Pin is what a fetch is pinned to: the digest of its bytes and, when the
@@ -175,29 +177,11 @@ func checkLocal(p string, needFile bool) (os.FileInfo, error) {
 }
 
 func specialFileError(p, resolved string, mode os.FileMode) error {
-	what := describeMode(mode)
+	what := projpath.DescribeMode(mode)
 	if resolved != "" && resolved != p {
-		return fmt.Errorf("%s links to %s, which is a %s: %w (fetches read regular files only)", p, resolved, what, ErrSpecialFile)
+		return fmt.Errorf("%s links to %s, which is %s: %w (fetches read regular files only)", p, resolved, what, ErrSpecialFile)
 	}
-	return fmt.Errorf("%s is a %s: %w (fetches read regular files only)", p, what, ErrSpecialFile)
-}
-
-func describeMode(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "block device"
-	case m&os.ModeSymlink != 0:
-		return "symbolic link"
-	}
-	return "special file (" + m.Type().String() + ")"
+	return fmt.Errorf("%s is %s: %w (fetches read regular files only)", p, what, ErrSpecialFile)
 }
 
 // openRegular opens p for reading if, after resolving links, it is a

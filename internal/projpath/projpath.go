@@ -210,8 +210,10 @@ func Within(dir, p string) bool {
 
 // Describe names the kind of a file that is not a regular file, for
 // messages ("a symbolic link", "a named pipe (FIFO)", ...).
-func Describe(fi fs.FileInfo) string {
-	m := fi.Mode()
+func Describe(fi fs.FileInfo) string { return DescribeMode(fi.Mode()) }
+
+// DescribeMode is Describe for a file mode alone.
+func DescribeMode(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
@@ -224,11 +226,11 @@ func Describe(fi fs.FileInfo) string {
 	case m&fs.ModeCharDevice != 0:
 		return "a character device"
 	case m&fs.ModeDevice != 0:
-		return "a device"
+		return "a block device"
 	case m.IsRegular():
 		return "a regular file"
 	}
-	return "a special file"
+	return "a special file (" + m.Type().String() + ")"
 }
 
 // SameFileKey returns a key under which two project paths compare equal
