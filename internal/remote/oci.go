@@ -119,6 +119,10 @@ func (b *ociBackend) wrap(what string, err error) error {
 		return fmt.Errorf("remote %s: %s: %w (HTTP %d from %s): check DSBUILD_REGISTRY_USER and DSBUILD_REGISTRY_PASSWORD, or `docker login %s`",
 			b.url, what, ErrAuth, er.StatusCode, b.host, b.host)
 	}
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return fmt.Errorf("remote %s: %s: %w: %s asks for a user name and password and none is configured: set DSBUILD_REGISTRY_USER and DSBUILD_REGISTRY_PASSWORD, or `docker login %s`",
+			b.url, what, ErrAuth, b.host, b.host)
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// The URL is ours, without credentials; the cause is what matters.

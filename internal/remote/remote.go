@@ -270,6 +270,13 @@ func (v *verifyReader) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) {
+			// The backend's own check (a store directory's verifying
+			// reader) found it.
+			v.c.reject(v.d, err.Error())
+			v.err = err
+			return 0, err
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			v.err = v.corrupt(fmt.Sprintf("truncated after %d bytes", v.n))
 			return 0, v.err
