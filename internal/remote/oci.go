@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -66,6 +68,9 @@ type ociBackend struct {
 	repo *remote.Repository
 	host string
 	url  string
+
+	emptyMu     sync.Mutex // the empty config is pushed once per process
+	emptyPushed bool
 }
 
 func openOCI(rest string, o Options) (backend, error) {
@@ -282,11 +287,23 @@ func (b *ociBackend) pushBytes(ctx context.Context, mediaType string, p []byte) 
 }
 
 // pushArtifact pushes an artifact manifest with an empty config and tags it.
+//
+// A registry that stores links as plain files (distribution's filesystem
+// driver rewrites a blob's link in place when the blob is uploaded again)
+// can, while another writer re-links a blob, report it unknown to a
+// manifest that names it: a transient answer, so the push is tried again
+// a few times after checking that every blob it names is there.
 func (b *ociBackend) pushArtifact(ctx context.Context, artifactType string, layers []ocispec.Descriptor, ann map[string]string, tag string) error {
 	empty := ocispec.DescriptorEmptyJSON
-	if _, err := b.pushBytes(ctx, empty.MediaType, empty.Data); err != nil {
-		return err
+	b.emptyMu.Lock()
+	if !b.emptyPushed {
+		if _, err := b.pushBytes(ctx, empty.MediaType, empty.Data); err != nil {
+			b.emptyMu.Unlock()
+			return err
+		}
+		b.emptyPushed = true
 	}
+	b.emptyMu.Unlock()
 	empty.Data = nil
 	m := ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
@@ -301,7 +318,41 @@ func (b *ociBackend) pushArtifact(ctx context.Context, artifactType string, laye
 		return err
 	}
 	d := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, raw)
-	return b.wrap("push manifest "+tag, b.repo.PushReference(ctx, d, bytes.NewReader(raw), tag))
+	for attempt := 1; ; attempt++ {
+		err = b.repo.PushReference(ctx, d, bytes.NewReader(raw), tag)
+		if err == nil || attempt == 5 || !blobUnknown(err) {
+			return b.wrap("push manifest "+tag, err)
+		}
+		for _, l := range append([]ocispec.Descriptor{empty}, layers...) {
+			ok, err := b.exists(ctx, store.Descriptor{Digest: l.Digest, Size: l.Size})
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("remote %s: push manifest %s: blob %s is missing from the registry", b.url, tag, l.Digest)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+	}
+}
+
+// blobUnknown reports a registry's "manifest names a blob it does not
+// know" (or an unreadable link to it).
+func blobUnknown(err error) bool {
+	var er *errcode.ErrorResponse
+	if !errors.As(err, &er) || er.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	for _, e := range er.Errors {
+		if e.Code == errcode.ErrorCodeManifestBlobUnknown || e.Code == "BLOB_UNKNOWN" || e.Code == "DIGEST_INVALID" {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *ociBackend) putManifest(ctx context.Context, key digest.Digest, p []byte, node string) error {
