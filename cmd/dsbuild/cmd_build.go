@@ -206,6 +206,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	prev := p.PreviousResults(store)
 	ev := newEvents(g, o.json)
 	defer ev.Close()
+	rem.logTo(ev)
 	err = p.Execute(ctx, graph.ExecOptions{
 		Store: readThrough(store, rem), Fetcher: fetcher, Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
 		DebugKeys: debugKeys(g),

@@ -257,7 +257,7 @@ func runCacheLs(g *globals, args []string) error {
 	fmt.Fprintf(w, "size    %s (%d bytes)\n", human(float64(sb+sk)), sb+sk)
 	fmt.Fprintf(w, "blobs   %d (%s)\n", nb, human(float64(sb)))
 	fmt.Fprintf(w, "keys    %d (%s)\n", nk, human(float64(sk)))
-	fmt.Fprintf(w, "temps   %d in ingest/ (of running or killed writers; gc removes the killed ones')\n", len(temps))
+	fmt.Fprintf(w, "temps   %d in ingest/ (of running writers, or of killed ones: gc removes those)\n", len(temps))
 	recs := readRecords(s.Root())
 	if len(recs) == 0 {
 		fmt.Fprintln(w, "builds  none recorded")

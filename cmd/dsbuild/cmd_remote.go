@@ -45,10 +45,11 @@ func (o *remoteOptions) open(g *globals, useEnv bool) (*countingRemote, error) {
 		return nil, nil
 	}
 	plain := o.plainHTTP || g.getenv("DSBUILD_PLAIN_HTTP") == "1"
+	c := &countingRemote{g: g}
 	r, err := remote.Open(u, remote.Options{
 		PlainHTTP: plain,
 		Getenv:    g.getenv,
-		Warn:      func(s string) { fmt.Fprintln(g.stderr, "warning:", s) },
+		Warn:      c.warn,
 	})
 	if errors.Is(err, remote.ErrUsage) {
 		return nil, usageError{err.Error()}
@@ -56,15 +57,43 @@ func (o *remoteOptions) open(g *globals, useEnv bool) (*countingRemote, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingRemote{Remote: r}, nil
+	c.Remote = r
+	return c, nil
 }
 
-// countingRemote counts what a command moves, for its summary line.
+// countingRemote counts what a command moves, for its summary line, and
+// prints the remote's warnings.
 type countingRemote struct {
 	remote.Remote
+	g                  *globals
+	mu                 sync.Mutex
+	ev                 *events // prints warnings once set (logTo)
 	down, up           atomic.Int64 // bytes
 	downBlobs, upBlobs atomic.Int64
 	downMan, upMan     atomic.Int64
+}
+
+// logTo prints the remote's warnings through ev from now on, so that they
+// do not cut into its progress lines.
+func (c *countingRemote) logTo(ev *events) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.ev = ev
+	c.mu.Unlock()
+}
+
+func (c *countingRemote) warn(s string) {
+	c.mu.Lock()
+	ev := c.ev
+	if ev == nil {
+		fmt.Fprintln(c.g.stderr, "warning:", s)
+	}
+	c.mu.Unlock()
+	if ev != nil {
+		ev.Logf("warning: %s", s)
+	}
 }
 
 func (c *countingRemote) Fetch(ctx context.Context, d store.Descriptor) (io.ReadCloser, error) {

@@ -4,6 +4,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -549,4 +551,172 @@ func TestRemoteUsage(t *testing.T) {
 	if out := p.mustRun(t, "build", p.recipe()); !strings.Contains(out, "uploaded") {
 		t.Fatalf("DSBUILD_REMOTE was not used:\n%s", out)
 	}
+}
+
+// cacheCmd runs `dsbuild cache ...` on p's store.
+func (p *storeProject) cacheCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(k string) string { return p.env[k] }}
+	code := run(context.Background(), g, append(append([]string{"cache"}, args...), "--cache", p.cache))
+	return code, out.String(), errb.String()
+}
+
+// storeFiles lists the files of a store (blobs, keys, ingest temps).
+func storeFiles(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	m := map[string]bool{}
+	for _, d := range []string{"blobs/sha256", "keys/sha256", "ingest"} {
+		ents, err := os.ReadDir(filepath.Join(root, d))
+		must(t, err)
+		for _, e := range ents {
+			m[d+"/"+e.Name()] = true
+		}
+	}
+	return m
+}
+
+// lockFiles are the store files a lock names.
+func lockFiles(t *testing.T, lockPath string) map[string]bool {
+	t.Helper()
+	l, err := graph.ReadLock(lockPath)
+	must(t, err)
+	m := map[string]bool{}
+	for _, e := range graph.LockEntries(l) {
+		if e.Key != "" {
+			m["keys/sha256/"+e.Key.Encoded()] = true
+		}
+		if e.Blob.Digest != "" {
+			m["blobs/sha256/"+e.Blob.Digest.Encoded()] = true
+		}
+	}
+	return m
+}
+
+// cache gc keeps what the --keep locks name and removes the rest (after a
+// dry run that removes nothing); it refuses to run while a build uses the
+// store, removes the temp files of killed writers but not a live one's,
+// and trims by age and size, least recently used first. cache ls shows
+// the store and the hit rate of the builds recorded.
+func TestCacheGCAndLs(t *testing.T) {
+	p := newSmallProject(t)
+	p.build(t)
+	lock1 := filepath.Join(t.TempDir(), "v1.lock")
+	copyFile(t, p.lock(), lock1)
+	p.setVariant(t, true)
+	p.build(t)
+	lock2 := filepath.Join(t.TempDir(), "v2.lock")
+	copyFile(t, p.lock(), lock2)
+	p.build(t) // a no-op: a hit rate of 100% for this one
+
+	code, out, stderr := p.cacheCmd(t, "ls")
+	if code != 0 || !strings.Contains(out, "blobs ") || !strings.Contains(out, "keys ") ||
+		!strings.Contains(out, "over the last 3 builds") || !strings.Contains(out, "ran 0, cached 10 (100%)") {
+		t.Fatalf("cache ls: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// A temp file of a killed writer, and one a live writer holds.
+	must(t, os.WriteFile(filepath.Join(p.cache, "ingest", "blob-killed"), []byte("half a blob"), 0o644))
+	live, err := os.Create(filepath.Join(p.cache, "ingest", "blob-live"))
+	must(t, err)
+	defer live.Close()
+	must(t, syscall.Flock(int(live.Fd()), syscall.LOCK_EX))
+
+	before := storeFiles(t, p.cache)
+	code, out, stderr = p.cacheCmd(t, "gc", "--dry-run", "--keep", lock2)
+	if code != 0 || !strings.Contains(out, "would remove") {
+		t.Fatalf("gc --dry-run: exit %d\n%s%s", code, out, stderr)
+	}
+	if after := storeFiles(t, p.cache); len(after) != len(before) {
+		t.Fatalf("gc --dry-run removed %d files", len(before)-len(after))
+	}
+
+	release := holdStore(p.cache) // as a running build does
+	code, _, stderr = p.cacheCmd(t, "gc", "--keep", lock2)
+	release()
+	if code != 1 || !strings.Contains(stderr, "in use by a running dsbuild") {
+		t.Fatalf("gc while a build uses the store: exit %d, want 1\n%s", code, stderr)
+	}
+	if after := storeFiles(t, p.cache); len(after) != len(before) {
+		t.Fatalf("gc removed %d files while the store was in use", len(before)-len(after))
+	}
+
+	code, out, stderr = p.cacheCmd(t, "gc", "--keep", lock2)
+	if code != 0 {
+		t.Fatalf("gc --keep: exit %d\n%s", code, stderr)
+	}
+	after := storeFiles(t, p.cache)
+	keep := lockFiles(t, lock2)
+	for f := range before {
+		switch {
+		case f == "ingest/blob-live":
+			if !after[f] {
+				t.Error("gc removed a temp file a live writer holds")
+			}
+		case f == "ingest/blob-killed":
+			if after[f] {
+				t.Error("gc left a killed writer's temp file")
+			}
+		case keep[f] != after[f]:
+			t.Errorf("%s: kept %v, named by the kept lock %v", f, after[f], keep[f])
+		}
+	}
+	if out := p.mustRun(t, "build", p.recipe()); !strings.Contains(out, "nothing to do") {
+		t.Fatalf("the kept build is not whole after gc:\n%s", out)
+	}
+	p.setVariant(t, false)
+	if out := p.mustRun(t, "build", p.recipe()); !strings.Contains(out, "ran ") {
+		t.Fatalf("the removed build was still cached:\n%s", out)
+	}
+
+	// Age every entry and every record by two days, then use variant 2
+	// again: variant 1's entries are now the least recently used.
+	old := time.Now().Add(-48 * time.Hour)
+	for f := range storeFiles(t, p.cache) {
+		os.Chtimes(filepath.Join(p.cache, f), old, old)
+	}
+	recs, _ := filepath.Glob(filepath.Join(p.cache, "builds", "*.json"))
+	for _, r := range recs {
+		b, err := os.ReadFile(r)
+		must(t, err)
+		var rec buildRecord
+		must(t, json.Unmarshal(b, &rec))
+		rec.Time = old
+		b, _ = json.Marshal(rec)
+		must(t, os.WriteFile(r, b, 0o644))
+	}
+	p.setVariant(t, true)
+	p.build(t)
+	code, out, _ = p.cacheCmd(t, "gc", "--dry-run", "--max-size", "1")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) < 2 {
+		t.Fatalf("gc --dry-run --max-size 1: exit %d\n%s", code, out)
+	}
+	v2 := lockFiles(t, p.lock())
+	if f := entryFile(lines[0]); v2[f] || !v2[entryFile(lines[len(lines)-1])] {
+		t.Fatalf("gc --max-size does not remove the least recently used first:\n%s", out)
+	}
+	code, out, stderr = p.cacheCmd(t, "gc", "--max-age", "24h")
+	if code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("gc --max-age: exit %d\n%s%s", code, out, stderr)
+	}
+	for f := range storeFiles(t, p.cache) {
+		if !v2[f] && !strings.HasPrefix(f, "ingest/") {
+			t.Errorf("gc --max-age 24h left %s, unused for two days", f)
+		}
+	}
+	if out := p.mustRun(t, "build", p.recipe()); !strings.Contains(out, "nothing to do") {
+		t.Fatalf("gc --max-age removed what the last build used:\n%s", out)
+	}
+}
+
+// entryFile is the store file a gc output line names.
+func entryFile(line string) string {
+	f := strings.Fields(line) // [would remove] blob|key sha256:... (...
+	for i, w := range f {
+		if (w == "blob" || w == "key") && i+1 < len(f) {
+			return map[string]string{"blob": "blobs", "key": "keys"}[w] + "/sha256/" + strings.TrimPrefix(f[i+1], "sha256:")
+		}
+	}
+	return ""
 }
