@@ -67,7 +67,7 @@ type countingRemote struct {
 	remote.Remote
 	g                  *globals
 	mu                 sync.Mutex
-	ev                 *events // prints warnings once set (logTo)
+	ev                 *events      // prints warnings once set (logTo)
 	down, up           atomic.Int64 // bytes
 	downBlobs, upBlobs atomic.Int64
 	downMan, upMan     atomic.Int64
