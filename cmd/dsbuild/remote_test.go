@@ -720,3 +720,31 @@ func entryFile(line string) string {
 	}
 	return ""
 }
+
+// The demonstration on the real recipe: machine A builds and pushes
+// recipes/drift.hcl; machine B, with an empty cache, builds it running no
+// node and gets lockfiles/drift.lock byte for byte, and the same outputs.
+func TestRemoteDrift(t *testing.T) {
+	url := newRepo(t, testRegistry(t, "DSBUILD_TEST_REGISTRY"))
+	want, err := os.ReadFile("../../lockfiles/drift.lock")
+	must(t, err)
+	a := &storeProject{dir: t.TempDir(), mirror: sharedData(t), cache: t.TempDir(), name: "drift"}
+	copyTree(t, "../../recipes", filepath.Join(a.dir, "recipes"))
+	must(t, os.MkdirAll(filepath.Join(a.dir, "lockfiles"), 0o755))
+	start := time.Now()
+	a.mustRun(t, append([]string{"build", a.recipe()}, remoteArgs(url)...)...)
+	t.Logf("machine A: build and push of drift.hcl took %v", time.Since(start))
+	if got, err := os.ReadFile(a.lock()); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("machine A's lock differs from lockfiles/drift.lock (%v)", err)
+	}
+	b := onMachineB(t, a)
+	start = time.Now()
+	out := b.mustRun(t, append([]string{"build", b.recipe()}, remoteArgs(url)...)...)
+	t.Logf("machine B: no-op build of drift.hcl with downloads took %v", time.Since(start))
+	if strings.Contains(out, "ran ") || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("machine B ran nodes:\n%s", out)
+	}
+	if d := diffSnapshots(a.snapshot(t), b.snapshot(t)); d != "" {
+		t.Fatalf("machine B's lock and outputs differ from A's:\n%s", d)
+	}
+}
