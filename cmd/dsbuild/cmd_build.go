@@ -138,6 +138,7 @@ func printDiags(g *globals, p *graph.Plan, diags hcl.Diagnostics) {
 
 type buildOptions struct {
 	commonOptions
+	remoteOptions
 	jobs      int
 	locked    bool
 	json      bool
@@ -146,6 +147,7 @@ type buildOptions struct {
 
 func (o *buildOptions) AddFlags(fs *flag.FlagSet) {
 	o.commonOptions.AddFlags(fs)
+	o.remoteOptions.AddFlags(fs)
 	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "nodes run in parallel")
 	fs.BoolVar(&o.locked, "locked", false, "fail (exit 3) if anything would change the lock")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable events (JSON lines) instead of progress")
@@ -188,6 +190,11 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	if err != nil {
 		return err
 	}
+	defer holdStore(store.Root())()
+	rem, err := o.remoteOptions.open(g, true)
+	if err != nil {
+		return err
+	}
 	if diags := p.Check(store, memory.DefaultAllocator); diags.HasErrors() {
 		printDiags(g, p, diags)
 		return diags
@@ -199,8 +206,9 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	prev := p.PreviousResults(store)
 	ev := newEvents(g, o.json)
 	defer ev.Close()
+	rem.logTo(ev)
 	err = p.Execute(ctx, graph.ExecOptions{
-		Store: store, Fetcher: fetcher, Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
+		Store: readThrough(store, rem), Fetcher: fetcher, Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
 		DebugKeys: debugKeys(g),
 	})
 	if err != nil {
@@ -218,7 +226,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	}
 	if p.Lock != nil {
 		if diff := graph.Diff(p.Lock, lock); len(diff) == 0 {
-			return nil
+			return afterBuild(ctx, g, p, store, rem, ev)
 		} else if o.locked {
 			return lockError{"--locked: the lock would change:\n  " + strings.Join(diff, "\n  ")}
 		}
@@ -229,7 +237,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 		return err
 	}
 	ev.Logf("wrote %s", relToCwd(p.LockPath))
-	return nil
+	return afterBuild(ctx, g, p, store, rem, ev)
 }
 
 func debugKeys(g *globals) io.Writer {

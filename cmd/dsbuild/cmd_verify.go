@@ -13,6 +13,7 @@ import (
 
 type verifyOptions struct {
 	commonOptions
+	remoteOptions
 	jobs int
 	keep bool
 }
@@ -20,9 +21,10 @@ type verifyOptions struct {
 func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	var o verifyOptions
 	fs := newFlagSet(g, "verify", "RECIPE", "Rebuild every node from the pinned inputs into a fresh temporary store and compare\nevery digest with lockfiles/<recipe>.lock. Exit 3 on any mismatch.")
-	o.AddFlags(fs)
+	o.commonOptions.AddFlags(fs)
 	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "nodes run in parallel")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary store and outputs (their paths are printed)")
+	o.remoteOptions.AddFlags(fs) // --remote: only check that the remote has every locked artifact
 	pos, err := parseArgs(fs, args, 1, "exactly one RECIPE")
 	if err != nil {
 		return err
@@ -36,6 +38,12 @@ func runVerifyCmd(ctx context.Context, g *globals, args []string) error {
 	}
 	if problems := p.CheckRecipe(); len(problems) > 0 {
 		return lockError{"verify: the recipe no longer matches its lock:\n  " + strings.Join(problems, "\n  ")}
+	}
+	if r, err := o.remoteOptions.open(g, false); r != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return runVerifyRemote(ctx, g, r, p)
 	}
 	tmp, err := os.MkdirTemp("", "dsbuild-verify-")
 	if err != nil {

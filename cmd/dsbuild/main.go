@@ -63,6 +63,9 @@ var commands = []command{
 	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
 	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
 	{"show", "print the first rows (or the schema) of a built node", runShowCmd},
+	{"push", "copy the artifacts a lock names to a remote (--remote URL)", runPushCmd},
+	{"pull", "copy the artifacts a lock names from a remote into the local store", runPullCmd},
+	{"cache", "the local store: ls (size, entries, hit rate), gc (trim it)", runCacheCmd},
 	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }
