@@ -300,3 +300,99 @@ func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// daicProject lays out a project with recipes/restricted/daic_woz.hcl and a
+// copy of the fabricated DAIC-WOZ-format sample (testdata/daic_woz: written
+// by hand, no real session) standing in for a licensed copy outside it.
+func daicProject(t *testing.T) (p *project, vars []string) {
+	t.Helper()
+	p = &project{dir: t.TempDir(), mirror: t.TempDir(), cache: t.TempDir()}
+	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
+	copyFile(t, filepath.Join("..", "..", "recipes", "restricted", "daic_woz.hcl"), filepath.Join(p.dir, "recipes", "restricted", "daic_woz.hcl"))
+	copy := t.TempDir()
+	for _, f := range []string{"9001_P/9001_TRANSCRIPT.csv", "9002_P/9002_TRANSCRIPT.csv", "9003_P/9003_TRANSCRIPT.csv", "labels.csv"} {
+		copyFile(t, filepath.Join("testdata", "daic_woz", f), filepath.Join(copy, f))
+	}
+	return p, []string{
+		"-var", "daic_transcripts=" + filepath.Join(copy, "*_P", "*_TRANSCRIPT.csv"),
+		"-var", "daic_labels=" + filepath.Join(copy, "labels.csv"),
+	}
+}
+
+// DAIC-WOZ from a licensed local copy given by variables: one conversation
+// per transcript, Ellie → assistant, Participant → user, consecutive rows of
+// one speaker merged into one turn, <sync> and blank rows dropped, PHQ-8
+// joined from the labels file (null for a session without a label). The
+// copy is pinned on the first build: changing it breaks --locked.
+func TestRestrictedDAICWOZ(t *testing.T) {
+	p, vars := daicProject(t)
+	recipe := filepath.Join(p.dir, "recipes", "restricted", "daic_woz.hcl")
+	// Without the variables it is a usage error naming them.
+	if code, _, stderr := p.dsbuild(t, "build", recipe); code != exitUsage || !strings.Contains(stderr, "daic_transcripts") {
+		t.Fatalf("build without -var: exit %d, want %d naming daic_transcripts\n%s", code, exitUsage, stderr)
+	}
+	if code, _, stderr := p.dsbuild(t, append([]string{"build", recipe}, vars...)...); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	rows := readConversations(t, filepath.Join(p.dir, "out", "restricted", "daic_woz.parquet"))
+	checkSchemaInvariants(t, rows, "daic_woz", "LicenseRef-DAIC-WOZ-EULA", "en")
+	type turn struct{ role, text string }
+	want := map[string][]turn{
+		"9001": {
+			{"assistant", "hi this is a fabricated test transcript not a real session"},
+			{"user", "okay"},
+			{"assistant", "how are you doing today"},
+			{"user", "i am fine i guess mostly tired lately <laughter>"},
+			{"assistant", "i see when was the last time you felt really happy"},
+			{"user", "maybe last summer"},
+			{"assistant", "thanks for sharing your thoughts with me"},
+		},
+		"9002": {
+			{"assistant", "hi this is another fabricated test transcript"},
+			{"user", "hello"},
+			{"assistant", "where are you from originally"},
+			{"user", "2 somewhere made up"},
+			{"assistant", "goodbye"},
+		},
+		"9003": {
+			{"assistant", "this fabricated session has no label like the test split"},
+			{"user", "understood"},
+		},
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d sessions, want 3", len(rows))
+	}
+	for i, r := range rows {
+		if id := []string{"9001", "9002", "9003"}[i]; r.SourceID != id || r.Upstream != "DAIC-WOZ licensed copy:"+id+"_P/"+id+"_TRANSCRIPT.csv" {
+			t.Errorf("row %d: source_id %q upstream %q", i, r.SourceID, r.Upstream)
+		}
+		var got []turn
+		for _, tu := range r.Turns {
+			got = append(got, turn{tu.Role, tu.Text})
+		}
+		if jsonText(got) != jsonText(want[r.SourceID]) || len(got) != len(want[r.SourceID]) {
+			t.Errorf("%s turns:\n got %q\nwant %q", r.SourceID, got, want[r.SourceID])
+		}
+	}
+	if q := jsonText(rows[0].Quality); q != `{"phq8_binary":1,"phq8_score":14}` {
+		t.Errorf("9001 quality %s", q)
+	}
+	if q := jsonText(rows[1].Quality); q != `{"phq8_binary":0,"phq8_score":3}` {
+		t.Errorf("9002 quality %s", q)
+	}
+	if rows[2].Quality != nil {
+		t.Errorf("9003 has no label, quality %v", rows[2].Quality)
+	}
+	// The copy is pinned: an edited transcript does not pass --locked.
+	if code, _, stderr := p.dsbuild(t, append([]string{"build", "--locked", recipe}, vars...)...); code != 0 {
+		t.Fatalf("build --locked on the same copy: exit %d\n%s", code, stderr)
+	}
+	f := strings.TrimPrefix(vars[1], "daic_transcripts=")
+	f = filepath.Join(filepath.Dir(filepath.Dir(f)), "9003_P", "9003_TRANSCRIPT.csv")
+	b, err := os.ReadFile(f)
+	must(t, err)
+	must(t, os.WriteFile(f, append(b, "7.0\t8.0\tParticipant\tchanged\n"...), 0o644))
+	if code, _, stderr := p.dsbuild(t, append([]string{"build", "--locked", recipe}, vars...)...); code != exitPin {
+		t.Fatalf("build --locked on a changed copy: exit %d, want %d\n%s", code, exitPin, stderr)
+	}
+}
