@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -394,5 +397,87 @@ func TestRestrictedDAICWOZ(t *testing.T) {
 	must(t, os.WriteFile(f, append(b, "7.0\t8.0\tParticipant\tchanged\n"...), 0o644))
 	if code, _, stderr := p.dsbuild(t, append([]string{"build", "--locked", recipe}, vars...)...); code != exitPin {
 		t.Fatalf("build --locked on a changed copy: exit %d, want %d\n%s", code, exitPin, stderr)
+	}
+}
+
+// A gated Hub dataset through hf:// with HF_TOKEN, as a user meets it: the
+// build without a token fails naming HF_TOKEN; with it the token is sent as
+// a bearer token and appears nowhere — not on stdout or stderr (plain or
+// --json), not in the lock, not in any file of the store.
+func TestGatedHubDatasetWithHFToken(t *testing.T) {
+	const token = "hf_corp2GatedSecretToken"
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	body := `{"text":"gated row one"}` + "\n" + `{"text":"gated row two"}` + "\n"
+	var authorized int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/datasets/lab/gated/resolve/"+commit+"/data/train.jsonl" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"Access to dataset lab/gated is restricted. You must have access to it and be authenticated to access it. Please log in."}`)
+			return
+		}
+		authorized++
+		w.Header().Set("X-Repo-Commit", commit)
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	t.Setenv("HF_ENDPOINT", srv.URL)
+	t.Setenv("HF_TOKEN", "")
+
+	p := &project{dir: t.TempDir(), mirror: t.TempDir(), cache: t.TempDir()}
+	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
+	recipe := filepath.Join(p.dir, "recipes", "gated.hcl")
+	must(t, os.MkdirAll(filepath.Dir(recipe), 0o755))
+	must(t, os.WriteFile(recipe, []byte(`fetch "gated" {
+  url = "hf://datasets/lab/gated@`+commit+`/data/train.jsonl"
+}
+
+output "gated" {
+  input = fetch.gated
+  path  = "out/gated.jsonl"
+}
+`), 0o644))
+	code, _, stderr := p.dsbuild(t, "build", recipe)
+	if code != exitFailed || !strings.Contains(stderr, "HF_TOKEN") {
+		t.Fatalf("build without a token: exit %d, want %d with a hint naming HF_TOKEN\n%s", code, exitFailed, stderr)
+	}
+	t.Setenv("HF_TOKEN", token)
+	code, out, stderr := p.dsbuild(t, "build", recipe)
+	if code != 0 || authorized != 1 {
+		t.Fatalf("build with HF_TOKEN: exit %d, %d authorized requests\n%s", code, authorized, stderr)
+	}
+	code, jsonOut, jsonErr := p.dsbuild(t, "build", "--json", recipe)
+	if code != 0 {
+		t.Fatalf("cached build --json: exit %d\n%s", code, jsonErr)
+	}
+	got, err := os.ReadFile(filepath.Join(p.dir, "out", "gated.jsonl"))
+	must(t, err)
+	if string(got) != body {
+		t.Errorf("out/gated.jsonl = %q, want %q", got, body)
+	}
+	lock, err := os.ReadFile(filepath.Join(p.dir, "lockfiles", "gated.lock"))
+	must(t, err)
+	if !strings.Contains(string(lock), "hf://datasets/lab/gated@"+commit+"/data/train.jsonl") {
+		t.Errorf("the lock does not record the hf:// URL:\n%s", lock)
+	}
+	for what, s := range map[string]string{"stdout": out, "stderr": stderr, "--json stdout": jsonOut, "--json stderr": jsonErr, "lock": string(lock)} {
+		if strings.Contains(s, token) {
+			t.Errorf("%s contains HF_TOKEN:\n%s", what, s)
+		}
+	}
+	for _, dir := range []string{p.cache, p.dir} {
+		must(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err == nil && bytes.Contains(b, []byte(token)) {
+				t.Errorf("%s contains HF_TOKEN", path)
+			}
+			return nil
+		}))
 	}
 }
