@@ -63,6 +63,7 @@ var commands = []command{
 	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
 	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
 	{"show", "print the first rows (or the schema) of a built node", runShowCmd},
+	{"diff", "show what changed between two locks (nodes, rows, schema, outputs)", runDiffCmd},
 	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }
