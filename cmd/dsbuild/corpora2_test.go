@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 // conversation is one row of the conversation schema as the tests read it.
@@ -57,7 +60,45 @@ func buildLib(t *testing.T, name string) (*project, []conversation) {
 	if code, _, stderr := p.dsbuild(t, "build", lib); code != 0 {
 		t.Fatalf("build %s: exit %d\n%s", name, code, stderr)
 	}
-	return p, readConversations(t, filepath.Join(p.dir, "out", "corpora", name+".parquet"))
+	out := filepath.Join(p.dir, "out", "corpora", name+".parquet")
+	lock := filepath.Join(p.dir, "lockfiles", name+".lock")
+	firstLock, err := os.ReadFile(lock)
+	must(t, err)
+	firstOut, err := os.ReadFile(out)
+	must(t, err)
+	// Rebuilt on a fresh cache, one job, batches of 100 rows: the same bytes.
+	must(t, os.Remove(out))
+	must(t, os.Remove(lock))
+	p.cache = t.TempDir()
+	if code, _, stderr := p.dsbuild(t, "build", lib, "--jobs", "1", "--batch-size", "100"); code != 0 {
+		t.Fatalf("rebuild %s: exit %d\n%s", name, code, stderr)
+	}
+	againLock, err := os.ReadFile(lock)
+	must(t, err)
+	againOut, err := os.ReadFile(out)
+	must(t, err)
+	if !bytes.Equal(firstLock, againLock) || !bytes.Equal(firstOut, againOut) {
+		t.Errorf("%s: lock or output differs between --jobs 1 --batch-size 100 and the defaults", name)
+	}
+	return p, readConversations(t, out)
+}
+
+// hashID is what the row function hash(source, source_id) gives.
+func hashID(t *testing.T, source, sourceID string) string {
+	t.Helper()
+	var key []byte
+	for _, v := range []string{source, sourceID} {
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		b.Append(v)
+		a := b.NewArray()
+		var err error
+		key, err = expr.AppendGroupKey(key, a, 0)
+		a.Release()
+		b.Release()
+		must(t, err)
+	}
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:])
 }
 
 // readConversations decodes a Parquet file of the conversation schema.
@@ -91,8 +132,8 @@ func checkSchemaInvariants(t *testing.T, rows []conversation, source, license, l
 	ids := map[string]bool{}
 	sids := map[string]bool{}
 	for _, r := range rows {
-		if ids[r.ConversationID] || len(r.ConversationID) != 64 {
-			t.Fatalf("%s: conversation_id %q repeated or not a sha256 hex", r.SourceID, r.ConversationID)
+		if ids[r.ConversationID] || r.ConversationID != hashID(t, r.Source, r.SourceID) {
+			t.Fatalf("%s: conversation_id %q repeated or not hash(source, source_id)", r.SourceID, r.ConversationID)
 		}
 		ids[r.ConversationID] = true
 		if sids[r.SourceID] || r.SourceID == "" {
