@@ -1,9 +1,9 @@
 # daic_woz.hcl — DAIC-WOZ (Gratch et al., LREC 2014; USC ICT) normalized to
 # the conversation schema (docs/conversation-schema.md), from a LICENSED
 # LOCAL COPY. DAIC-WOZ is distributed only under USC ICT's end-user license
-# agreement: nothing here downloads it, and its outputs must stay where the
-# agreement allows (do not commit out/restricted/ or share the lock's
-# schema-free parts beyond your group). See docs/restricted-corpora.md.
+# agreement: nothing here downloads it. Its outputs (out/restricted/) and
+# the store hold the data: keep them out of version control and out of
+# places the agreement does not cover. See docs/restricted-corpora.md.
 #
 #   dsbuild build recipes/restricted/daic_woz.hcl \
 #     -var 'daic_transcripts=/data/daic-woz/*_P/*_TRANSCRIPT.csv' \
