@@ -66,6 +66,7 @@ var commands = []command{
 	{"push", "copy the artifacts a lock names to a remote (--remote URL)", runPushCmd},
 	{"pull", "copy the artifacts a lock names from a remote into the local store", runPullCmd},
 	{"cache", "the local store: ls (size, entries, hit rate), gc (trim it)", runCacheCmd},
+	{"diff", "show what changed between two locks (nodes, rows, schema, outputs)", runDiffCmd},
 	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }

@@ -198,7 +198,11 @@ func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 	opts.BatchSize = rc.BatchSize
 	opts.Names = rc.RawNames
 	if op.declared != nil {
-		inferred, err := arrowio.InferSchema(ctx, rc.RawPaths, opts)
+		// The declared types apply to the files' columns; the file
+		// column is added by the reader after them.
+		dataOpts := opts
+		dataOpts.FileColumn = ""
+		inferred, err := arrowio.InferSchema(ctx, rc.RawPaths, dataOpts)
 		if err != nil {
 			renameFiles(err, rc, op.url)
 			return op.wrap(err)
