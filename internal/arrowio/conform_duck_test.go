@@ -264,6 +264,25 @@ func canonValue(arr arrow.Array, i int) (any, error) {
 			out = append(out, v)
 		}
 		return out, nil
+	case array.Union:
+		// The reader's struct form of a union (convert.go).
+		out := map[string]any{unionCodeField: fmt.Sprintf("n:%d", a.TypeCode(i))}
+		for k, f := range a.UnionType().Fields() {
+			out[f.Name] = nil
+			if a.ChildID(i) != k {
+				continue
+			}
+			j := i
+			if d, ok := a.(*array.DenseUnion); ok {
+				j = int(d.ValueOffset(i))
+			}
+			v, err := canonValue(a.Field(k), j)
+			if err != nil {
+				return nil, err
+			}
+			out[f.Name] = v
+		}
+		return out, nil
 	case *array.Struct:
 		out := map[string]any{}
 		st := a.DataType().(*arrow.StructType)

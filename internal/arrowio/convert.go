@@ -22,11 +22,19 @@ import (
 //   - run_end_encoded<run_ends, values> is read as its values' type, each
 //     run expanded;
 //   - list_view and large_list_view are read as list and large_list with
-//     the same elements.
-//
-// Unions have no such form and are refused, naming the file, column, type.
+//     the same elements;
+//   - sparse and dense unions are read as a struct: first a non-null int8
+//     field `type_code` (the slot's type code, as written), then one
+//     nullable field per member, in the union's order, holding the slot's
+//     value in the member it selects and null in every other member. The
+//     struct itself is never null (a union has no validity of its own; a
+//     null value is a null in the selected member). A member named
+//     `type_code` is refused, naming the column.
 
 var convertibleExtension = map[string]bool{"arrow.uuid": true, "arrow.json": true}
+
+// unionCodeField names the struct field holding a union slot's type code.
+const unionCodeField = "type_code"
 
 // convType returns dt with the conversions applied, and whether any was.
 func convType(dt arrow.DataType) (arrow.DataType, bool) {
@@ -40,6 +48,15 @@ func convType(dt arrow.DataType) (arrow.DataType, bool) {
 	case *arrow.RunEndEncodedType:
 		vt, _ := convType(t.Encoded())
 		return vt, true
+	case arrow.UnionType:
+		fs := make([]arrow.Field, 0, len(t.Fields())+1)
+		fs = append(fs, arrow.Field{Name: unionCodeField, Type: arrow.PrimitiveTypes.Int8})
+		for _, f := range t.Fields() {
+			f.Type, _ = convType(f.Type)
+			f.Nullable = true
+			fs = append(fs, f)
+		}
+		return arrow.StructOf(fs...), true
 	case *arrow.ListViewType:
 		ef := t.ElemField()
 		ef.Type, _ = convType(ef.Type)
@@ -143,6 +160,8 @@ func convArray(mem memory.Allocator, arr arrow.Array) (arrow.Array, error) {
 	switch a := arr.(type) {
 	case array.ExtensionArray:
 		return convArray(mem, a.Storage())
+	case array.Union:
+		return unionToStruct(mem, a, nt.(*arrow.StructType))
 	case *array.RunEndEncoded:
 		idx, err := reeIndices(mem, a)
 		if err != nil {
@@ -275,4 +294,62 @@ func reeIndices(mem memory.Allocator, a *array.RunEndEncoded) (arrow.Array, erro
 		b.Append(int64(k))
 	}
 	return b.NewArray(), nil
+}
+
+// unionToStruct reads a union as the struct convType gives for it: the
+// type codes, then each member gathered (Take) at the slots that select
+// it, null elsewhere.
+func unionToStruct(mem memory.Allocator, a array.Union, st *arrow.StructType) (arrow.Array, error) {
+	ut := a.UnionType()
+	for _, f := range ut.Fields() {
+		if f.Name == unionCodeField {
+			return nil, fmt.Errorf("union member named %q clashes with the %q field a union is read into", f.Name, unionCodeField)
+		}
+	}
+	n := a.Len()
+	codes := a.RawTypeCodes()[:n]
+	cb := array.NewInt8Builder(mem)
+	defer cb.Release()
+	cb.AppendValues(codes, nil)
+	codeArr := cb.NewArray()
+	defer codeArr.Release()
+	children := []arrow.ArrayData{codeArr.Data()}
+	var dense *array.DenseUnion
+	if d, ok := a.(*array.DenseUnion); ok {
+		dense = d
+	}
+	ctx := compute.WithAllocator(context.Background(), mem)
+	ib := array.NewInt64Builder(mem)
+	defer ib.Release()
+	for k := range ut.Fields() {
+		ib.Reserve(n)
+		for i := 0; i < n; i++ {
+			if a.ChildID(i) != k {
+				ib.AppendNull()
+				continue
+			}
+			if dense != nil {
+				ib.UnsafeAppend(int64(dense.ValueOffset(i)))
+			} else {
+				ib.UnsafeAppend(int64(i))
+			}
+		}
+		idx := ib.NewArray()
+		child, err := convArray(mem, a.Field(k))
+		if err != nil {
+			idx.Release()
+			return nil, fmt.Errorf("member %q: %w", ut.Fields()[k].Name, err)
+		}
+		vals, err := compute.TakeArray(ctx, child, idx)
+		child.Release()
+		idx.Release()
+		if err != nil {
+			return nil, fmt.Errorf("member %q: %w", ut.Fields()[k].Name, err)
+		}
+		defer vals.Release()
+		children = append(children, vals.Data())
+	}
+	d := array.NewData(st, n, []*memory.Buffer{nil}, children, 0, 0)
+	defer d.Release()
+	return array.MakeFromData(d), nil
 }

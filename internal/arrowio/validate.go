@@ -61,6 +61,8 @@ func validateData(d *array.Data) error {
 		return validateData(st)
 	case *arrow.RunEndEncodedType:
 		return validateREE(d, t)
+	case arrow.UnionType:
+		return validateUnion(d, t)
 	}
 	if len(d.Buffers()) == 0 {
 		return errors.New("no buffers")
@@ -281,4 +283,46 @@ func validateREE(d *array.Data, t *arrow.RunEndEncodedType) error {
 		return fmt.Errorf("runs end at %d, before slot %d", prev, d.Offset()+d.Len())
 	}
 	return nil
+}
+
+// validateUnion checks a sparse or dense union before arrow-go touches it
+// (making the array slices sparse children, which panics on a short one):
+// no validity of its own, type codes and dense offsets present, children
+// long enough and valid; then the codes and offsets themselves.
+func validateUnion(d *array.Data, t arrow.UnionType) error {
+	n, off := d.Len(), d.Offset()
+	end := off + n
+	if len(d.Buffers()) < 2 {
+		return errors.New("union without its type codes")
+	}
+	if b := d.Buffers()[0]; b != nil && b.Len() > 0 || d.NullN() > 0 {
+		return errors.New("union with a validity bitmap or nulls of its own")
+	}
+	if bufLen(d, 1) < end {
+		return fmt.Errorf("union type codes of %d bytes for %d slots", bufLen(d, 1), end)
+	}
+	if len(d.Children()) != len(t.Fields()) {
+		return fmt.Errorf("union of %d members has %d children", len(t.Fields()), len(d.Children()))
+	}
+	if t.Mode() == arrow.DenseMode && (len(d.Buffers()) < 3 || bufLen(d, 2) < 4*end) {
+		return fmt.Errorf("dense union offsets of %d bytes for %d slots", bufLen(d, 2), end)
+	}
+	for i, c := range d.Children() {
+		cd := c.(*array.Data)
+		if t.Mode() == arrow.SparseMode && cd.Len() < end {
+			return fmt.Errorf("member %q: %d values for %d slots", t.Fields()[i].Name, cd.Len(), end)
+		}
+		if !arrow.TypeEqual(cd.DataType(), t.Fields()[i].Type) {
+			return fmt.Errorf("member %q: child of type %s, declared %s", t.Fields()[i].Name, cd.DataType(), t.Fields()[i].Type)
+		}
+		if err := validateData(cd); err != nil {
+			return fmt.Errorf("member %q: %w", t.Fields()[i].Name, err)
+		}
+	}
+	if n == 0 {
+		return nil // arrow-go's check reads the offsets buffer, absent here
+	}
+	a := array.MakeFromData(d)
+	defer a.Release()
+	return a.(interface{ ValidateFull() error }).ValidateFull()
 }
