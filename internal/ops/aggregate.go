@@ -486,6 +486,36 @@ func readOrd(a arrow.Array) *ordVals {
 	case 's':
 		v.s = make([]string, n)
 	}
+	// The common wide types copy in one go; invalid slots are then zeroed
+	// as the loop below leaves them.
+	copied := true
+	switch a := a.(type) {
+	case *array.Int64:
+		copy(v.i, a.Int64Values())
+	case *array.Float64:
+		copy(v.f, a.Float64Values())
+	case *array.Int32:
+		for i, x := range a.Int32Values() {
+			v.i[i] = int64(x)
+		}
+	default:
+		copied = false
+	}
+	if copied {
+		if a.NullN() > 0 {
+			for i, ok := range v.valid {
+				if !ok {
+					switch v.kind {
+					case 'f':
+						v.f[i] = 0
+					default:
+						v.i[i] = 0
+					}
+				}
+			}
+		}
+		return v
+	}
 	for i := 0; i < n; i++ {
 		if !v.valid[i] {
 			continue
@@ -583,6 +613,21 @@ func (v *ordVals) push(b *ordVals, i int) {
 		v.f = append(v.f, b.f[i])
 	case 's':
 		v.s = append(v.s, b.s[i])
+	}
+}
+
+// pushZero appends an invalid zero value (a group with no value yet).
+func (v *ordVals) pushZero() {
+	v.valid = append(v.valid, false)
+	switch v.kind {
+	case 'i', 'b':
+		v.i = append(v.i, 0)
+	case 'u':
+		v.u = append(v.u, 0)
+	case 'f':
+		v.f = append(v.f, 0)
+	case 's':
+		v.s = append(v.s, "")
 	}
 }
 
@@ -736,7 +781,7 @@ type aggState struct {
 	// One integer key (the common case: ids) groups by value directly;
 	// equal integers have equal group keys, so the groups are the same.
 	intKey    bool
-	intGroups map[int64]int32
+	intGroups *intTable
 	nullGroup int32
 	n         int
 	byPick    []*picker
@@ -745,7 +790,7 @@ type aggState struct {
 }
 
 func newAggState(op *aggregateOp, mem memory.Allocator) *aggState {
-	st := &aggState{op: op, mem: mem, groups: map[string]int32{}, intGroups: map[int64]int32{}, nullGroup: -1}
+	st := &aggState{op: op, mem: mem, groups: map[string]int32{}, intGroups: newIntTable(0), nullGroup: -1}
 	if len(op.byProgs) == 1 {
 		switch op.byProgs[0].Type().ID() {
 		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32:
@@ -787,7 +832,7 @@ func (st *aggState) newGroup() int32 {
 		a.has = append(a.has, false)
 		a.seq = append(a.seq, -1)
 		if a.ord != nil {
-			a.ord.push(&ordVals{kind: a.ord.kind, i: []int64{0}, u: []uint64{0}, f: []float64{0}, s: []string{""}, valid: []bool{false}}, 0)
+			a.ord.pushZero()
 		}
 		if a.pick != nil {
 			a.pick.grow(st.n)
@@ -858,6 +903,7 @@ func (st *aggState) add(ctx context.Context, rec arrow.RecordBatch, first int64)
 		}
 		if st.intKey {
 			k := keys[0]
+			ints, _ := signedInts(k)
 			for i := range gids {
 				var g int32
 				var ok bool
@@ -866,11 +912,17 @@ func (st *aggState) add(ctx context.Context, rec arrow.RecordBatch, first int64)
 					g = group(i, g, ok)
 					st.nullGroup = g
 				} else {
-					v := intAt(k, i)
-					g, ok = st.intGroups[v]
-					if !ok {
-						g = group(i, g, ok)
-						st.intGroups[v] = g
+					var v int64
+					if ints != nil {
+						v = ints[i]
+					} else {
+						v = intAt(k, i)
+					}
+					slot := st.intGroups.slot(v)
+					g = st.intGroups.rows[slot]
+					if g < 0 {
+						g = group(i, g, false)
+						st.intGroups.put(v, g)
 					}
 				}
 				gids[i] = g
