@@ -59,7 +59,7 @@ func TestRelAggregateAndIDsAcrossBatchSizesAndJobs(t *testing.T) {
 	csv, err := os.ReadFile(filepath.Join(data, "empathetic_dialogues", "valid.csv"))
 	must(t, err)
 	var want map[string][]byte
-	for _, run := range [][]string{{"--batch-size", "4096", "--jobs", "8"}, {"--batch-size", "1", "--jobs", "1"}, {"--batch-size", "7", "--jobs", "8"}, {"--batch-size", "4096", "--jobs", "1"}} {
+	for _, run := range [][]string{{"--batch-size", "4096", "--jobs", "8"}, {"--batch-size", "5", "--jobs", "1"}, {"--batch-size", "7", "--jobs", "8"}, {"--batch-size", "4096", "--jobs", "1"}} {
 		p := arrowProject(t, relAggRecipe, map[string][]byte{"valid.csv": csv})
 		args := append([]string{"build", p.recipe()}, run...)
 		code, _, stderr := p.dsbuild(t, args...)
