@@ -63,6 +63,7 @@ var commands = []command{
 	{"explain", "show a node's key preimage and what changed since the lock", runExplainCmd},
 	{"graph", "print the recipe's DAG in DOT", runGraphCmd},
 	{"show", "print the first rows (or the schema) of a built node", runShowCmd},
+	{"run-node", "run one node over inputs in the store (what a cluster job runs)", runRunNodeCmd},
 	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }
@@ -146,6 +147,7 @@ func interrupts(parent context.Context, stderr io.Writer, exit func(int)) (conte
 		case <-done:
 			return
 		}
+		runOnInterrupt() // e.g. cancel the cluster jobs submitted, first
 		fmt.Fprintln(stderr, "dsbuild: interrupted; the cache is consistent")
 		exit(exitInterrupted)
 	}()
