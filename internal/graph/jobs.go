@@ -318,3 +318,27 @@ func (p *Plan) ComputeKeys() {
 		}
 	}
 }
+
+// TypeCheck runs the node's Prepare against the schemas of its stored
+// inputs: a recipe problem found only now (an input's schema was unknown
+// before) is a *NodeError with its diagnostics, reported by the driver
+// before any job is submitted for the node.
+func (p *Plan) TypeCheck(ctx context.Context, n *Node, in []*Manifest, o ExecOptions) error {
+	o.fill(p)
+	if _, ok := n.Op.(ops.Source); ok {
+		return nil
+	}
+	schemas := make([]*arrow.Schema, len(n.Deps))
+	for i := range n.Deps {
+		s, err := artifact.VerifiedSchema(ctx, o.Store, o.Mem, in[i].Blob)
+		if err != nil {
+			// The job reads it again and reports what it finds.
+			return nil
+		}
+		schemas[i] = s
+	}
+	if _, diags := n.Op.Prepare(schemas); diags.HasErrors() {
+		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
+	}
+	return nil
+}

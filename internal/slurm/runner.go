@@ -136,6 +136,9 @@ func (r *Runner) Run(ctx context.Context, n *graph.Node, in []*graph.Manifest) (
 		// the driver writes it, as it writes the lock.
 		return r.local.Run(ctx, n, in)
 	}
+	if err := r.o.Plan.TypeCheck(ctx, n, in, r.o.Exec); err != nil {
+		return nil, err
+	}
 	if n.Rec.Shards > 1 && graph.Sharded(n) {
 		return r.runSharded(ctx, n, in)
 	}
