@@ -83,8 +83,10 @@ func cutEq(s string) (string, string, bool) {
 }
 
 func runNode(ctx context.Context, g *globals, o *runNodeOptions, path, id string) error {
-	// A test holds a job here to cancel it (DSBUILD_TEST_HOOK=pause-at:…).
+	// A test holds a job here to cancel it (DSBUILD_TEST_HOOK=pause-at:…):
+	// one attempt of the node, or every attempt.
 	faultpoint.Hit(fmt.Sprintf("run-node:%s:%d", id, o.attempt))
+	faultpoint.Hit("run-node:" + id)
 	p, err := o.load(g, path)
 	if err != nil {
 		return err

@@ -332,6 +332,39 @@ func TestSlurmCancelledJobIsRetried(t *testing.T) {
 	}
 }
 
+// A node whose job Slurm takes away on every attempt (here: cancelled
+// twice) stops the build after its one retry: exit 1, both jobs named, no
+// lock, and a store with nothing partial in it.
+func TestSlurmNodeTakenAwayTwiceStopsTheBuild(t *testing.T) {
+	needSlurm(t)
+	p := newSlurmProject(t, slurmSmallRecipe, slurmSmallData)
+	cmd, sc, seen := startBuild(t, p, "run-node:filter.f")
+	var ids []string
+	for range 2 {
+		id, log := waitSubmitted(t, sc, seen, p, "filter.f")
+		waitPaused(t, log+".log")
+		if out, err := exec.Command("scancel", id).CombinedOutput(); err != nil {
+			t.Fatalf("scancel %s: %v\n%s", id, err, out)
+		}
+		ids = append(ids, id)
+	}
+	code, out := finish(t, cmd, sc, seen)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	want := regexp.MustCompile(`job ` + ids[1] + ` \(filter\.f\) was cancelled \[[^\]]*\] on attempt 2 \(earlier: job ` + ids[0] + ` was cancelled \[[^\]]*\] \(log: \S+filter\.f-` + ids[0] + `\.log\)\); log: \S+filter\.f-` + ids[1] + `\.log`)
+	if !want.MatchString(out) {
+		t.Fatalf("want %s in:\n%s", want, out)
+	}
+	if _, err := os.Stat(p.lock()); err == nil {
+		t.Fatal("a failed build wrote the lock")
+	}
+	assertStoreIntact(t, p.cache)
+	if left := treeFiles(t, filepath.Join(p.cache, "ingest")); len(left) > 0 {
+		t.Fatalf("temp files left in the store: %v", left)
+	}
+}
+
 // A node whose job always fails is reported with its job id, exit code
 // and log path, once, and the build exits 1 with a store a next build can
 // trust (nothing partial in it).
@@ -344,7 +377,7 @@ func TestSlurmFailingNodeIsReported(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	m := regexp.MustCompile(`job (\d+) \(filter\.f\) failed: dsbuild run-node exit code 1 \[slurm: state FAILED, exit code 1, signal 0[^\]]*\]; log: (\S+\.log)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`job (\d+) \(filter\.f\) failed: dsbuild run-node exit code 1; log: (\S+\.log)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no report naming the job, its exit code and log:\n%s", out)
 	}

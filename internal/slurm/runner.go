@@ -211,16 +211,16 @@ func (r *Runner) runJobs(ctx context.Context, n *graph.Node, shards *shardSet) (
 				failures = append(failures, fmt.Sprintf("job %s %s (log: %s)", j.id, j.out.msg, j.log))
 				again = append(again, j.shard)
 			default:
-				fatal = append(fatal, j.failure())
+				note := ""
+				if attempt > 1 {
+					note = fmt.Sprintf(" on attempt %d (earlier: %s)", attempt, strings.Join(failures, "; "))
+				}
+				fatal = append(fatal, j.failure(note))
 			}
 		}
 		if len(fatal) > 0 {
 			r.cancelJobs(jobs)
-			msg := strings.Join(fatal, "\n")
-			if attempt > 1 {
-				msg += fmt.Sprintf("\n(attempt %d; earlier: %s)", attempt, strings.Join(failures, "; "))
-			}
-			return nil, errors.New(msg)
+			return nil, errors.New(strings.Join(fatal, "\n"))
 		}
 		if len(again) == 0 {
 			return done, nil
@@ -257,8 +257,8 @@ func (j *job) what() string {
 	return fmt.Sprintf("%s shard %d/%d", j.node, j.shard, j.shards)
 }
 
-func (j *job) failure() string {
-	return fmt.Sprintf("job %s (%s) %s; log: %s%s", j.id, j.what(), j.out.msg, j.log, logTail(j.log, 8))
+func (j *job) failure(note string) string {
+	return fmt.Sprintf("job %s (%s) %s%s; log: %s%s", j.id, j.what(), j.out.msg, note, j.log, logTail(j.log, 8))
 }
 
 // submit runs sbatch for the node, or for the shards to do as an array.
@@ -392,6 +392,11 @@ func (r *Runner) poll() {
 		switch {
 		case retriable[st.state]:
 			out = &outcome{retry: true, msg: stateText(st.state)}
+		case hasExit && code != 0 && !final[st.state] && j.ended < 6:
+			// A failed status: wait (a few polls) for Slurm's final
+			// state, which tells a cancelled or killed job from a failed
+			// one.
+			j.ended++
 		case hasExit:
 			out = exitOutcome(code)
 		case st.state == "TIMEOUT" || st.state == "DEADLINE":
@@ -409,7 +414,9 @@ func (r *Runner) poll() {
 		if out == nil {
 			continue
 		}
-		if !out.ok {
+		if !out.ok && (!hasExit || retriable[st.state]) {
+			// Killed before the script could leave its status: what
+			// Slurm knows of the end (signal, reason).
 			out.msg = withExitDetail(out.msg, j.id)
 		}
 		j.out = *out
