@@ -376,8 +376,8 @@ func (r *Runner) poll() {
 	}
 	states, err := queueStates(context.Background())
 	if err != nil {
+		// Exit files still tell finished jobs; nothing counts as gone.
 		r.o.Logf("squeue: %v", err)
-		return
 	}
 	for _, j := range jobs {
 		st := states[j.id]
@@ -406,7 +406,7 @@ func (r *Runner) poll() {
 			if j.ended++; j.ended >= 6 {
 				out = &outcome{msg: fmt.Sprintf("ended %s without leaving its exit file %s", st.state, filepath.Join(r.dir, j.id+".exit"))}
 			}
-		case st.state == "":
+		case st.state == "" && err == nil:
 			if j.missing++; j.missing >= 6 {
 				out = &outcome{retry: true, msg: "vanished from the queue without leaving an exit file"}
 			}
