@@ -501,3 +501,44 @@ sort "s" {
 		}
 	}
 }
+
+// run-node runs one node over inputs already in the store and never runs
+// an input; a key other than the driver's is refused (no cluster needed).
+func TestRunNodePlumbing(t *testing.T) {
+	p := newSlurmProject(t, slurmSmallRecipe, slurmSmallData)
+	code, out := p.run(t, nil, "run-node", p.recipe(), "filter.f")
+	if code != 1 || !strings.Contains(out, "input fetch.d of filter.f") || !strings.Contains(out, "input not in the store") {
+		t.Fatalf("run-node without its input in the store: exit %d\n%s", code, out)
+	}
+	if code, out := p.run(t, nil, "run-node", p.recipe(), "fetch.d"); code != 0 {
+		t.Fatalf("run-node fetch.d: exit %d\n%s", code, out)
+	}
+	// fetch.d is unpinned and there is no lock yet: the driver passes
+	// the digest its job measured.
+	pin := "fetch.d=" + sha(string(slurmSmallData["d.csv"]))
+	bad := "sha256:" + strings.Repeat("0", 64)
+	code, out = p.run(t, nil, "run-node", p.recipe(), "filter.f", "--pin", pin, "--key", bad)
+	if code != 1 || !strings.Contains(out, "the driver's "+bad+": the recipe or an input changed since the job was submitted") {
+		t.Fatalf("run-node with another key: exit %d\n%s", code, out)
+	}
+	res := filepath.Join(t.TempDir(), "r.json")
+	if code, out := p.run(t, nil, "run-node", p.recipe(), "filter.f", "--pin", pin, "--result", res); code != 0 || !strings.Contains(out, "ran") {
+		t.Fatalf("run-node filter.f: exit %d\n%s", code, out)
+	}
+	b, err := os.ReadFile(res)
+	must(t, err)
+	if !strings.Contains(string(b), `"node": "filter.f"`) || !strings.Contains(string(b), `"rows": 2`) {
+		t.Fatalf("result file:\n%s", b)
+	}
+	if code, out := p.run(t, nil, "run-node", p.recipe(), "output.o", "--pin", pin); code != 0 {
+		t.Fatalf("run-node output.o: exit %d\n%s", code, out)
+	}
+	// The lock a build writes from what run-node stored is a local build's.
+	out = p.build(t, "--executor", "local")
+	if !strings.Contains(out, "nothing to do") {
+		t.Fatalf("the build after run-node ran nodes:\n%s", out)
+	}
+	if got, want := p.readLock(t), p.localLock(t); got != want {
+		t.Fatalf("lock differs:\n%s\n---\n%s", got, want)
+	}
+}
