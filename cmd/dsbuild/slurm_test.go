@@ -147,6 +147,7 @@ var submittedRE = regexp.MustCompile(`submitted (\S+) as job (?:array )?(\d+)`)
 // nothing.
 func TestSlurmBuildLockMatchesLocal(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	p := newSlurmProject(t, slurmSmallRecipe, slurmSmallData)
 	out := p.build(t, "--executor", "slurm")
 	subs := submittedRE.FindAllStringSubmatch(out, -1)
@@ -212,6 +213,7 @@ func shardData() map[string][]byte {
 // key.
 func TestSlurmShardsGiveTheUnshardedArtifact(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	data := shardData()
 	p := newSlurmProject(t, fmt.Sprintf(shardRecipe, 4), data)
 	out := p.build(t, "--executor", "slurm")
@@ -309,6 +311,7 @@ func finish(t *testing.T, cmd *exec.Cmd, sc *bufio.Scanner, seen *bytes.Buffer) 
 // local build writes.
 func TestSlurmCancelledJobIsRetried(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	p := newSlurmProject(t, slurmSmallRecipe, slurmSmallData)
 	// Attempt 1 of filter.f holds at the hook; attempt 2 does not.
 	cmd, sc, seen := startBuild(t, p, "run-node:filter.f:1")
@@ -337,6 +340,7 @@ func TestSlurmCancelledJobIsRetried(t *testing.T) {
 // lock, and a store with nothing partial in it.
 func TestSlurmNodeTakenAwayTwiceStopsTheBuild(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	p := newSlurmProject(t, slurmSmallRecipe, slurmSmallData)
 	cmd, sc, seen := startBuild(t, p, "run-node:filter.f")
 	var ids []string
@@ -370,6 +374,7 @@ func TestSlurmNodeTakenAwayTwiceStopsTheBuild(t *testing.T) {
 // trust (nothing partial in it).
 func TestSlurmFailingNodeIsReported(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	recipe := strings.Replace(slurmSmallRecipe, `where = a == "x"`, `where = tonumber(a) > 0
   strict = true`, 1)
 	p := newSlurmProject(t, recipe, slurmSmallData)
@@ -403,6 +408,7 @@ func TestSlurmFailingNodeIsReported(t *testing.T) {
 // after it exits 130, Slurm lists none of them as pending or running.
 func TestSlurmInterruptCancelsEveryJob(t *testing.T) {
 	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
 	recipe := strings.Replace(slurmSmallRecipe, `  resources {`, `  shards = 2
   resources {`, 1)
 	p := newSlurmProject(t, recipe, slurmSmallData)
