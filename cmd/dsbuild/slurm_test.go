@@ -548,3 +548,48 @@ func TestRunNodePlumbing(t *testing.T) {
 		t.Fatalf("lock differs:\n%s\n---\n%s", got, want)
 	}
 }
+
+// A shard's stored result found corrupt when the driver assembles the node
+// is a cache miss: the shards run again and the build writes the lock it
+// would have.
+func TestSlurmCorruptShardIsRebuilt(t *testing.T) {
+	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
+	recipe := strings.Replace(slurmSmallRecipe, `  resources {`, `  shards = 2
+  resources {`, 1)
+	p := newSlurmProject(t, recipe, slurmSmallData)
+	p.build(t, "--executor", "slurm")
+	want := p.readLock(t)
+	// Flip a byte of shard 0's blob, and drop filter.f's own result so the
+	// driver assembles it again from its shards.
+	keys, err := filepath.Glob(filepath.Join(p.cache, "keys", "sha256", "*"))
+	must(t, err)
+	var shardBlob, nodeKey string
+	for _, k := range keys {
+		b, err := os.ReadFile(k)
+		must(t, err)
+		if m := regexp.MustCompile(`"blob": "sha256:([0-9a-f]{64})"`).FindSubmatch(b); m != nil && bytes.Contains(b, []byte(`shard-rows 0 `)) {
+			shardBlob = filepath.Join(p.cache, "blobs", "sha256", string(m[1]))
+		}
+		if bytes.Contains(b, []byte(`\nop filter@1\n`)) && !bytes.Contains(b, []byte("shard-rows")) {
+			nodeKey = k
+		}
+	}
+	if shardBlob == "" || nodeKey == "" {
+		t.Fatalf("no shard 0 result or no filter.f key in the store (%d keys)", len(keys))
+	}
+	must(t, os.Chmod(shardBlob, 0o644))
+	b, err := os.ReadFile(shardBlob)
+	must(t, err)
+	b[len(b)/2] ^= 0xff
+	must(t, os.WriteFile(shardBlob, b, 0o444))
+	must(t, os.Remove(nodeKey))
+	out := p.build(t)
+	if !strings.Contains(out, "filter.f: shard 0/2 of filter.f:") || !strings.Contains(out, "running its shards again") || strings.Count(out, "submitted filter.f as job array") != 1 {
+		t.Fatalf("want the corrupt shard found and both shards run again in one array:\n%s", out)
+	}
+	if got := p.readLock(t); got != want {
+		t.Fatalf("lock after rebuilding a corrupt shard differs:\n%s\n---\n%s", got, want)
+	}
+	assertStoreIntact(t, p.cache)
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/artifact"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // What a Runner that runs nodes elsewhere (a batch-scheduler job per node,
@@ -237,9 +238,9 @@ func (p *Plan) Assemble(ctx context.Context, n *Node, shards []Shard, o ExecOpti
 	for _, s := range shards {
 		m, ok := p.shardStored(ctx, n, s, &o)
 		if !ok {
-			return nil, fmt.Errorf("shard %s of %s is not in the store", s, n.ID)
+			return nil, fmt.Errorf("shard %s of %s: %w", s, n.ID, store.ErrNotFound)
 		}
-		rd, err := artifact.OpenNotify(ctx, o.Store, o.Mem, m.Blob, nil)
+		rd, err := artifact.Open(ctx, o.Store, o.Mem, m.Blob)
 		if err != nil {
 			return nil, fmt.Errorf("shard %s of %s: %w", s, n.ID, err)
 		}
@@ -341,4 +342,18 @@ func (p *Plan) TypeCheck(ctx context.Context, n *Node, in []*Manifest, o ExecOpt
 		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
 	}
 	return nil
+}
+
+// ForgetShards drops the stored results of the shards (after Assemble
+// found one corrupt or missing), so that running them again rebuilds them.
+func (p *Plan) ForgetShards(ctx context.Context, n *Node, shards []Shard, o ExecOptions) {
+	o.fill(p)
+	for _, s := range shards {
+		key := s.preimage(n).Key()
+		var blob digest.Digest
+		if m, err := lookupManifest(ctx, o.Store, key, false); err == nil && m != nil {
+			blob = m.Blob
+		}
+		forgetEntry(o.Store, key, blob)
+	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dsbuild/dsbuild/internal/graph"
 	"github.com/dsbuild/dsbuild/internal/ops"
+	"github.com/dsbuild/dsbuild/internal/store"
 )
 
 // Options configure a Runner.
@@ -173,12 +174,25 @@ func (r *Runner) runSharded(ctx context.Context, n *graph.Node, in []*graph.Mani
 	if len(todo) < len(shards) {
 		r.o.Logf("%s: %d of %d shards already in the store", n.ID, len(shards)-len(todo), len(shards))
 	}
-	if len(todo) > 0 {
-		if _, err := r.runJobs(ctx, n, &shardSet{count: len(shards), todo: todo}); err != nil {
-			return nil, err
+	for again := false; ; again = true {
+		if len(todo) > 0 {
+			if _, err := r.runJobs(ctx, n, &shardSet{count: len(shards), todo: todo}); err != nil {
+				return nil, err
+			}
+		}
+		res, err := r.o.Plan.Assemble(ctx, n, shards, r.o.Exec)
+		if err == nil || again || !store.IsMiss(err) {
+			return res, err
+		}
+		// A shard's stored result is corrupt or gone: a cache miss, so
+		// every shard runs again, once.
+		r.o.Logf("%s: %v; running its shards again", n.ID, err)
+		r.o.Plan.ForgetShards(ctx, n, shards, r.o.Exec)
+		todo = todo[:0]
+		for _, s := range shards {
+			todo = append(todo, s.Index)
 		}
 	}
-	return r.o.Plan.Assemble(ctx, n, shards, r.o.Exec)
 }
 
 type shardSet struct {
