@@ -101,6 +101,7 @@ func (o *commonOptions) load(g *globals, path string) (*graph.Plan, error) {
 		storeDir, _ = cache.DefaultDir()
 	}
 	p, diags := graph.Load(graph.LoadOptions{Recipe: path, Vars: o.vars, ProjectDir: o.project, StoreDir: storeDir, DebugKeys: debug})
+	diags = append(diags, checkPlacement(p)...)
 	if diags.HasErrors() && p != nil && len(p.Nodes) > 0 {
 		// The nodes no error touches are type-checked now, against the
 		// inputs already cached, so all problems are reported at once.
@@ -143,6 +144,8 @@ type buildOptions struct {
 	locked    bool
 	json      bool
 	batchSize int
+	executor  string
+	jobsSet   bool
 }
 
 func (o *buildOptions) AddFlags(fs *flag.FlagSet) {
@@ -152,6 +155,7 @@ func (o *buildOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.locked, "locked", false, "fail (exit 3) if anything would change the lock")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable events (JSON lines) instead of progress")
 	fs.IntVar(&o.batchSize, "batch-size", 0, "rows per batch inside ops (does not change any digest)")
+	fs.StringVar(&o.executor, "executor", "", "where nodes run: local, or slurm (one Slurm job per node over the shared --cache; default: slurm when the recipe has an executor \"slurm\" block, else local)")
 }
 
 func newFlagSet(g *globals, name, args, help string) *flag.FlagSet {
@@ -173,6 +177,7 @@ func runBuildCmd(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { o.jobsSet = o.jobsSet || f.Name == "jobs" })
 	return runBuild(ctx, g, &o, pos[0])
 }
 
@@ -203,14 +208,33 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	if err != nil {
 		return err
 	}
+	executor, err := executorOf(o, p)
+	if err != nil {
+		return err
+	}
 	prev := p.PreviousResults(store)
 	ev := newEvents(g, o.json)
 	defer ev.Close()
 	rem.logTo(ev)
-	err = p.Execute(ctx, graph.ExecOptions{
+	eo := graph.ExecOptions{
 		Store: readThrough(store, rem), Fetcher: fetcher, Jobs: o.jobs, BatchSize: o.batchSize, Events: ev,
 		DebugKeys: debugKeys(g),
-	})
+	}
+	if executor == "slurm" {
+		r, err := slurmRunner(g, o, p, path, eo, ev.Logf)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		cancelJobs := r.CancelAll
+		onInterrupt.Store(&cancelJobs)
+		defer onInterrupt.Store(nil)
+		eo.Runner = r
+		if !o.jobsSet {
+			eo.Jobs = slurmJobs // jobs in flight, not cores of this machine
+		}
+	}
+	err = p.Execute(ctx, eo)
 	if err != nil {
 		ev.Failed(err)
 		reportNodeDiags(g, p, err)

@@ -67,6 +67,7 @@ var commands = []command{
 	{"pull", "copy the artifacts a lock names from a remote into the local store", runPullCmd},
 	{"cache", "the local store: ls (size, entries, hit rate), gc (trim it)", runCacheCmd},
 	{"diff", "show what changed between two locks (nodes, rows, schema, outputs)", runDiffCmd},
+	{"run-node", "run one node over inputs in the store (what a cluster job runs)", runRunNodeCmd},
 	{"fmt", "rewrite recipe files in canonical HCL layout (--check: list, exit 1)", runFmtCmd},
 	{"version", "print the version", runVersionCmd},
 }
@@ -150,6 +151,7 @@ func interrupts(parent context.Context, stderr io.Writer, exit func(int)) (conte
 		case <-done:
 			return
 		}
+		runOnInterrupt() // e.g. cancel the cluster jobs submitted, first
 		fmt.Fprintln(stderr, "dsbuild: interrupted; the cache is consistent")
 		exit(exitInterrupted)
 	}()

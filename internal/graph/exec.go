@@ -99,6 +99,8 @@ type ExecOptions struct {
 	Reuse store.Store
 	// Runner runs each node; nil runs them in this process (InProcess).
 	Runner Runner
+	// shard, set by RunOne, runs one row range of a RowWise node.
+	shard *Shard
 }
 
 // Execute runs every node that is not cached, in parallel up to Jobs, each
@@ -427,7 +429,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		// Downstream of an unpinned fetch: its inputs' keys are known now.
 		p.computeKey(n, o.DebugKeys)
 	}
-	if n.Key != "" {
+	if n.Key != "" && o.shard == nil {
 		if ok, err := p.tryCached(ctx, n, o, res); ok || err != nil {
 			return err
 		}
@@ -492,6 +494,9 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 			return rd, err
 		}})
 	}
+	if o.shard != nil {
+		inputs[0] = o.shard.input(inputs[0])
+	}
 	outSchema, diags := n.Op.Prepare(schemas)
 	if diags.HasErrors() {
 		return &NodeError{Node: n.ID, Range: n.Rec.DeclRange, Diags: diags, Err: diags}
@@ -526,6 +531,7 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 		RawPaths:  raw,
 		RawNames:  rawNames,
 		BatchSize: o.BatchSize,
+		RowOffset: rowOffset(o.shard),
 		Memo:      storeMemo{ctx, o.Store},
 		Budget:    budget,
 		Logf: func(format string, args ...any) {
@@ -569,15 +575,20 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	if err != nil {
 		return err
 	}
+	key, pre := n.Key, n.Preimage
+	if o.shard != nil {
+		pre = o.shard.preimage(n)
+		key = pre.Key()
+	}
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
-		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: MediaTypeArrowStream,
+		Preimage: pre, Blob: desc.Digest, Size: desc.Size, MediaType: MediaTypeArrowStream,
 		Rows: nrows, Schema: ops.SchemaFields(aw.Schema()), Logical: logical,
 	}
 	if nd, ok := n.Op.(ops.Nondeterministic); ok && nd.Nondeterministic() {
 		m.Nondeterministic = true
 	}
-	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
+	if err := o.Store.PutManifest(ctx, key, m.encode()); err != nil {
 		return err
 	}
 	res.Manifest = m

@@ -126,6 +126,9 @@ type RunContext struct {
 	RawNames  []string  // TreeSource ops: each RawPaths file's path relative to the tree
 	File      io.Writer // Sink ops: the file's bytes go here
 	BatchSize int
+	// RowOffset is the input row number of the first row of Inputs[0]:
+	// 0, except for a shard of a RowWise op, which reads a row range.
+	RowOffset int64
 	// DeclareSchema announces the output schema when Prepare could not
 	// (fetch learns it from the data); it must precede the first Emit.
 	DeclareSchema func(*arrow.Schema) error

@@ -73,6 +73,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		// Only the selection is computed here, on several cores; the
 		// executor copies the kept rows once, into its output batches.
 		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+			first += rc.RowOffset
 			mask, err := op.prog.EvalAt(ctx, rc.Mem, rec, first)
 			if err != nil {
 				return nil, inputRow(err, first)
@@ -89,6 +90,7 @@ func (op *filterOp) Run(ctx context.Context, rc *RunContext) error {
 		})
 	}
 	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		first += rc.RowOffset
 		mask, err := op.prog.EvalAt(ctx, rc.Mem, rec, first)
 		if err != nil {
 			return nil, inputRow(err, first)
@@ -286,6 +288,7 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 	}
 	defer rd.Release()
 	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		first += rc.RowOffset
 		derived := make([]arrow.Array, len(op.progs))
 		defer func() {
 			for _, a := range derived {

@@ -71,6 +71,7 @@ func newLoader(kinds map[string]KindSpec) *loader {
 		top: &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 			{Type: blockVariable, LabelNames: []string{"name"}},
 			{Type: blockDsbuild},
+			{Type: blockExecutor, LabelNames: []string{"name"}},
 		}},
 	}
 	for k := range kinds {
@@ -91,13 +92,16 @@ func newLoader(kinds map[string]KindSpec) *loader {
 		for _, b := range kinds[k].Blocks {
 			s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: b.Type, LabelNames: []string{b.Label}})
 		}
+		// Where a node runs, not what it computes (see exec.go).
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: attrShards})
+		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: blockResources})
 		l.schemas[k] = s
 	}
 	return l
 }
 
 func reservedKind(k string) bool {
-	return k == blockVariable || k == blockDsbuild || k == rootVar || !hclsyntax.ValidIdentifier(k)
+	return k == blockVariable || k == blockDsbuild || k == blockExecutor || k == rootVar || !hclsyntax.ValidIdentifier(k)
 }
 
 // checkKinds reports mistakes in the caller's kind table; they are
@@ -117,7 +121,7 @@ func checkKinds(kinds map[string]KindSpec) hcl.Diagnostics {
 				Detail:   fmt.Sprintf("Kind %q is reserved or not a valid identifier; the loader cannot accept blocks of that kind.", k),
 			})
 		}
-		seen := map[string]bool{}
+		seen := map[string]bool{attrShards: true, blockResources: true}
 		for _, a := range kinds[k].Attrs {
 			if seen[a.Name] {
 				diags = append(diags, &hcl.Diagnostic{
@@ -405,7 +409,7 @@ func (l *loader) decodeNodes(r *Recipe) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	byID := map[string]*Node{}
 	for _, blk := range l.blocks {
-		if blk.Type == blockVariable || blk.Type == blockDsbuild {
+		if blk.Type == blockVariable || blk.Type == blockDsbuild || blk.Type == blockExecutor {
 			continue
 		}
 		pn, d := l.decodeNode(blk, r.EvalContext())
@@ -454,6 +458,7 @@ func (l *loader) decodeNode(blk *hcl.Block, ctx *hcl.EvalContext) (*pendingNode,
 	spec := l.kinds[n.Kind]
 	content, d := blk.Body.Content(l.schemas[n.Kind])
 	diags = append(diags, d...)
+	diags = append(diags, l.splitPlacement(pn, content, ctx)...)
 
 	for _, as := range spec.Attrs {
 		if _, ok := content.Attributes[as.Name]; as.Required && !ok {

@@ -100,6 +100,8 @@ type Recipe struct {
 	// Nodes holds every node block, output blocks included, in file order.
 	// A block whose ID repeats an earlier one is not included.
 	Nodes []*Node
+	// Executors are the executor "NAME" { } blocks, in file order.
+	Executors []*Executor
 	// SyntaxErrors is set when a file did not parse: its blocks may be
 	// cut short, so nothing beyond the loader's own checks should judge
 	// them.
@@ -141,6 +143,12 @@ type Node struct {
 	Deps []string
 	// Blocks are the node's sub-blocks (KindSpec.Blocks), in source order.
 	Blocks []*Block
+	// Resources is the node's resources { } block, nil without one; Shards
+	// its shards attribute, 0 without one. Neither is an attribute of the
+	// kind, and neither enters a key (see exec.go).
+	Resources   *Resources
+	Shards      int
+	ShardsRange hcl.Range
 }
 
 // Block is one sub-block of a node: TYPE "LABEL" { ... }.
@@ -275,6 +283,7 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 	}
 	diags = append(diags, l.decodeVariables(r, vars)...)
 	r.ctx = evalContext(r.Variables)
+	diags = append(diags, l.decodeExecutors(r)...)
 	diags = append(diags, l.decodeNodes(r)...)
 	// A syntax error can hide declarations; cross-node checks would then
 	// report references to nodes that do exist, burying the real problem.
