@@ -90,14 +90,26 @@ func splitGroup(r driftRow) string {
 	return *r.Source + "\x00" + id
 }
 
-// TestDriftEvalTable builds recipes/drift.hcl as a user does and checks
-// the table the issue asks for: exact counts per part (crisis 100 =
-// synthetic + Reddit), >= 500 conversations, unique ids, non-empty turns,
-// roles only user/assistant, license and upstream on every row, and no
-// split group in two splits.
-func TestDriftEvalTable(t *testing.T) {
-	p := driftProject(t)
-	p.build(t)
+// TestDriftEval builds recipes/drift.hcl as a user does, twice on fresh
+// caches (--jobs 1 and --jobs 8: every output and the lock byte for byte
+// the same), checks the table the issue asks for, then changes one part's
+// n and checks that only the mix and what follows run again. One test, so
+// the (race-instrumented) suite builds the recipe cold twice, not four times.
+func TestDriftEval(t *testing.T) {
+	p1 := driftProject(t)
+	p1.build(t, "--jobs", "1")
+	p8 := driftProject(t)
+	p8.build(t, "--jobs", "8")
+	t.Run("jobs 1 and 8 byte identical", func(t *testing.T) { checkSameSnapshots(t, p1.snapshot(t), p8.snapshot(t)) })
+	t.Run("table", func(t *testing.T) { checkDriftTable(t, p1) })
+	t.Run("one part's n re-runs only the mix", func(t *testing.T) { checkPartNReRunsOnlyMix(t, p8) })
+}
+
+// checkDriftTable: exact counts per part (crisis 100 = synthetic + Reddit),
+// >= 500 conversations, unique ids, non-empty turns, roles only
+// user/assistant, license and upstream on every row, no split group in two
+// splits.
+func checkDriftTable(t *testing.T, p *storeProject) {
 	rows := readDriftRows(t, filepath.Join(p.dir, "out/drift/drift_eval.jsonl"))
 	if len(rows) < 500 {
 		t.Errorf("%d conversations, want >= 500", len(rows))
@@ -167,15 +179,8 @@ func TestDriftEvalTable(t *testing.T) {
 	}
 }
 
-// TestDriftEvalJobsByteIdentical: --jobs 1 and --jobs 8 on fresh caches
-// write the same lock and the same bytes in every output.
-func TestDriftEvalJobsByteIdentical(t *testing.T) {
-	var snaps []map[string]string
-	for _, jobs := range []string{"1", "8"} {
-		p := driftProject(t)
-		p.build(t, "--jobs", jobs)
-		snaps = append(snaps, p.snapshot(t))
-	}
+func checkSameSnapshots(t *testing.T, a, b map[string]string) {
+	snaps := []map[string]string{a, b}
 	if len(snaps[0]) < 5 {
 		t.Fatalf("snapshot holds %d files", len(snaps[0]))
 	}
@@ -198,11 +203,9 @@ func TestDriftEvalJobsByteIdentical(t *testing.T) {
 
 var ranLine = regexp.MustCompile(`(?m)^ran\s+(\S+)`)
 
-// TestDriftEvalPartNReRunsOnlyMix: changing one part's n re-runs the mix
-// and what follows, nothing else, and every other part keeps its rows.
-func TestDriftEvalPartNReRunsOnlyMix(t *testing.T) {
-	p := driftProject(t)
-	p.build(t)
+// checkPartNReRunsOnlyMix: changing one part's n re-runs the mix and what
+// follows, nothing else, and every other part keeps its rows.
+func checkPartNReRunsOnlyMix(t *testing.T, p *storeProject) {
 	before := readDriftRows(t, filepath.Join(p.dir, "out/drift/drift_eval.jsonl"))
 
 	src, err := os.ReadFile(p.recipe())

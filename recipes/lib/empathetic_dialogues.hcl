@@ -43,10 +43,15 @@ select "empathetic_dialogues_detok" {
   input = union.empathetic_dialogues_utterances
   keep  = ["split", "dialogue_id", "turns", "text", "dialogue_emotion"]
   derive = {
-    text = trimspace(regex_replace(regex_replace(regex_replace(
-      replace(text, "_comma_", ","),
-      "\\s+([.,?!])", "$1"),
-      "\\s+(n't|'s|'re|'m|'ve|'ll|'d)\\b", "$1"),
+    # Tokens are separated by single spaces: padding the text with a
+    # space makes every clitic " 's " a whole token, so literal replaces
+    # suffice (regex only for "$ <digit>", which has a literal prefix).
+    text = trimspace(regex_replace(
+      replace(replace(replace(replace(
+        replace(replace(replace(replace(replace(replace(replace(
+          concat(replace(text, "_comma_", ","), " "),
+        " n't ", "n't "), " 's ", "'s "), " 're ", "'re "), " 'm ", "'m "), " 've ", "'ve "), " 'll ", "'ll "), " 'd ", "'d "),
+      " .", "."), " ,", ","), " ?", "?"), " !", "!"),
     "(\\$) ([0-9])", "$1$2"))
   }
 }

@@ -12,8 +12,8 @@
 # row-aligned but their texts differ by whitespace, so they are joined on
 # (sp_id, rp_id, row position), never on text; 61 rows repeat a pair, some
 # with conflicting levels: the first row of a pair in file order wins; level
-# is a string (schema = int32); texts are trimmed and runs of whitespace
-# collapsed to one space; rationales are not carried.
+# is a string (schema = int32); texts are trimmed and runs of spaces
+# collapsed to one (the files hold no tabs or newlines); rationales are not carried.
 
 fetch "empathy_mental_health_er" {
   url    = "https://raw.githubusercontent.com/behavioral-data/Empathy-Mental-Health/0e11f98901527550885dbf253bd2af92dbcec43b/dataset/emotional-reactions-reddit.csv"
@@ -99,8 +99,8 @@ select "empathy_mental_health" {
       explorations        = explorations
     }
     turns = [
-      { turn = 0, role = "user", text = regex_replace(trimspace(seeker_post), "\\s+", " "), strategy = tostring(null) },
-      { turn = 1, role = "assistant", text = regex_replace(trimspace(response_post), "\\s+", " "), strategy = tostring(null) },
+      { turn = 0, role = "user", text = regex_replace(trimspace(seeker_post), "  +", " "), strategy = tostring(null) },
+      { turn = 1, role = "assistant", text = regex_replace(trimspace(response_post), "  +", " "), strategy = tostring(null) },
     ]
   }
 }
