@@ -81,8 +81,7 @@ func TestIncludeDiagnostics(t *testing.T) {
 	}
 }
 
-// TestIncludeOnlyArgumentAtTopLevel: include is the one top-level
-// argument; others are still refused with the variable hint.
+// TestIncludeNotAList: include is a list of literal strings.
 func TestIncludeNotAList(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "r.hcl")
@@ -95,5 +94,27 @@ func TestIncludeNotAList(t *testing.T) {
 	want := p + `:1:11: error: Invalid include; include must be a list of literal strings. Write include = ["lib/esconv.hcl", ...]: a list of .hcl files, relative to the file that includes them.` + "\n"
 	if got != want {
 		t.Errorf("diagnostics:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestIncludeThroughLinkOutside: a link inside the project that leads out
+// of it is outside the project too.
+func TestIncludeThroughLinkOutside(t *testing.T) {
+	outside, project := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "x.hcl"), []byte("fetch \"x\" {\n  url = \"https://example.org/x.csv\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(project, "lib")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	p := filepath.Join(project, "r.hcl")
+	src := "include = [\"lib/x.hcl\"]\nfetch \"a\" {\n  url = \"https://example.org/a.csv\"\n}\n"
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, diags := LoadProject(p, project, testKinds, nil)
+	got := FormatDiagnostics(diags)
+	if !strings.Contains(got, p+":1:12: error: Include outside the project") || r.Node("fetch.x") != nil {
+		t.Errorf("diagnostics:\n%s", got)
 	}
 }
