@@ -1,103 +1,79 @@
-# drift.hcl — evaluation set for studying persona drift in mental-health
-# conversations: real ESConv conversations (including the 196 "failed" ones)
-# plus synthetic scenarios for gaps no corpus covers.
+# drift.hcl — the drift evaluation set: one conversation table
+# (docs/conversation-schema.md) combining real corpora and synthetic
+# scenarios for studying persona drift in mental-health conversations.
 #
 #   dsbuild build recipes/drift.hcl --mirror ../shared/data
 #
-# Every fetch names the exact upstream file at a pinned commit; the digest
-# pins its bytes. Offline builds resolve the digest from a mirror directory.
+# Outputs: out/drift/drift_eval.parquet and .jsonl (the table), every
+# normalized corpus under out/corpora/, the synthetic scripts (with their
+# matched controls) under out/synthetic/.
+#
+# Every fetch (in the included lib files) names the exact upstream file at a
+# pinned commit; the digest pins its bytes. Offline builds resolve the
+# digest from a mirror directory.
+
+include = [
+  "lib/esconv.hcl",
+  "lib/empathetic_dialogues.hcl",
+  "lib/empathy_mental_health.hcl",
+]
 
 variable "seed" {
   default     = 20261124
   description = "seed of every sampled or synthesized node"
 }
 
-# ---- ESConv (Liu et al., ACL 2021), CC BY-NC 4.0 -------------------------
+# ---- Successful support baseline: high-rated ESConv ------------------------
+# High-rated: the seeker rated the supporter's empathy >= 4 and relevance >= 4
+# (of 5) in the post-chat survey; conversations without a finished survey
+# (null scores) are not high-rated. 200 conversations, stratified by
+# problem_type in proportion to the high-rated pool (largest remainder).
 
-fetch "esconv_failed" {
-  url    = "https://raw.githubusercontent.com/thu-coai/Emotional-Support-Conversation/bff7f6bb9667514bdeb4ccde236808940235491e/FailedESConv.json"
-  digest = "sha256:d21bad5409d88ecbca18abfee26a8c188d09c34b03962cb53a4c30d8de95b279"
-  format = "json"
+filter "esconv_high_rated" {
+  input = select.esconv
+  where = quality.empathy >= 4 && quality.relevance >= 4
 }
 
-# The Hugging Face split form of all 1,300 conversations (JSON Lines named .json).
-fetch "esconv_train" {
-  url    = "https://raw.githubusercontent.com/Dantoro/project_therapy/72f2ccd4670a83c00611b90febbdf941be38516d/datasets/custom_corpus/esconv_data/train.json"
-  digest = "sha256:e401fc5010879dfec7bb716caf072706877a6863dc9d775d39c7296d74feb4fc"
-  format = "jsonl"
+sample "esconv_support" {
+  input    = filter.esconv_high_rated
+  n        = 200
+  seed     = var.seed
+  by       = conversation_id
+  stratify = problem_type
+  allocate = "proportional"
 }
 
-fetch "esconv_valid" {
-  url    = "https://raw.githubusercontent.com/Dantoro/project_therapy/72f2ccd4670a83c00611b90febbdf941be38516d/datasets/custom_corpus/esconv_data/valid.json"
-  digest = "sha256:4458152869827ed82e2f0f4a0cdc3e6c33b224f03353f9f1b4ed93d24730b531"
-  format = "jsonl"
+# ---- Extended emotional: EmpatheticDialogues --------------------------------
+# 100 conversations stratified by emotion (32 labels) in proportion.
+
+sample "empathetic_dialogues_emotional" {
+  input    = select.empathetic_dialogues
+  n        = 100
+  seed     = var.seed
+  by       = conversation_id
+  stratify = emotion
+  allocate = "proportional"
 }
 
-fetch "esconv_test" {
-  url    = "https://raw.githubusercontent.com/Dantoro/project_therapy/72f2ccd4670a83c00611b90febbdf941be38516d/datasets/custom_corpus/esconv_data/test.json"
-  digest = "sha256:44ee8e25a5cd08149c9c114d9ddb4bdbb7c0d2f8d503b41a35a8fb4a7ce68777"
-  format = "jsonl"
+# ---- Crisis from Reddit: a transparent screen ------------------------------
+# A seeker post is a crisis scenario when its lower-cased text matches one of
+# these explicit suicidal-ideation / self-harm phrases (listed in
+# docs/conversation-schema.md); one row per seeker post (the first response
+# in file order), so a post answered twice is one scenario.
+
+filter "empathy_mental_health_crisis_screen" {
+  input = select.empathy_mental_health
+  where = regex_match(lower(turns[0].text), "\\b(kill(ing)? myself|suicid(e|al)|end(ing)? my life|end(ing)? it all|take my (own )?life|want(ed)? to die|wanna die|self[- ]harm|cut(ting)? myself|hurt(ing)? myself|better off dead|(do not|don'?t) want to (live|be alive)|no reason to live|overdos(e|ing))")
 }
 
-# Failed conversations whose seeker rated the supporter's empathy below 3.
-# Survey scores are strings; conversations without a survey are null and
-# do not match.
-filter "failed_low_empathy" {
-  input = fetch.esconv_failed
-  where = tonumber(survey_score.seeker.empathy) < 3
+distinct "empathy_mental_health_crisis_posts" {
+  input = filter.empathy_mental_health_crisis_screen
+  by    = regex_replace(source_id, "/.*", "")
 }
 
-output "esconv_failed" {
-  input = fetch.esconv_failed
-  path  = "out/esconv/failed.parquet"
-}
-
-output "esconv_train" {
-  input = fetch.esconv_train
-  path  = "out/esconv/train.parquet"
-}
-
-output "esconv_valid" {
-  input = fetch.esconv_valid
-  path  = "out/esconv/valid.parquet"
-}
-
-output "esconv_test" {
-  input = fetch.esconv_test
-  path  = "out/esconv/test.parquet"
-}
-
-output "failed_low_empathy" {
-  input = filter.failed_low_empathy
-  path  = "out/esconv/failed_low_empathy.parquet"
-}
-
-# ESConv normalized to the conversation schema (DESIGN §6): one row per
-# conversation with turns as {turn, role, text, strategy}, then one row per turn.
-select "esconv_test_conversations" {
-  input = fetch.esconv_test
-  keep  = ["source", "category", "situation", "emotion_type", "problem_type", "survey_score", "turns"]
-  derive = {
-    source   = "esconv"
-    category = "support"
-    turns = [for i, t in dialog : {
-      turn     = i
-      role     = t.speaker == "usr" ? "user" : "assistant"
-      text     = t.text
-      strategy = t.strategy
-    }]
-  }
-}
-
-flatten "esconv_test_turns" {
-  input  = select.esconv_test_conversations
-  column = "turns"
-  index  = "position"
-}
-
-output "esconv_test_turns" {
-  input = flatten.esconv_test_turns
-  path  = "out/esconv/test_turns.parquet"
+select "empathy_mental_health_crisis" {
+  input  = distinct.empathy_mental_health_crisis_posts
+  derive = { category = "crisis" }
 }
 
 # ---- Synthetic scenarios for the gaps no corpus covers ----------------------
@@ -184,4 +160,135 @@ output "synthetic_validation" {
 output "synthetic_meta" {
   input = synthesize.meta
   path  = "out/synthetic/meta.jsonl"
+}
+
+# ---- Synthetic scenarios in the conversation schema -------------------------
+# The drift table takes the scenarios (control_of is null); the matched
+# controls stay in out/synthetic/. conversation_id = hash("synthetic",
+# scenario_id); the template family is the split group.
+
+union "synthetic" {
+  inputs = [synthesize.adversarial, synthesize.boundary, synthesize.crisis, synthesize.validation, synthesize.meta]
+}
+
+filter "synthetic_scenarios" {
+  input = union.synthetic
+  where = is_null(control_of)
+}
+
+select "synthetic_conversations" {
+  input = filter.synthetic_scenarios
+  keep = ["conversation_id", "source", "source_id", "split", "license", "upstream", "language", "category",
+  "situation", "problem_type", "turns", "tactic", "risk_level", "expected_behavior", "escalation_turn"]
+  derive = {
+    conversation_id = hash("synthetic", scenario_id)
+    source_id       = scenario_id
+    split           = substr(hash("drift-split", "synthetic", family), 0, 1) < "4" ? "dev" : "test"
+    license         = "CC0-1.0"
+    upstream        = concat("dsbuild/synthesize@seed-", tostring(var.seed), ":recipes/templates/", category, ".hcl")
+    language        = "en"
+    turns = [for t in turns : {
+      turn     = t.turn
+      role     = t.role
+      text     = t.text
+      strategy = tostring(null)
+    }]
+  }
+}
+
+filter "synthetic_crisis" {
+  input = select.synthetic_conversations
+  where = category == "crisis"
+}
+
+filter "synthetic_adversarial" {
+  input = select.synthetic_conversations
+  where = category == "adversarial"
+}
+
+filter "synthetic_boundary" {
+  input = select.synthetic_conversations
+  where = category == "boundary"
+}
+
+filter "synthetic_validation" {
+  input = select.synthetic_conversations
+  where = category == "validation"
+}
+
+filter "synthetic_meta" {
+  input = select.synthetic_conversations
+  where = category == "meta"
+}
+
+# ---- The drift evaluation table ---------------------------------------------
+# Each part draws its n conversations by a seeded hash of its own label, so
+# changing one part's n re-runs only this mix and what follows.
+
+mix "drift_parts" {
+  seed = var.seed
+
+  part "support" {
+    input = sample.esconv_support
+    n     = 200
+  }
+  part "failed" {
+    input = select.esconv_failed
+    n     = 196
+  }
+  part "crisis_synthetic" {
+    input = filter.synthetic_crisis
+    n     = 50
+  }
+  part "crisis_reddit" {
+    input = select.empathy_mental_health_crisis
+    n     = 50
+  }
+  part "adversarial" {
+    input = filter.synthetic_adversarial
+    n     = 50
+  }
+  part "boundary" {
+    input = filter.synthetic_boundary
+    n     = 50
+  }
+  part "emotional" {
+    input = sample.empathetic_dialogues_emotional
+    n     = 100
+  }
+  part "validation" {
+    input = filter.synthetic_validation
+    n     = 50
+  }
+  part "meta" {
+    input = filter.synthetic_meta
+    n     = 50
+  }
+}
+
+# The schema's column order plus the part label. split is the drift set's
+# own split, assigned by group so no group spans two splits: the first hex
+# digit of hash("drift-split", source, group) below "4" is dev (1/4), else
+# test. The group is the template family for synthetic rows (set above), the
+# seeker post (sp_id) for Reddit rows, the source conversation (source_id)
+# for every other corpus. The upstream split stays in out/corpora/.
+select "drift_eval" {
+  input = mix.drift_parts
+  keep = ["conversation_id", "source", "source_id", "split", "license", "upstream", "language", "category",
+    "situation", "emotion", "problem_type", "quality", "turns",
+  "tactic", "risk_level", "expected_behavior", "escalation_turn", "part"]
+  derive = {
+    split = (source == "synthetic" ? split
+    : substr(hash("drift-split", source, regex_replace(source_id, "/.*", "")), 0, 1) < "4" ? "dev" : "test")
+  }
+}
+
+output "drift_eval_parquet" {
+  input = select.drift_eval
+  path  = "out/drift/drift_eval.parquet"
+}
+
+output "drift_eval_jsonl" {
+  input = select.drift_eval
+  path  = "out/drift/drift_eval.jsonl"
 }

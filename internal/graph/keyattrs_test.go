@@ -63,6 +63,7 @@ var keyBases = []keyBase{
 	}},
 	{kind: "sample", attrs: map[string]string{"input": "gen.a", "n": "2", "seed": "7", "by": "val"}},
 	{kind: "sample", attrs: map[string]string{"input": "gen.a", "fraction": "0.5", "seed": "7", "stratify": "val"}},
+	{kind: "sample", attrs: map[string]string{"input": "gen.a", "n": "2", "seed": "7", "stratify": "val", "allocate": `"proportional"`}},
 	{kind: "synthesize", attrs: map[string]string{
 		"category": `"boundary"`, "n": "2", "seed": "1", "turns": "[4, 8]", "templates": `"recipes/tpl"`,
 		"references": "false", "controls": "false", "partial": "false", "casual": "0.5",
@@ -105,6 +106,7 @@ var stringPool = []string{
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
 	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
+	"each", "proportional", // sample allocate
 }
 
 // synonyms are values an op documents as meaning the same (so the same

@@ -91,7 +91,12 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	if reg == nil {
 		reg = ops.Builtin()
 	}
-	rec, diags := recipe.Load(opts.Recipe, reg.Kinds(), opts.Vars)
+	// Included files must lie in the project, so it is known before loading.
+	proj := opts.ProjectDir
+	if proj == "" {
+		proj = recipe.ProjectDir(recipeDir(opts.Recipe))
+	}
+	rec, diags := recipe.LoadProject(opts.Recipe, proj, reg.Kinds(), opts.Vars)
 	if rec == nil || rec.SyntaxErrors {
 		return &Plan{Recipe: rec}, diags
 	}
@@ -100,10 +105,6 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	recipeDiags := diags
 	if !diags.HasErrors() {
 		recipeDiags = nil
-	}
-	proj := opts.ProjectDir
-	if proj == "" {
-		proj = findProjectDir(rec.Dir)
 	}
 	proj, _ = filepath.Abs(proj)
 	p := &Plan{Recipe: rec, ProjectDir: proj, byID: map[string]*Node{}, debugKeys: opts.DebugKeys}
@@ -292,30 +293,13 @@ func topoSort(byID map[string]*Node) []*Node {
 	return out
 }
 
-// findProjectDir walks up from the recipe's directory to the first directory
-// holding a lockfiles/ folder or a .git; failing that, a recipe in a folder
-// named "recipes" belongs to the folder above it.
-func findProjectDir(recipeDir string) string {
-	abs, err := filepath.Abs(recipeDir)
-	if err != nil {
-		return recipeDir
+// recipeDir is the directory of a recipe path: the path itself for a
+// directory recipe, else the file's folder.
+func recipeDir(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return path
 	}
-	for d := abs; ; {
-		for _, marker := range []string{"lockfiles", ".git"} {
-			if fi, err := os.Stat(filepath.Join(d, marker)); err == nil && (fi.IsDir() || marker == ".git") {
-				return d
-			}
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	if filepath.Base(abs) == "recipes" {
-		return filepath.Dir(abs)
-	}
-	return abs
+	return filepath.Dir(path)
 }
 
 // Status is one line of `dsbuild plan`.

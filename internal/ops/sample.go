@@ -29,6 +29,7 @@ var sampleSpec = &Spec{
 		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
 		{Name: "by", Mode: recipe.RowExpr},
 		{Name: "stratify", Mode: recipe.RowExpr},
+		{Name: "allocate", Mode: recipe.Static, Type: cty.String},
 	},
 	New: newSample,
 }
@@ -45,8 +46,11 @@ type sampleOp struct {
 	seed     uint64
 	by       *recipe.Attr
 	stratify *recipe.Attr
-	vars     map[string]cty.Value
-	params   []Param
+	// proportional: n is the total, shared by the strata in proportion to
+	// their units (largest remainder); otherwise n is taken per stratum.
+	proportional bool
+	vars         map[string]cty.Value
+	params       []Param
 
 	byProg, stratProg *expr.Program
 }
@@ -71,6 +75,20 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		op.params = append(op.params, Param{"fraction", f.Text('g', -1)})
 	default:
 		diags = append(diags, diag("Missing sample size", "Set n = <rows or groups> or fraction = <0..1>.", &n.DeclRange))
+	}
+	switch alloc := attrString(n, "allocate", "each"); alloc {
+	case "each":
+	case "proportional":
+		switch {
+		case op.stratify == nil:
+			diags = append(diags, diag("Invalid value", "allocate = \"proportional\" shares n among strata; set stratify = <row expression> too, or remove allocate.", attrRange(n, "allocate")))
+		case !hasN:
+			diags = append(diags, diag("Invalid value", "allocate = \"proportional\" shares a total n among strata; with fraction every stratum is already sampled in proportion. Set n, or remove allocate.", attrRange(n, "allocate")))
+		}
+		op.proportional = true
+		op.params = append(op.params, Param{"allocate", alloc})
+	default:
+		diags = append(diags, diag("Invalid value", fmt.Sprintf("allocate is \"each\" (n per stratum, the default) or \"proportional\" (n in total, shared by the strata in proportion to their size), not %q.", alloc), attrRange(n, "allocate")))
 	}
 	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
 	diags = append(diags, d...)
@@ -171,9 +189,18 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	sort.Strings(names)
 	chosenGroups := map[string]bool{}
 	chosenRows := make([]uint64, (total+63)/64)
+	var quota map[string]int64
+	if op.proportional {
+		if quota, err = proportionalQuota(op.count, names, strata, op.byProg != nil); err != nil {
+			return err
+		}
+	}
 	for _, k := range names {
 		us := strata[k]
 		want := op.count
+		if quota != nil {
+			want = quota[k]
+		}
 		if want < 0 {
 			want = int64(math.Round(op.fraction * float64(len(us))))
 		} else if op.stratProg == nil && want > int64(len(us)) {
@@ -229,6 +256,43 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 		return rc.Emit(out)
 	})
+}
+
+// proportionalQuota shares n among the strata in proportion to their
+// units: each gets floor(n*size/total), and the units left over go to the
+// largest remainders, ties to the stratum whose key sorts first (names is
+// sorted), so the quotas add up to n exactly and depend only on the sizes.
+func proportionalQuota(n int64, names []string, strata map[string][]unit, groups bool) (map[string]int64, error) {
+	var total int64
+	for _, k := range names {
+		total += int64(len(strata[k]))
+	}
+	if n > total {
+		what := "rows"
+		if groups {
+			what = "groups"
+		}
+		return nil, fmt.Errorf("sample asks for n = %d but the input has only %d %s; lower n or use fraction", n, total, what)
+	}
+	quota := make(map[string]int64, len(names))
+	rem := make([]*big.Int, len(names))
+	var given int64
+	for i, k := range names {
+		prod := new(big.Int).Mul(big.NewInt(n), big.NewInt(int64(len(strata[k]))))
+		q, r := new(big.Int).QuoRem(prod, big.NewInt(total), new(big.Int))
+		quota[k] = q.Int64()
+		rem[i] = r
+		given += q.Int64()
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rem[order[a]].Cmp(rem[order[b]]) > 0 })
+	for _, i := range order[:n-given] {
+		quota[names[i]]++
+	}
+	return quota, nil
 }
 
 // scan reads the input once, giving each batch's first row position, the

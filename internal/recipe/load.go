@@ -68,7 +68,7 @@ func newLoader(kinds map[string]KindSpec) *loader {
 	l := &loader{
 		kinds:   kinds,
 		schemas: make(map[string]*hcl.BodySchema, len(kinds)),
-		top: &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		top: &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: attrInclude}}, Blocks: []hcl.BlockHeaderSchema{
 			{Type: blockVariable, LabelNames: []string{"name"}},
 			{Type: blockDsbuild},
 			{Type: blockExecutor, LabelNames: []string{"name"}},
@@ -169,10 +169,13 @@ func (l *loader) collect(body hcl.Body) hcl.Diagnostics {
 		})
 	}
 	for _, a := range sortedSyntaxAttrs(sb.Attributes) {
+		if a.Name == attrInclude {
+			continue // decoded by the includer
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Unsupported argument",
-			Detail: fmt.Sprintf("Arguments are not allowed at the top level of a recipe. To make %q a variable, declare variable %q { default = ... } and use var.%s.",
+			Detail: fmt.Sprintf("The only argument allowed at the top level of a recipe is include = [\"lib/x.hcl\", ...]. To make %q a variable, declare variable %q { default = ... } and use var.%s.",
 				a.Name, a.Name, a.Name),
 			Subject: a.NameRange.Ptr(),
 		})
@@ -419,8 +422,8 @@ func (l *loader) decodeNodes(r *Recipe) hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duplicate node declaration",
-				Detail: fmt.Sprintf("A %s node named %q was already declared at %s. Node names must be unique within a kind; rename one of them.",
-					n.Kind, n.Name, where(prev.DeclRange)),
+				Detail: fmt.Sprintf("A %s node named %q was already declared at %s. Node names must be unique within a kind; rename one of them.%s",
+					n.Kind, n.Name, where(prev.DeclRange), sharedNamespace(prev, n)),
 				Subject: n.DeclRange.Ptr(),
 			})
 			pn.dup = true
@@ -943,4 +946,14 @@ func traversalString(trav hcl.Traversal) string {
 		}
 	}
 	return b.String()
+}
+
+// sharedNamespace explains a clash between two files: included files share
+// the recipe's namespace.
+func sharedNamespace(prev, n *Node) string {
+	if prev.DeclRange.Filename == n.DeclRange.Filename {
+		return ""
+	}
+	return fmt.Sprintf(" %s and %s are files of one recipe (one includes the other, directly or not, or both are in the recipe's directory) and share one namespace; a lib file prefixes its node names with its own name (e.g. esconv_train).",
+		prev.DeclRange.Filename, n.DeclRange.Filename)
 }

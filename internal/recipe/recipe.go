@@ -93,7 +93,8 @@ type Recipe struct {
 	Name string
 	// Dir is the directory of the main file (or the directory loaded).
 	Dir string
-	// Files holds every .hcl file loaded, sorted by path.
+	// Files holds every .hcl file loaded: the main files (sorted by path),
+	// each followed depth first by the files it includes, each file once.
 	Files []File
 	// Variables are sorted by name.
 	Variables []*Variable
@@ -232,6 +233,13 @@ func (r *Recipe) Writer(w io.Writer, width uint, color bool) hcl.DiagnosticWrite
 // The returned Recipe is nil only when no file could be read; with error
 // diagnostics it is partial and must be used only to print them.
 func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Recipe, hcl.Diagnostics) {
+	return LoadProject(path, "", kinds, vars)
+}
+
+// LoadProject is Load for a recipe of the given project directory (""
+// for ProjectDir of the recipe's directory): files included with
+// include = [...] must lie inside it.
+func LoadProject(path, project string, kinds map[string]KindSpec, vars map[string]string) (*Recipe, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	diags = append(diags, checkKinds(kinds)...)
 
@@ -240,38 +248,19 @@ func Load(path string, kinds map[string]KindSpec, vars map[string]string) (*Reci
 	if len(paths) == 0 {
 		return nil, sortDiagnostics(diags)
 	}
+	if project == "" {
+		project = ProjectDir(dir)
+	}
 
 	p := hclparse.NewParser()
 	r := &Recipe{Name: name, Dir: dir}
-	var files []*hcl.File
-	parseFailed := false
+	in := newIncluder(p, project)
 	for _, fp := range paths {
-		src, err := os.ReadFile(fp)
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Failed to read recipe file",
-				Detail:   fmt.Sprintf("Cannot read %s: %v.", fp, err),
-			})
-			continue
-		}
-		r.Files = append(r.Files, File{Path: fp, Bytes: src})
-		// HCL's parser recurses per level of nesting; a file nested too
-		// deep is refused before it can overflow the stack.
-		if d := CheckNesting(src, fp); d.HasErrors() {
-			diags = append(diags, d...)
-			parseFailed = true
-			continue
-		}
-		f, d := p.ParseHCL(src, fp)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			parseFailed = true
-		}
-		if f != nil {
-			files = append(files, f)
-		}
+		in.root(fp)
 	}
+	diags = append(diags, in.diags...)
+	r.Files = in.files
+	files, parseFailed := in.parsed, in.parseFailed
 	r.parsed = p.Files()
 	if len(r.Files) == 0 {
 		return nil, sortDiagnostics(diags)

@@ -1,0 +1,1 @@
+include = ["loop2.hcl"]

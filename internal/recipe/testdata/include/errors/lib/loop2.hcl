@@ -1,0 +1,5 @@
+include = ["loop1.hcl"]
+
+fetch "loop" {
+  url = "https://example.org/l.csv"
+}

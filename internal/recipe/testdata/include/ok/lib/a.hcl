@@ -1,0 +1,6 @@
+include = ["c.hcl"]
+
+select "a" {
+  input = fetch.c
+  keep  = ["x"]
+}

@@ -1,0 +1,3 @@
+fetch "c" {
+  url = "https://example.org/c.csv"
+}
