@@ -16,6 +16,9 @@ include = [
   "lib/esconv.hcl",
   "lib/empathetic_dialogues.hcl",
   "lib/empathy_mental_health.hcl",
+  "lib/counsel_chat.hcl",
+  "lib/mentalchat16k.hcl",
+  "lib/smilechat.hcl",
 ]
 
 variable "seed" {

@@ -26,8 +26,11 @@ output "x" {
   path  = "out/x.parquet"
 }
 `)
+	// A relative path in a file means what it says there: from
+	// recipes/lib/, the project's data/ is ../../data, whether the lib is
+	// included by recipes/main.hcl or built on its own.
 	lib := `fetch "lib_x" {
-  url = "../data/x.jsonl"
+  url = "../../data/x.jsonl"
 }
 
 filter "lib_x" {
@@ -36,6 +39,9 @@ filter "lib_x" {
 }
 `
 	write("recipes/lib/a.hcl", lib)
+	if code, _, stderr := p.run(t, "build", filepath.Join(p.dir, "recipes/lib/a.hcl")); code != 0 {
+		t.Fatalf("the lib on its own: exit %d\n%s", code, stderr)
+	}
 	p.build(t)
 	lock, err := os.ReadFile(p.lock())
 	must(t, err)

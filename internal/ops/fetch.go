@@ -53,7 +53,7 @@ type fetchOp struct {
 
 func newFetch(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	op := &fetchOp{url: attrString(n, "url", "")}
+	op := &fetchOp{url: relativeToRecipe(attrString(n, "url", ""), n.DeclRange.Filename, env.RecipeDir)}
 	u, err := url.Parse(op.url)
 	if err != nil || op.url == "" {
 		diags = append(diags, diag("Invalid URL", fmt.Sprintf("%q is not a URL: %v. Use https://..., hf://datasets/ORG/NAME@REV/PATH, or a path relative to the recipe.", op.url, err), attrRange(n, "url")))
@@ -293,4 +293,31 @@ func applyDeclared(inferred *arrow.Schema, declared map[string]string) (*arrow.S
 		}
 	}
 	return arrow.NewSchema(fields, nil), nil
+}
+
+// relativeToRecipe rewrites a relative local path written in file (an
+// included lib, say recipes/lib/x.hcl) into the same place relative to the
+// recipe's directory, which the fetcher and the planner resolve against:
+// a path in a file means what it says there, wherever the file is
+// included from. URLs, file:// URLs and absolute paths are left as they
+// are; so is everything in the recipe's own directory. The url never
+// enters a key (the pinned digest does), so where a lib is included from
+// changes no key.
+func relativeToRecipe(raw, file, recipeDir string) string {
+	if raw == "" || file == "" || recipeDir == "" || filepath.IsAbs(raw) || strings.HasPrefix(raw, "/") {
+		return raw
+	}
+	if u, err := url.Parse(raw); err != nil || u.Scheme != "" {
+		return raw
+	}
+	fileDir, err1 := filepath.Abs(filepath.Dir(file))
+	base, err2 := filepath.Abs(recipeDir)
+	if err1 != nil || err2 != nil || fileDir == base {
+		return raw
+	}
+	rel, err := filepath.Rel(base, filepath.Join(fileDir, filepath.FromSlash(raw)))
+	if err != nil {
+		return raw
+	}
+	return filepath.ToSlash(rel)
 }
