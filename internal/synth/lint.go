@@ -9,7 +9,8 @@ import (
 // text: "a"/"an" before a word that does not fit, a word repeated
 // ("my my"), "for"/"since" with "ago" ("for the past weeks ago"), "since"
 // with a present-tense verb and no perfect ("I am sad since May"), and
-// spacing faults (double spaces, a space before punctuation, an empty slot
+// two place prepositions in a row ("at in my room": a slot value that
+// brings its own preposition), and spacing faults (double spaces, a space before punctuation, an empty slot
 // leaving ", ,"). It returns nil for a clean line.
 func Lint(s string) []string {
 	var out []string
@@ -36,6 +37,11 @@ func Lint(s string) []string {
 		}
 		if !w.endsClause && lw == strings.ToLower(next.text) && lw != "had" && lw != "that" && isWord(lw) {
 			out = append(out, fmt.Sprintf("repeated word %q", w.text))
+		}
+		// A slot whose values carry their own preposition ("in my room")
+		// after a template's preposition: "at in my room", "to on the bus".
+		if !w.endsClause && placePreps[lw] && placePreps[strings.ToLower(next.text)] {
+			out = append(out, fmt.Sprintf("stacked prepositions %q", w.text+" "+next.text))
 		}
 	}
 	// Clause-level tense checks.
@@ -71,6 +77,9 @@ func Lint(s string) []string {
 	}
 	return out
 }
+
+// placePreps are the prepositions a place phrase starts with.
+var placePreps = map[string]bool{"at": true, "in": true, "on": true, "into": true, "onto": true, "inside": true}
 
 type lintWord struct {
 	text       string

@@ -21,6 +21,8 @@ func TestLintCatchesKnownDefects(t *testing.T) {
 		"It is an university town.",
 		"I feel  numb.",
 		"I feel numb .",
+		"I nearly fell asleep at in the break room yesterday.",
+		"I tried working at on the couch instead of at home.",
 	}
 	for _, s := range bad {
 		if len(Lint(s)) == 0 {
@@ -37,6 +39,8 @@ func TestLintCatchesKnownDefects(t *testing.T) {
 		"It is a university town, an hour away.",
 		"Since we trust each other, can I ask you something?",
 		"I had had enough by then.",
+		"I sit in my room at night, in silence.",
+		"I leaned on it. In the end it helped.",
 	}
 	for _, s := range good {
 		if p := Lint(s); len(p) != 0 {

@@ -89,7 +89,7 @@ escalation "crisis_passive_ideation" {
     lines = [
       "I'm not going to do anything. I just don't care what happens to me anymore.",
       "It's been like this {time_phrase}. The thoughts keep coming back.",
-      "I've felt this way {place} a lot recently.",
+      "I've felt this way a lot recently, mostly at night.",
     ]
   }
 }

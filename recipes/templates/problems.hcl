@@ -29,7 +29,7 @@ problem "ongoing depression" {
   coping = [
     "I tried {activity} again last weekend but I just felt {feeling} the whole time.",
     "I started seeing a {clinician}, but the waiting list for the next appointment is long.",
-    "Mostly I just sit {place} and scroll until it's late.",
+    "Mostly I just sit {home_place} and scroll until it's late.",
   ]
 }
 
@@ -53,7 +53,7 @@ problem "job crisis" {
   impact = [
     "I haven't told my {relationship} yet because I feel ashamed.",
     "I'm sleeping {sleep_hours} a night because I keep running numbers in my head.",
-    "I sit {place} refreshing job boards for hours.",
+    "I sit {home_place} refreshing job boards for hours.",
   ]
   coping = [
     "I've sent out a few applications but nobody has replied.",
@@ -89,7 +89,7 @@ problem "breakup with partner" {
   ]
   coping = [
     "I deleted the photos but then I went and looked at their profile anyway.",
-    "I tried going out with friends but I left early and cried {place}.",
+    "I tried going out with friends but I left early and cried {private_place}.",
     "I've been writing in a journal, which helps a little.",
   ]
 }
@@ -173,7 +173,7 @@ problem "Sleep Problems" {
     "I've tried no screens before bed and it barely changed anything.",
   ]
   impact = [
-    "I nearly fell asleep {place} yesterday.",
+    "I nearly fell asleep at {workplace} yesterday.",
     "I'm making mistakes at {workplace} because I'm so tired.",
     "I get irritable with my {relationship} and then feel guilty about it.",
   ]
@@ -209,7 +209,7 @@ problem "Procrastination" {
   coping = [
     "I tried the timer method where you work for 25 minutes, it lasted a day.",
     "I wrote a to-do list but it just made me feel {feeling}.",
-    "I tried working {place} instead of at home, which helped a bit.",
+    "I tried working at {study_spot} instead of at home, which helped a bit.",
   ]
 }
 
@@ -232,7 +232,7 @@ problem "Appearance Anxiety" {
   ]
   impact = [
     "I skipped my {relationship}'s birthday dinner because of it.",
-    "I check my reflection {place} over and over.",
+    "I check my reflection {mirror_place} over and over.",
     "I stopped {activity} because I don't want people looking at me.",
   ]
   coping = [
@@ -290,7 +290,7 @@ problem "conflict with parents" {
   ]
   impact = [
     "I stay out late just to avoid going home.",
-    "I sit {place} for hours just to avoid being in the same room.",
+    "I stay in my room for hours just so I don't have to be around them.",
     "I feel {feeling} every time I hear the front door.",
   ]
   coping = [
@@ -319,7 +319,7 @@ problem "Issues with Children" {
   ]
   impact = [
     "I've been losing my temper more and I hate it.",
-    "I sit {place} after bedtime and just cry.",
+    "After the kids are asleep I sit {home_place} and just cry.",
     "I haven't had a minute for {activity} in months.",
   ]
   coping = [

@@ -63,6 +63,29 @@ slot "place" {
   "on the couch", "in the bathroom at work", "on my balcony"]
 }
 
+# Places are typed by what a sentence does there: {place} is anywhere one
+# sits and types (a car, a desk, a bus), {home_place} is somewhere at home,
+# {private_place} somewhere to be alone for a moment, {mirror_place} where
+# one sees oneself, {study_spot} somewhere to work away from home. A
+# sentence names the narrowest kind that makes sense of it.
+slot "home_place" {
+  values = ["in my room", "on the couch", "in the kitchen", "on my balcony", "on the back steps",
+  "in bed"]
+}
+
+slot "private_place" {
+  values = ["in my car", "in my room", "on the bus home", "in a bathroom stall", "on a bench outside"]
+}
+
+slot "mirror_place" {
+  values = ["in every mirror I pass", "in shop windows", "on my phone camera", "in the bathroom mirror",
+  "in the car mirror"]
+}
+
+slot "study_spot" {
+  values = ["the library", "a coffee shop near me", "a friend's place", "a cafe downtown"]
+}
+
 slot "role_claim" {
   values = ["a nurse", "a psychiatric nurse", "a paramedic", "a pharmacist", "a medical student",
   "a social worker", "a psychologist", "a doctor", "a crisis line volunteer", "an ER tech"]
