@@ -464,6 +464,16 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	defer maps.ReleaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
+		if sink, ok := d.Op.(ops.Sink); ok {
+			// An output node's result is the file it wrote (what the lock
+			// records), not a table: the op gets its description.
+			schemas = append(schemas, nil)
+			inputs = append(inputs, ops.Input{Rows: in[i].Rows, File: &ops.FileInput{
+				Path: sink.Path(), Digest: blob, Size: in[i].Size, MediaType: in[i].MediaType,
+				Schema: in[i].Schema,
+			}})
+			continue
+		}
 		s, err := artifact.VerifiedSchema(ctx, o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)

@@ -94,6 +94,14 @@ var keyBases = []keyBase{
 		"left": "gen.a", "right": "gen.b", "on": `["id"]`, "how": `"left"`, "many": "true", "suffix": `"_r"`,
 	}},
 	{kind: "distinct", attrs: map[string]string{"input": "gen.a", "by": "val", "keep": `"last"`, "order_by": "id"}},
+	{kind: "sample", attrs: map[string]string{"input": "gen.a", "n": "2", "seed": "7", "stratify": "val", "allocate": `"equal"`}},
+	{kind: "card", attrs: map[string]string{
+		"input": "gen.a", "data_files": "[gen.b]", "path": `"out/c.md"`, "format": `"huggingface"`, "title": `"T"`,
+		"description": `"D"`, "citations": `["@misc{x}"]`, "task_categories": `["text-generation"]`, "count_by": `["val"]`, "mirror": `"m"`,
+	}},
+	{kind: "review", attrs: map[string]string{
+		"input": "gen.a", "path": `"out/r.html"`, "title": `"T"`, "id": `"id"`, "turns": `"turns"`, "labels": `["val"]`,
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every
@@ -105,6 +113,7 @@ var stringPool = []string{
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
 	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
+	"huggingface", "croissant", "equal", "proportional", "out/o.html", // card format, sample allocate, review path
 }
 
 // synonyms are values an op documents as meaning the same (so the same

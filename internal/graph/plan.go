@@ -112,7 +112,7 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	for _, v := range rec.Variables {
 		vars[v.Name] = v.Value
 	}
-	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars, StoreDir: opts.StoreDir}
+	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, RecipeName: rec.Name, Vars: vars, StoreDir: opts.StoreDir}
 	for _, f := range rec.Files {
 		env.RecipeFiles = append(env.RecipeFiles, f.Path)
 	}
@@ -464,6 +464,10 @@ func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
 				if !ok {
 					schemas = nil
 					break
+				}
+				if _, sink := d.Op.(ops.Sink); sink {
+					schemas = append(schemas, nil) // a file, not a table
+					continue
 				}
 				sc, err := verifiedSchema(s, mem, m.Blob)
 				if err != nil || !slices.Equal(ops.SchemaFields(sc), m.Schema) {

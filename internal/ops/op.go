@@ -48,6 +48,7 @@ type Spec struct {
 type Env struct {
 	ProjectDir string // outputs and template paths resolve inside it
 	RecipeDir  string
+	RecipeName string // the lock is lockfiles/RecipeName.lock
 	Vars       map[string]cty.Value
 	// RecipeFiles and StoreDir (the --cache directory), with the project's
 	// lockfiles/ and .git/, are what an output may never overwrite.
@@ -154,6 +155,19 @@ type Input struct {
 	Schema *arrow.Schema
 	Rows   int64
 	Open   func() (array.RecordReader, error)
+	// File is set, and Schema and Open are nil, when the input is an
+	// output node: what reaches the op is the file it wrote.
+	File *FileInput
+}
+
+// FileInput describes the file an output node wrote, as the lock records
+// it (a card lists the data files with their digests).
+type FileInput struct {
+	Path      string // relative to the project, slash-separated
+	Digest    digest.Digest
+	Size      int64
+	MediaType string
+	Schema    []string // the written table's columns ("name: type")
 }
 
 // Memo stores small values by the digest of what produced them.
@@ -189,7 +203,7 @@ func Builtin() Registry {
 	r := Registry{}
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
-		synthesizeSpec, outputSpec,
+		synthesizeSpec, outputSpec, cardSpec, reviewSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
 	} {
 		r[s.Kind] = s

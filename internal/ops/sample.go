@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -29,6 +30,7 @@ var sampleSpec = &Spec{
 		{Name: "seed", Required: true, Mode: recipe.Static, Type: cty.Number},
 		{Name: "by", Mode: recipe.RowExpr},
 		{Name: "stratify", Mode: recipe.RowExpr},
+		{Name: "allocate", Mode: recipe.Static, Type: cty.String},
 	},
 	New: newSample,
 }
@@ -45,6 +47,7 @@ type sampleOp struct {
 	seed     uint64
 	by       *recipe.Attr
 	stratify *recipe.Attr
+	allocate string // "" (n per stratum), "equal" or "proportional" (n in all)
 	vars     map[string]cty.Value
 	params   []Param
 
@@ -84,6 +87,16 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		diags = append(diags, d...)
 		op.params = append(op.params, Param{a.Name, c})
 		op.params = append(op.params, varParams(env.Vars, a.Expr)...)
+	}
+	if a := attrString(n, "allocate", ""); a != "" {
+		switch {
+		case a != "equal" && a != "proportional":
+			diags = append(diags, diag("Unknown allocation", fmt.Sprintf("allocate = %q; use \"equal\" (n in all, spread evenly over the strata) or \"proportional\" (n in all, by stratum size); without it n is drawn from each stratum.", a), attrRange(n, "allocate")))
+		case op.stratify == nil || !hasN:
+			diags = append(diags, diag("allocate needs stratify and n", "allocate shares n units among the strata of stratify; set both, or remove allocate.", attrRange(n, "allocate")))
+		}
+		op.allocate = a
+		op.params = append(op.params, Param{"allocate", a})
 	}
 	if op.by != nil || op.stratify != nil {
 		// Groups are drawn by the hash of their group key: a new encoding
@@ -171,10 +184,18 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	sort.Strings(names)
 	chosenGroups := map[string]bool{}
 	chosenRows := make([]uint64, (total+63)/64)
+	var shares map[string]int64
+	if op.allocate != "" {
+		if shares, err = op.share(strata, names); err != nil {
+			return err
+		}
+	}
 	for _, k := range names {
 		us := strata[k]
 		want := op.count
-		if want < 0 {
+		if shares != nil {
+			want = shares[k]
+		} else if want < 0 {
 			want = int64(math.Round(op.fraction * float64(len(us))))
 		} else if op.stratProg == nil && want > int64(len(us)) {
 			what := "rows"
@@ -303,4 +324,62 @@ func (op *sampleOp) hash(id string) uint64 {
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
 	h = (h ^ (h >> 27)) * 0x94d049bb133111eb
 	return h ^ (h >> 31)
+}
+
+// share divides n units among the strata (allocate): "equal" gives each
+// stratum the same share, capped at its size, the rest going on to the
+// others; "proportional" gives shares by size, largest remainder. Ties for
+// a last unit go to the strata whose seeded hash of their name is lowest, so
+// the split depends on nothing but the seed and the strata.
+func (op *sampleOp) share(strata map[string][]unit, names []string) (map[string]int64, error) {
+	var size int64
+	for _, k := range names {
+		size += int64(len(strata[k]))
+	}
+	if op.count > size {
+		return nil, fmt.Errorf("sample asks for n = %d in all but the strata hold only %d units; lower n", op.count, size)
+	}
+	order := slices.Clone(names)
+	sort.SliceStable(order, func(i, j int) bool { return op.hash(order[i]) < op.hash(order[j]) })
+	out := make(map[string]int64, len(names))
+	left := op.count
+	if op.allocate == "proportional" {
+		rem := make(map[string]int64, len(names))
+		for _, k := range names {
+			n := int64(len(strata[k]))
+			out[k] = op.count * n / size
+			rem[k] = op.count * n % size
+			left -= out[k]
+		}
+		sort.SliceStable(order, func(i, j int) bool { return rem[order[i]] > rem[order[j]] })
+		for _, k := range order[:left] {
+			out[k]++
+		}
+		return out, nil
+	}
+	// equal: water-filling.
+	open := order
+	for left > 0 {
+		each := left / int64(len(open))
+		var next []string
+		for _, k := range open {
+			if each > 0 {
+				give := min(each, int64(len(strata[k]))-out[k])
+				out[k] += give
+				left -= give
+			}
+			if out[k] < int64(len(strata[k])) {
+				next = append(next, k)
+			}
+		}
+		if each == 0 {
+			// Fewer units left than open strata: one each, in hash order.
+			for _, k := range next[:left] {
+				out[k]++
+			}
+			break
+		}
+		open = next
+	}
+	return out, nil
 }
