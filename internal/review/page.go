@@ -17,7 +17,8 @@ import (
 )
 
 // Header is the CSV the page exports and the template lists: one record
-// per conversation, RFC 4180 quoting, CRLF line ends.
+// per conversation, RFC 4180 quoting, LF line ends (as dsbuild's CSV
+// output writes them, so an export of an untouched page is the template).
 var Header = []string{"conversation_id", "review_verdict", "review_note"}
 
 // Verdicts are the values review_verdict takes.
@@ -66,14 +67,4 @@ func (p *Page) HTML() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// CSVField quotes one field as RFC 4180 does (and as the page's export
-// does): in double quotes when it holds a comma, a quote, CR or LF, with
-// quotes doubled.
-func CSVField(s string) string {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
