@@ -109,11 +109,11 @@ var keyBases = []keyBase{
 // refuses are skipped (they fail to load).
 var stringPool = []string{
 	"json", "jsonl", "csv", "tsv", "parquet", "arrow", "arrows", "zstd", "snappy", "none",
+	"huggingface", "croissant", "out/o.html", "equal", "proportional", // card format, review path, sample allocate
 	"adversarial", "boundary", "validation", "meta", "crisis", "templates", "openai",
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
 	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
-	"huggingface", "croissant", "equal", "proportional", "out/o.html", // card format, sample allocate, review path
 }
 
 // synonyms are values an op documents as meaning the same (so the same

@@ -47,9 +47,16 @@ type sampleOp struct {
 	seed     uint64
 	by       *recipe.Attr
 	stratify *recipe.Attr
-	allocate string // "" (n per stratum), "equal" or "proportional" (n in all)
-	vars     map[string]cty.Value
-	params   []Param
+	// equal: n is the total, shared equally by the strata as far as each
+	// holds units, the rest going on to the others (a review sheet that
+	// shows every stratum).
+	equal bool
+
+	// proportional: n is the total, shared by the strata in proportion to
+	// their units (largest remainder); otherwise n is taken per stratum.
+	proportional bool
+	vars         map[string]cty.Value
+	params       []Param
 
 	byProg, stratProg *expr.Program
 }
@@ -75,6 +82,29 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	default:
 		diags = append(diags, diag("Missing sample size", "Set n = <rows or groups> or fraction = <0..1>.", &n.DeclRange))
 	}
+	switch alloc := attrString(n, "allocate", "each"); alloc {
+	case "each":
+	case "proportional":
+		switch {
+		case op.stratify == nil:
+			diags = append(diags, diag("Invalid value", "allocate = \"proportional\" shares n among strata; set stratify = <row expression> too, or remove allocate.", attrRange(n, "allocate")))
+		case !hasN:
+			diags = append(diags, diag("Invalid value", "allocate = \"proportional\" shares a total n among strata; with fraction every stratum is already sampled in proportion. Set n, or remove allocate.", attrRange(n, "allocate")))
+		}
+		op.proportional = true
+		op.params = append(op.params, Param{"allocate", alloc})
+	case "equal":
+		switch {
+		case op.stratify == nil:
+			diags = append(diags, diag("Invalid value", "allocate = \"equal\" shares n among strata; set stratify = <row expression> too, or remove allocate.", attrRange(n, "allocate")))
+		case !hasN:
+			diags = append(diags, diag("Invalid value", "allocate = \"equal\" shares a total n among strata; set n, or remove allocate.", attrRange(n, "allocate")))
+		}
+		op.equal = true
+		op.params = append(op.params, Param{"allocate", alloc})
+	default:
+		diags = append(diags, diag("Invalid value", fmt.Sprintf("allocate is \"each\" (n per stratum, the default), \"proportional\" (n in total, shared by the strata in proportion to their size) or \"equal\" (n in total, the same share for every stratum that has the units), not %q.", alloc), attrRange(n, "allocate")))
+	}
 	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
 	diags = append(diags, d...)
 	op.seed = uint64(seed)
@@ -87,16 +117,6 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		diags = append(diags, d...)
 		op.params = append(op.params, Param{a.Name, c})
 		op.params = append(op.params, varParams(env.Vars, a.Expr)...)
-	}
-	if a := attrString(n, "allocate", ""); a != "" {
-		switch {
-		case a != "equal" && a != "proportional":
-			diags = append(diags, diag("Unknown allocation", fmt.Sprintf("allocate = %q; use \"equal\" (n in all, spread evenly over the strata) or \"proportional\" (n in all, by stratum size); without it n is drawn from each stratum.", a), attrRange(n, "allocate")))
-		case op.stratify == nil || !hasN:
-			diags = append(diags, diag("allocate needs stratify and n", "allocate shares n units among the strata of stratify; set both, or remove allocate.", attrRange(n, "allocate")))
-		}
-		op.allocate = a
-		op.params = append(op.params, Param{"allocate", a})
 	}
 	if op.by != nil || op.stratify != nil {
 		// Groups are drawn by the hash of their group key: a new encoding
@@ -184,18 +204,24 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	sort.Strings(names)
 	chosenGroups := map[string]bool{}
 	chosenRows := make([]uint64, (total+63)/64)
-	var shares map[string]int64
-	if op.allocate != "" {
-		if shares, err = op.share(strata, names); err != nil {
+	var quota map[string]int64
+	if op.proportional {
+		if quota, err = proportionalQuota(op.count, names, strata, op.byProg != nil); err != nil {
+			return err
+		}
+	}
+	if op.equal {
+		if quota, err = op.equalQuota(names, strata); err != nil {
 			return err
 		}
 	}
 	for _, k := range names {
 		us := strata[k]
 		want := op.count
-		if shares != nil {
-			want = shares[k]
-		} else if want < 0 {
+		if quota != nil {
+			want = quota[k]
+		}
+		if want < 0 {
 			want = int64(math.Round(op.fraction * float64(len(us))))
 		} else if op.stratProg == nil && want > int64(len(us)) {
 			what := "rows"
@@ -250,6 +276,86 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 		return rc.Emit(out)
 	})
+}
+
+// proportionalQuota shares n among the strata in proportion to their
+// units: each gets floor(n*size/total), and the units left over go to the
+// largest remainders, ties to the stratum whose key sorts first (names is
+// sorted), so the quotas add up to n exactly and depend only on the sizes.
+func proportionalQuota(n int64, names []string, strata map[string][]unit, groups bool) (map[string]int64, error) {
+	var total int64
+	for _, k := range names {
+		total += int64(len(strata[k]))
+	}
+	if n > total {
+		what := "rows"
+		if groups {
+			what = "groups"
+		}
+		return nil, fmt.Errorf("sample asks for n = %d but the input has only %d %s; lower n or use fraction", n, total, what)
+	}
+	quota := make(map[string]int64, len(names))
+	rem := make([]*big.Int, len(names))
+	var given int64
+	for i, k := range names {
+		prod := new(big.Int).Mul(big.NewInt(n), big.NewInt(int64(len(strata[k]))))
+		q, r := new(big.Int).QuoRem(prod, big.NewInt(total), new(big.Int))
+		quota[k] = q.Int64()
+		rem[i] = r
+		given += q.Int64()
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rem[order[a]].Cmp(rem[order[b]]) > 0 })
+	for _, i := range order[:n-given] {
+		quota[names[i]]++
+	}
+	return quota, nil
+}
+
+// equalQuota shares n among the strata equally: each gets the same share,
+// capped at its units, and what a small stratum cannot take goes on to the
+// others (water-filling). When fewer units are left than open strata, they
+// go to the strata whose seeded hash of their key is lowest, so the shares
+// depend only on the seed and the strata's sizes and keys.
+func (op *sampleOp) equalQuota(names []string, strata map[string][]unit) (map[string]int64, error) {
+	var total int64
+	for _, k := range names {
+		total += int64(len(strata[k]))
+	}
+	if op.count > total {
+		what := "rows"
+		if op.byProg != nil {
+			what = "groups"
+		}
+		return nil, fmt.Errorf("sample asks for n = %d but the input has only %d %s; lower n or use fraction", op.count, total, what)
+	}
+	open := slices.Clone(names)
+	sort.SliceStable(open, func(i, j int) bool { return op.hash(open[i]) < op.hash(open[j]) })
+	quota := make(map[string]int64, len(names))
+	for left := op.count; left > 0; {
+		each := left / int64(len(open))
+		if each == 0 {
+			// Fewer units left than open strata: one each, in hash order.
+			for _, k := range open[:left] {
+				quota[k]++
+			}
+			break
+		}
+		var next []string
+		for _, k := range open {
+			give := min(each, int64(len(strata[k]))-quota[k])
+			quota[k] += give
+			left -= give
+			if quota[k] < int64(len(strata[k])) {
+				next = append(next, k)
+			}
+		}
+		open = next
+	}
+	return quota, nil
 }
 
 // scan reads the input once, giving each batch's first row position, the
@@ -324,62 +430,4 @@ func (op *sampleOp) hash(id string) uint64 {
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
 	h = (h ^ (h >> 27)) * 0x94d049bb133111eb
 	return h ^ (h >> 31)
-}
-
-// share divides n units among the strata (allocate): "equal" gives each
-// stratum the same share, capped at its size, the rest going on to the
-// others; "proportional" gives shares by size, largest remainder. Ties for
-// a last unit go to the strata whose seeded hash of their name is lowest, so
-// the split depends on nothing but the seed and the strata.
-func (op *sampleOp) share(strata map[string][]unit, names []string) (map[string]int64, error) {
-	var size int64
-	for _, k := range names {
-		size += int64(len(strata[k]))
-	}
-	if op.count > size {
-		return nil, fmt.Errorf("sample asks for n = %d in all but the strata hold only %d units; lower n", op.count, size)
-	}
-	order := slices.Clone(names)
-	sort.SliceStable(order, func(i, j int) bool { return op.hash(order[i]) < op.hash(order[j]) })
-	out := make(map[string]int64, len(names))
-	left := op.count
-	if op.allocate == "proportional" {
-		rem := make(map[string]int64, len(names))
-		for _, k := range names {
-			n := int64(len(strata[k]))
-			out[k] = op.count * n / size
-			rem[k] = op.count * n % size
-			left -= out[k]
-		}
-		sort.SliceStable(order, func(i, j int) bool { return rem[order[i]] > rem[order[j]] })
-		for _, k := range order[:left] {
-			out[k]++
-		}
-		return out, nil
-	}
-	// equal: water-filling.
-	open := order
-	for left > 0 {
-		each := left / int64(len(open))
-		var next []string
-		for _, k := range open {
-			if each > 0 {
-				give := min(each, int64(len(strata[k]))-out[k])
-				out[k] += give
-				left -= give
-			}
-			if out[k] < int64(len(strata[k])) {
-				next = append(next, k)
-			}
-		}
-		if each == 0 {
-			// Fewer units left than open strata: one each, in hash order.
-			for _, k := range next[:left] {
-				out[k]++
-			}
-			break
-		}
-		open = next
-	}
-	return out, nil
 }

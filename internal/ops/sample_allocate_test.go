@@ -6,11 +6,10 @@ import (
 	"testing"
 )
 
-// share divides n among strata: equal shares capped at a stratum's size
-// with the rest going on, or shares by size with the largest remainders;
-// always exactly n, never more than a stratum holds, and the same for the
-// same seed.
-func TestSampleShare(t *testing.T) {
+// allocate = "equal" divides n among strata: equal shares capped at a
+// stratum's size with the rest going on; always exactly n, never more than
+// a stratum holds, and the same for the same seed.
+func TestSampleEqualQuota(t *testing.T) {
 	strata := func(sizes ...int) (map[string][]unit, []string) {
 		m := map[string][]unit{}
 		var names []string
@@ -31,15 +30,13 @@ func TestSampleShare(t *testing.T) {
 		{"equal", 50, []int{30, 25, 5, 2, 100}, "15 14 5 2 14"}, // the odd unit by seeded hash
 		{"equal", 3, []int{10, 10, 10, 10}, ""},                 // three strata get one each; checked below
 		{"equal", 7, []int{1, 1, 100}, "1 1 5"},
-		{"proportional", 10, []int{50, 30, 20}, "5 3 2"},
-		{"proportional", 4, []int{1, 1, 1}, ""}, // more than the strata hold: an error
-		{"proportional", 3, []int{10, 10, 10}, "1 1 1"},
+		{"equal", 4, []int{1, 1, 1}, ""}, // more than the strata hold: an error
 	} {
-		op := &sampleOp{seed: 7, count: tc.n, allocate: tc.allocate}
+		op := &sampleOp{seed: 7, count: tc.n, equal: true}
 		m, names := strata(tc.sizes...)
-		got, err := op.share(m, names)
-		if tc.allocate == "proportional" && tc.n == 4 {
-			if err == nil || !strings.Contains(err.Error(), "hold only 3 units") {
+		got, err := op.equalQuota(names, m)
+		if tc.n == 4 {
+			if err == nil || !strings.Contains(err.Error(), "has only 3 rows") {
 				t.Errorf("share of 4 over 3 units: err %v", err)
 			}
 			continue
@@ -62,7 +59,7 @@ func TestSampleShare(t *testing.T) {
 		if tc.want != "" && strings.Join(parts, " ") != tc.want {
 			t.Errorf("%s %d %v: shares %v, want %s", tc.allocate, tc.n, tc.sizes, parts, tc.want)
 		}
-		again, _ := op.share(m, names)
+		again, _ := op.equalQuota(names, m)
 		for k := range got {
 			if again[k] != got[k] {
 				t.Errorf("%s %d %v: a second share differs", tc.allocate, tc.n, tc.sizes)
