@@ -66,6 +66,31 @@ func sheetIDs(page []byte) []string {
 	return ids
 }
 
+// checkEqualShares checks an equal allocation: every stratum drawn from,
+// the strata that still had units differ by at most one, and an exhausted
+// stratum got no more than an open one could (its share, plus one of the
+// units left over).
+func checkEqualShares(t *testing.T, what string, size, got map[string]int) {
+	t.Helper()
+	lo, hi := 1<<30, 0
+	for s, n := range size {
+		if got[s] == 0 {
+			t.Errorf("%s: %s (%d units) is not on the sheet: %v", what, s, n, got)
+		}
+		if got[s] < n {
+			lo, hi = min(lo, got[s]), max(hi, got[s])
+		}
+	}
+	if hi > 0 && hi-lo > 1 {
+		t.Errorf("%s: open strata got between %d and %d; equal shares differ by at most one: %v", what, lo, hi, got)
+	}
+	for s, n := range size {
+		if got[s] == n && hi > 0 && n > hi+1 {
+			t.Errorf("%s: %s got all its %d units, more than an open stratum's %d: %v", what, s, n, hi, got)
+		}
+	}
+}
+
 type fixtureRow struct {
 	ID     string  `json:"conversation_id"`
 	Part   string  `json:"part"`
@@ -110,32 +135,27 @@ func TestReviewSheet(t *testing.T) {
 		if len(ids) != 50 {
 			t.Fatalf("review.html shows %d conversations, want 50", len(ids))
 		}
-		// Every stratum is on the sheet; shares differ by at most one
-		// unit, except strata with fewer units than the share.
+		// Every stratum is on the sheet; shares are equal among the parts,
+		// then among the tactics within each part, as far as strata hold
+		// the units.
 		rows := fixtureRows(t)
-		size, got := map[string]int{}, map[string]int{}
+		partSize, partGot := map[string]int{}, map[string]int{}
+		size, got := map[string]map[string]int{}, map[string]map[string]int{}
 		for _, r := range rows {
-			size[stratum(r)]++
+			partSize[r.Part]++
+			if size[r.Part] == nil {
+				size[r.Part], got[r.Part] = map[string]int{}, map[string]int{}
+			}
+			size[r.Part][stratum(r)]++
 		}
 		for _, id := range ids {
-			got[stratum(rows[id])]++
+			r := rows[id]
+			partGot[r.Part]++
+			got[r.Part][stratum(r)]++
 		}
-		lo, hi := 1<<30, 0
-		for s, n := range size {
-			if got[s] == 0 {
-				t.Errorf("stratum %s (%d conversations) is not on the sheet", s, n)
-			}
-			if got[s] < n { // open: not exhausted
-				lo, hi = min(lo, got[s]), max(hi, got[s])
-			}
-		}
-		if hi-lo > 1 {
-			t.Errorf("open strata got between %d and %d conversations; equal allocation differs by at most one: %v", lo, hi, got)
-		}
-		for s, n := range size {
-			if got[s] == n && n > hi && hi > 0 {
-				t.Errorf("stratum %s got all its %d conversations, more than an open stratum's %d: %v", s, n, hi, got)
-			}
+		checkEqualShares(t, "parts", partSize, partGot)
+		for part := range size {
+			checkEqualShares(t, "tactics of "+part, size[part], got[part])
 		}
 		// Hostile text is shown as text, never as markup.
 		if bytes.Contains(page, []byte("<img")) || bytes.Contains(page, []byte(hostile)) {

@@ -2,8 +2,11 @@ package ops
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 // allocate = "equal" divides n among strata: equal shares capped at a
@@ -65,5 +68,41 @@ func TestSampleEqualQuota(t *testing.T) {
 				t.Errorf("%s %d %v: a second share differs", tc.allocate, tc.n, tc.sizes)
 			}
 		}
+	}
+}
+
+// With stratify = [a, b], equal shares go first to the values of a, then
+// within each to the values of b: a part with one tactic gets as much as a
+// part with ten.
+func TestSampleEqualQuotaByLevel(t *testing.T) {
+	strata := map[string][]unit{}
+	op := &sampleOp{seed: 7, count: 12, equal: true, levels: make([]*expr.Program, 2), paths: map[string][]string{}}
+	var names []string
+	add := func(part, tactic string, n int) {
+		k := part + "/" + tactic
+		strata[k] = make([]unit, n)
+		op.paths[k] = []string{part, tactic}
+		names = append(names, k)
+	}
+	add("corpus", "-", 100)
+	for i := 0; i < 10; i++ {
+		add("synthetic", fmt.Sprint("t", i), 5)
+	}
+	add("small", "-", 2)
+	sort.Strings(names)
+	got, err := op.equalQuota(names, strata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synth int64
+	for i := 0; i < 10; i++ {
+		q := got[fmt.Sprint("synthetic/t", i)]
+		if q > 1 {
+			t.Errorf("synthetic/t%d gets %d; 5 units over 10 tactics is at most one each", i, q)
+		}
+		synth += q
+	}
+	if got["small/-"] != 2 || got["corpus/-"] != 5 || synth != 5 {
+		t.Errorf("shares %v: want small 2 (all it has), corpus 5, synthetic 5 in all", got)
 	}
 }
