@@ -141,7 +141,7 @@ func (op *reviewOp) Run(ctx context.Context, rc *RunContext) error {
 		turns := rec.Column(sch.FieldIndices(op.turns)[0])
 		vals := make([]func(int) *string, len(labels))
 		for i, l := range labels {
-			vals[i] = stringsOf(rec.Column(sch.FieldIndices(l)[0]))
+			vals[i] = labelsOf(rec.Column(sch.FieldIndices(l)[0]))
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			c := review.Conversation{}
@@ -212,4 +212,34 @@ func turnsAt(col arrow.Array, i int) []review.Turn {
 		out = append(out, review.Turn{Turn: str(turn(j)), Role: str(role(j)), Text: str(text(j)), Strategy: str(strategy(j))})
 	}
 	return out
+}
+
+// labelsOf reads a label column as text: a struct as its non-null members
+// ("empathy 5, relevance 4"), anything else as stringsOf does.
+func labelsOf(a arrow.Array) func(int) *string {
+	st, ok := a.(*array.Struct)
+	if !ok {
+		return stringsOf(a)
+	}
+	typ := st.DataType().(*arrow.StructType)
+	members := make([]func(int) *string, st.NumField())
+	for i := range members {
+		members[i] = labelsOf(st.Field(i))
+	}
+	return func(i int) *string {
+		if st.IsNull(i) {
+			return nil
+		}
+		var parts []string
+		for f, m := range members {
+			if v := m(i); v != nil {
+				parts = append(parts, typ.Field(f).Name+" "+*v)
+			}
+		}
+		if parts == nil {
+			return nil
+		}
+		s := strings.Join(parts, ", ")
+		return &s
+	}
 }
