@@ -274,3 +274,33 @@ card "outside" {
 		t.Errorf("card over a file outside its folder: exit %d, want 1\n%s", code, stderr)
 	}
 }
+
+// A card's attributes may come in any order: with data_files (here a file
+// of another table) written before input, the card's record still
+// describes its own table, so the second build uses it and runs nothing.
+func TestCardAttributeOrder(t *testing.T) {
+	p := cardProject(t, `
+select "ids" {
+  input = fetch.conv
+  keep  = ["conversation_id"]
+}
+output "ids" {
+  input = select.ids
+  path  = "out/drift/ids.csv"
+}
+card "reordered" {
+  data_files = [output.ids]
+  path       = "out/drift/README2.md"
+  input      = fetch.conv
+}
+`)
+	buildOK(t, p)
+	if stderr := buildOK(t, p); !strings.Contains(stderr, "nothing to do") {
+		t.Errorf("second build ran nodes:\n%s", stderr)
+	}
+	lock, err := graph.ReadLock(p.lock())
+	must(t, err)
+	if a, b := lock.Nodes["card.reordered"], lock.Nodes["fetch.conv"]; a.Rows != b.Rows || !slices.Equal(a.Schema, b.Schema) {
+		t.Errorf("card.reordered records rows %d schema %v; its table has %d %v", a.Rows, a.Schema, b.Rows, b.Schema)
+	}
+}

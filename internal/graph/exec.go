@@ -739,10 +739,19 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 		return err
 	}
 	stampFile(o.Store, dst, desc.Digest)
+	// The file's table is the first input that is a table (a card also
+	// reads output nodes, whose results are files).
+	src := in[0]
+	for i, d := range n.Deps {
+		if _, file := d.Op.(ops.Sink); !file {
+			src = in[i]
+			break
+		}
+	}
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
-		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
+		Rows: src.Rows, Schema: src.Schema, Logical: src.Logical,
 	}
 	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err
