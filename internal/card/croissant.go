@@ -189,7 +189,13 @@ func crFieldOf(parent, file, column, jsonPath string, f arrow.Field) crField {
 		out.Source.Transform = &crTransform{jsonPath}
 	}
 	t := f.Type
-	if l, ok := t.(arrow.ListLikeType); ok {
+	// Croissant 1.0 has one "repeated"; a list of lists is repeated values
+	// of the innermost type.
+	for {
+		l, ok := t.(arrow.ListLikeType)
+		if !ok {
+			break
+		}
 		out.Repeated = true
 		t = l.Elem()
 	}
