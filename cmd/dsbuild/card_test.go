@@ -244,7 +244,8 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 // A data file must be an output beside or below the card: a table there is
-// a recipe error, a file elsewhere fails the build naming both.
+// an error naming it, a file elsewhere fails the build naming both; and an
+// output is read as a file only there: a filter over one is a diagnostic.
 func TestCardDataFilesMustBeOutputsBesideIt(t *testing.T) {
 	p := cardProject(t, `
 card "bad_ref" {
@@ -254,8 +255,19 @@ card "bad_ref" {
 }
 `)
 	code, _, stderr := p.dsbuild(t, "build", p.recipe())
-	if code == 0 || !strings.Contains(stderr, "Data file is not an output") || !strings.Contains(stderr, "fetch.conv (data_files[0])") {
+	if code != 2 || !strings.Contains(stderr, "Data file is not an output") || !strings.Contains(stderr, "fetch.conv (data_files[0])") {
 		t.Errorf("card with a table in data_files: exit %d\n%s", code, stderr)
+	}
+
+	p = cardProject(t, `
+filter "from_file" {
+  input = output.drift_eval_parquet
+  where = true
+}
+`)
+	code, _, stderr = p.dsbuild(t, "build", p.recipe())
+	if code != 2 || !strings.Contains(stderr, "Reference to an output") || !regexp.MustCompile(`esconv\.hcl:\d+:\d+`).MatchString(stderr) {
+		t.Errorf("filter over an output: exit %d, want 2 with a diagnostic at the reference\n%s", code, stderr)
 	}
 
 	p = cardProject(t, `

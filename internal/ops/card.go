@@ -32,7 +32,8 @@ var cardSpec = &Spec{
 		{Name: "count_by", Mode: recipe.Static, Type: cty.List(cty.String)},
 		{Name: "mirror", Mode: recipe.Static, Type: cty.String},
 	},
-	New: newCard,
+	FileRefs: map[string]bool{"data_files": true},
+	New:      newCard,
 }
 
 const (

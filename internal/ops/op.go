@@ -37,6 +37,10 @@ type Spec struct {
 	// references enter the key as roles TYPE["LABEL"].ATTR, everything
 	// else through Params.
 	Blocks []recipe.BlockSpec
+	// FileRefs are the Refs attributes that name output nodes, whose
+	// results are the files they wrote (a card's data_files); every other
+	// reference must name a table.
+	FileRefs map[string]bool
 	// Keys declares the attributes that do not enter the key the default
 	// way (KeyValue): files read at plan time, the fetch pin, and the
 	// deliberate exceptions, with why.
