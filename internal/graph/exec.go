@@ -466,6 +466,16 @@ func (p *Plan) runNode(ctx context.Context, n *Node, in []*Manifest, o *ExecOpti
 	defer maps.ReleaseAll()
 	for i, d := range n.Deps {
 		blob := in[i].Blob
+		if sink, ok := d.Op.(ops.Sink); ok {
+			// An output node's result is the file it wrote (what the lock
+			// records), not a table: the op gets its description.
+			schemas = append(schemas, nil)
+			inputs = append(inputs, ops.Input{Rows: in[i].Rows, File: &ops.FileInput{
+				Path: sink.Path(), Digest: blob, Size: in[i].Size, MediaType: in[i].MediaType,
+				Schema: in[i].Schema,
+			}})
+			continue
+		}
 		s, err := artifact.VerifiedSchema(ctx, o.Store, o.Mem, blob)
 		if err != nil {
 			err = fmt.Errorf("input %s: %w", d.ID, err)
@@ -740,10 +750,19 @@ func (p *Plan) runSink(ctx context.Context, n *Node, sink ops.Sink, inputs []ops
 		return err
 	}
 	stampFile(o.Store, dst, desc.Digest)
+	// The file's table is the first input that is a table (a card also
+	// reads output nodes, whose results are files).
+	src := in[0]
+	for i, d := range n.Deps {
+		if _, file := d.Op.(ops.Sink); !file {
+			src = in[i]
+			break
+		}
+	}
 	m := &Manifest{
 		Version: manifestVersion, Op: opName(n),
 		Preimage: n.Preimage, Blob: desc.Digest, Size: desc.Size, MediaType: sink.MediaType(),
-		Rows: in[0].Rows, Schema: in[0].Schema, Logical: in[0].Logical,
+		Rows: src.Rows, Schema: src.Schema, Logical: src.Logical,
 	}
 	if err := o.Store.PutManifest(ctx, n.Key, m.encode()); err != nil {
 		return err

@@ -95,6 +95,14 @@ var keyBases = []keyBase{
 		"left": "gen.a", "right": "gen.b", "on": `["id"]`, "how": `"left"`, "many": "true", "suffix": `"_r"`,
 	}},
 	{kind: "distinct", attrs: map[string]string{"input": "gen.a", "by": "val", "keep": `"last"`, "order_by": "id"}},
+	{kind: "sample", attrs: map[string]string{"input": "gen.a", "n": "2", "seed": "7", "stratify": "val", "allocate": `"equal"`}},
+	{kind: "card", attrs: map[string]string{
+		"input": "gen.a", "data_files": "[gen.b]", "path": `"out/c.md"`, "format": `"huggingface"`, "title": `"T"`,
+		"description": `"D"`, "citations": `["@misc{x}"]`, "task_categories": `["text-generation"]`, "count_by": `["val"]`, "mirror": `"m"`,
+	}},
+	{kind: "review", attrs: map[string]string{
+		"input": "gen.a", "path": `"out/r.html"`, "title": `"T"`, "id": `"id"`, "turns": `"turns"`, "labels": `["val"]`,
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every
@@ -102,6 +110,7 @@ var keyBases = []keyBase{
 // refuses are skipped (they fail to load).
 var stringPool = []string{
 	"json", "jsonl", "csv", "tsv", "parquet", "arrow", "arrows", "zstd", "snappy", "none",
+	"huggingface", "croissant", "out/o.html", "equal", "proportional", // card format, review path, sample allocate
 	"adversarial", "boundary", "validation", "meta", "crisis", "templates", "openai",
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",

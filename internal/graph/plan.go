@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,7 +114,7 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 	for _, v := range rec.Variables {
 		vars[v.Name] = v.Value
 	}
-	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, Vars: vars, StoreDir: opts.StoreDir}
+	env := &ops.Env{ProjectDir: proj, RecipeDir: rec.Dir, RecipeName: rec.Name, Vars: vars, StoreDir: opts.StoreDir}
 	for _, f := range rec.Files {
 		env.RecipeFiles = append(env.RecipeFiles, f.Path)
 	}
@@ -144,6 +145,7 @@ func Load(opts LoadOptions) (*Plan, hcl.Diagnostics) {
 		}
 		n.Roles = p.roles(n)
 	}
+	diags = append(diags, p.checkFileRefs()...)
 	p.Nodes = topoSort(p.byID)
 	if lock, err := ReadLock(p.LockPath); err == nil {
 		p.Lock = lock
@@ -449,6 +451,10 @@ func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
 					schemas = nil
 					break
 				}
+				if _, sink := d.Op.(ops.Sink); sink {
+					schemas = append(schemas, nil) // a file, not a table
+					continue
+				}
 				sc, err := verifiedSchema(s, mem, m.Blob)
 				if err != nil || !slices.Equal(ops.SchemaFields(sc), m.Schema) {
 					schemas = nil
@@ -466,6 +472,43 @@ func (p *Plan) Check(s *cache.Store, mem memory.Allocator) hcl.Diagnostics {
 		}
 		if m, ok := nodeManifest(s, n); ok {
 			known[n.ID] = m
+		}
+	}
+	return diags
+}
+
+// checkFileRefs reports references that name an output node where a table
+// is read: an output's result is the file it wrote, which only attributes
+// declared ops.Spec.FileRefs (a card's data_files) read. (An op that reads
+// files reports a table there when it prepares.)
+func (p *Plan) checkFileRefs() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	check := func(n *Node, name string, a *recipe.Attr) {
+		for i, id := range a.Refs {
+			dep := p.byID[id]
+			if dep == nil || i >= len(a.RefRanges) {
+				continue
+			}
+			if _, file := dep.Op.(ops.Sink); file && !n.Spec.FileRefs[name] {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Reference to an output",
+					Detail:  fmt.Sprintf("%s names %s, an output: its result is the file it writes, not a table. Name the node it writes instead (its input).", n.ID, id),
+					Subject: a.RefRanges[i].Ptr()})
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.byID)) {
+		n := p.byID[id]
+		for _, as := range n.Spec.Attrs {
+			if a := n.Rec.Attrs[as.Name]; a != nil && (as.Mode == recipe.Ref || as.Mode == recipe.Refs) {
+				check(n, as.Name, a)
+			}
+		}
+		for _, b := range n.Rec.Blocks {
+			for _, a := range b.Attrs {
+				if a.Mode == recipe.Ref || a.Mode == recipe.Refs {
+					check(n, b.Type+"."+a.Name, a)
+				}
+			}
 		}
 	}
 	return diags

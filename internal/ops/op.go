@@ -37,6 +37,10 @@ type Spec struct {
 	// references enter the key as roles TYPE["LABEL"].ATTR, everything
 	// else through Params.
 	Blocks []recipe.BlockSpec
+	// FileRefs are the Refs attributes that name output nodes, whose
+	// results are the files they wrote (a card's data_files); every other
+	// reference must name a table.
+	FileRefs map[string]bool
 	// Keys declares the attributes that do not enter the key the default
 	// way (KeyValue): files read at plan time, the fetch pin, and the
 	// deliberate exceptions, with why.
@@ -48,6 +52,7 @@ type Spec struct {
 type Env struct {
 	ProjectDir string // outputs and template paths resolve inside it
 	RecipeDir  string
+	RecipeName string // the lock is lockfiles/RecipeName.lock
 	Vars       map[string]cty.Value
 	// RecipeFiles and StoreDir (the --cache directory), with the project's
 	// lockfiles/ and .git/, are what an output may never overwrite.
@@ -157,6 +162,19 @@ type Input struct {
 	Schema *arrow.Schema
 	Rows   int64
 	Open   func() (array.RecordReader, error)
+	// File is set, and Schema and Open are nil, when the input is an
+	// output node: what reaches the op is the file it wrote.
+	File *FileInput
+}
+
+// FileInput describes the file an output node wrote, as the lock records
+// it (a card lists the data files with their digests).
+type FileInput struct {
+	Path      string // relative to the project, slash-separated
+	Digest    digest.Digest
+	Size      int64
+	MediaType string
+	Schema    []string // the written table's columns ("name: type")
 }
 
 // Memo stores small values by the digest of what produced them.
@@ -192,7 +210,7 @@ func Builtin() Registry {
 	r := Registry{}
 	for _, s := range []*Spec{
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
-		synthesizeSpec, outputSpec,
+		synthesizeSpec, outputSpec, cardSpec, reviewSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
 	} {
 		r[s.Kind] = s

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/dsbuild/dsbuild/internal/expr"
@@ -46,6 +48,16 @@ type sampleOp struct {
 	seed     uint64
 	by       *recipe.Attr
 	stratify *recipe.Attr
+	// equal: n is the total, shared equally by the strata as far as each
+	// holds units, the rest going on to the others (a review sheet that
+	// shows every stratum). With stratify = [a, b, …] the shares are equal
+	// level by level: among the values of a, then among the values of b
+	// within each, and so on; levels are those expressions, paths each
+	// stratum's group key at every level.
+	equal  bool
+	levels []*expr.Program
+	paths  map[string][]string
+
 	// proportional: n is the total, shared by the strata in proportion to
 	// their units (largest remainder); otherwise n is taken per stratum.
 	proportional bool
@@ -87,8 +99,17 @@ func newSample(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		}
 		op.proportional = true
 		op.params = append(op.params, Param{"allocate", alloc})
+	case "equal":
+		switch {
+		case op.stratify == nil:
+			diags = append(diags, diag("Invalid value", "allocate = \"equal\" shares n among strata; set stratify = <row expression> too, or remove allocate.", attrRange(n, "allocate")))
+		case !hasN:
+			diags = append(diags, diag("Invalid value", "allocate = \"equal\" shares a total n among strata; set n, or remove allocate.", attrRange(n, "allocate")))
+		}
+		op.equal = true
+		op.params = append(op.params, Param{"allocate", alloc})
 	default:
-		diags = append(diags, diag("Invalid value", fmt.Sprintf("allocate is \"each\" (n per stratum, the default) or \"proportional\" (n in total, shared by the strata in proportion to their size), not %q.", alloc), attrRange(n, "allocate")))
+		diags = append(diags, diag("Invalid value", fmt.Sprintf("allocate is \"each\" (n per stratum, the default), \"proportional\" (n in total, shared by the strata in proportion to their size) or \"equal\" (n in total, the same share for every stratum that has the units), not %q.", alloc), attrRange(n, "allocate")))
 	}
 	seed, _, d := attrInt(n, "seed", 0, math.MaxInt64)
 	diags = append(diags, d...)
@@ -126,6 +147,9 @@ func (op *sampleOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnost
 		op.stratProg, d = expr.Compile(op.stratify.Expr, inputs[0], op.vars)
 		diags = append(diags, d...)
 	}
+	if op.equal && op.stratify != nil {
+		diags = append(diags, op.prepareLevels(inputs[0])...)
+	}
 	for _, g := range []struct {
 		a *recipe.Attr
 		p *expr.Program
@@ -157,6 +181,9 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	seen := map[string]bool{}
 	var total int64
 	err := op.scan(ctx, rc, func(rec arrow.RecordBatch, row0 int64, keys, strat []string) error {
+		if err := op.notePaths(ctx, rc, rec, row0, strat); err != nil {
+			return err
+		}
 		n := int(rec.NumRows())
 		for i := 0; i < n; i++ {
 			st := ""
@@ -192,6 +219,11 @@ func (op *sampleOp) Run(ctx context.Context, rc *RunContext) error {
 	var quota map[string]int64
 	if op.proportional {
 		if quota, err = proportionalQuota(op.count, names, strata, op.byProg != nil); err != nil {
+			return err
+		}
+	}
+	if op.equal {
+		if quota, err = op.equalQuota(names, strata); err != nil {
 			return err
 		}
 	}
@@ -293,6 +325,142 @@ func proportionalQuota(n int64, names []string, strata map[string][]unit, groups
 		quota[names[i]]++
 	}
 	return quota, nil
+}
+
+// equalQuota shares n among the strata equally: each gets the same share,
+// capped at its units, and what a small stratum cannot take goes on to the
+// others (water-filling). With levels, the share is equal among the first
+// level's values, then within each of them among the next level's, and so
+// on. When fewer units are left than open strata, they go to the strata
+// whose seeded hash of their key is lowest, so the shares depend only on
+// the seed and the strata's sizes and keys.
+func (op *sampleOp) equalQuota(names []string, strata map[string][]unit) (map[string]int64, error) {
+	var total int64
+	for _, k := range names {
+		total += int64(len(strata[k]))
+	}
+	if op.count > total {
+		what := "rows"
+		if op.byProg != nil {
+			what = "groups"
+		}
+		return nil, fmt.Errorf("sample asks for n = %d but the input has only %d %s; lower n or use fraction", op.count, total, what)
+	}
+	quota := make(map[string]int64, len(names))
+	op.fillLevel(op.count, names, strata, 0, quota)
+	return quota, nil
+}
+
+// fillLevel shares n among the strata of names, equally among their values
+// at level and on down.
+func (op *sampleOp) fillLevel(n int64, names []string, strata map[string][]unit, level int, quota map[string]int64) {
+	if level >= len(op.levels)-1 {
+		size := make(map[string]int64, len(names))
+		for _, k := range names {
+			size[k] = int64(len(strata[k]))
+		}
+		for k, q := range op.waterfill(n, names, size) {
+			quota[k] = q
+		}
+		return
+	}
+	members := map[string][]string{}
+	size := map[string]int64{}
+	var values []string
+	for _, k := range names {
+		v := op.paths[k][level]
+		if _, ok := members[v]; !ok {
+			values = append(values, v)
+		}
+		members[v] = append(members[v], k)
+		size[v] += int64(len(strata[k]))
+	}
+	for v, q := range op.waterfill(n, values, size) {
+		op.fillLevel(q, members[v], strata, level+1, quota)
+	}
+}
+
+// waterfill shares n among keys equally, capped at each key's size, the
+// rest going on to the others; the last units go by seeded hash order.
+func (op *sampleOp) waterfill(n int64, keys []string, size map[string]int64) map[string]int64 {
+	open := slices.Clone(keys)
+	sort.SliceStable(open, func(i, j int) bool {
+		hi, hj := op.hash(open[i]), op.hash(open[j])
+		return hi < hj || hi == hj && open[i] < open[j]
+	})
+	out := make(map[string]int64, len(keys))
+	for left := n; left > 0 && len(open) > 0; {
+		each := left / int64(len(open))
+		if each == 0 {
+			// Fewer units left than open keys: one each, in hash order.
+			for _, k := range open[:left] {
+				out[k]++
+			}
+			break
+		}
+		var next []string
+		for _, k := range open {
+			give := min(each, size[k]-out[k])
+			out[k] += give
+			left -= give
+			if out[k] < size[k] {
+				next = append(next, k)
+			}
+		}
+		open = next
+	}
+	return out
+}
+
+// prepareLevels compiles the elements of stratify = [a, b, …] as the levels
+// of an equal allocation; any other stratify is one level.
+func (op *sampleOp) prepareLevels(s *arrow.Schema) hcl.Diagnostics {
+	tup, ok := op.stratify.Expr.(*hclsyntax.TupleConsExpr)
+	if !ok || len(tup.Exprs) < 2 {
+		op.levels = nil
+		return nil
+	}
+	var diags hcl.Diagnostics
+	op.levels = make([]*expr.Program, len(tup.Exprs))
+	for i, e := range tup.Exprs {
+		var d hcl.Diagnostics
+		op.levels[i], d = expr.Compile(e, s, op.vars)
+		diags = append(diags, d...)
+	}
+	return diags
+}
+
+// notePaths records, for each stratum first seen in the batch, its group
+// key at every level.
+func (op *sampleOp) notePaths(ctx context.Context, rc *RunContext, rec arrow.RecordBatch, row0 int64, strat []string) error {
+	if op.levels == nil || strat == nil {
+		return nil
+	}
+	if op.paths == nil {
+		op.paths = map[string][]string{}
+	}
+	var keys [][]string
+	for i := 0; i < int(rec.NumRows()); i++ {
+		if _, ok := op.paths[strat[i]]; ok {
+			continue
+		}
+		if keys == nil {
+			keys = make([][]string, len(op.levels))
+			for l, p := range op.levels {
+				k, err := evalKeys(ctx, rc.Mem, p, rec, row0)
+				if err != nil {
+					return fmt.Errorf("stratify: %w", inputRow(err, row0))
+				}
+				keys[l] = k
+			}
+		}
+		path := make([]string, len(op.levels))
+		for l := range op.levels {
+			path[l] = keys[l][i]
+		}
+		op.paths[strat[i]] = path
+	}
+	return nil
 }
 
 // scan reads the input once, giving each batch's first row position, the
