@@ -574,7 +574,7 @@ func TestDriftLockMatrix(t *testing.T) {
 	want, err := os.ReadFile("../../lockfiles/drift.lock")
 	must(t, err)
 	p := &storeProject{dir: t.TempDir(), mirror: sharedData(t), cache: fastTempDir(t), name: "drift"}
-	copyTree(t, "../../recipes", filepath.Join(p.dir, "recipes"))
+	copyRepoRecipes(t, p.dir)
 	must(t, os.MkdirAll(filepath.Join(p.dir, "lockfiles"), 0o755))
 	check := func(cell string) {
 		t.Helper()

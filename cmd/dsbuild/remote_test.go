@@ -729,7 +729,7 @@ func TestRemoteDrift(t *testing.T) {
 	want, err := os.ReadFile("../../lockfiles/drift.lock")
 	must(t, err)
 	a := &storeProject{dir: t.TempDir(), mirror: sharedData(t), cache: t.TempDir(), name: "drift"}
-	copyTree(t, "../../recipes", filepath.Join(a.dir, "recipes"))
+	copyRepoRecipes(t, a.dir)
 	must(t, os.MkdirAll(filepath.Join(a.dir, "lockfiles"), 0o755))
 	start := time.Now()
 	a.mustRun(t, append([]string{"build", a.recipe()}, remoteArgs(url)...)...)
