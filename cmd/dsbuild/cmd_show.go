@@ -13,7 +13,7 @@ func runShowCmd(ctx context.Context, g *globals, args []string) error {
 	o.AddFlags(fs)
 	fs.Int64Var(&limit, "n", 10, "rows to print (-1: all)")
 	fs.BoolVar(&schema, "schema", false, "print the schema, row count and digests instead of rows")
-	pos, err := parseArgs(fs, args, 2, "RECIPE and NODE (e.g. dsbuild show recipes/drift.hcl filter.failed_low_empathy)")
+	pos, err := parseArgs(fs, args, 2, "RECIPE and NODE (e.g. dsbuild show recipes/drift.hcl filter.esconv_high_rated)")
 	if err != nil {
 		return err
 	}
