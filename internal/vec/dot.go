@@ -1,0 +1,110 @@
+// Package vec owns dsbuild's vector arithmetic and vector files: the dot
+// product kernel behind vector_project, readers of direction vectors
+// (.npy, .safetensors, JSON) and the built-in hash embedder.
+//
+// Every result here is a function of its inputs only. Dot products of
+// float32 data are summed in float64: the product of two float32 values is
+// exact in float64, so a fused multiply-add and a multiply followed by an
+// add round alike, and each sum runs in one fixed order (Lanes partial
+// sums, element i in lane i%Lanes, the tail in lanes 0, 1, ...; then the
+// lanes pairwise) that the SIMD kernel and the pure-Go fallback both
+// follow. So a projection is the same bytes on every CPU, with or without
+// AVX2, and exact to float32's rounding rather than off by float32
+// accumulation's sqrt(d) ulps. The package never reads the store and never
+// schedules work.
+package vec
+
+// Lanes is the number of partial sums one dot product keeps.
+const Lanes = 4
+
+// Group is how many direction vectors the kernel dots a pair of rows with
+// at once (2 rows × 4 vectors: eight accumulators, each row chunk and each
+// vector chunk loaded once for several products).
+const Group = 4
+
+// block holds Group vectors of dimension d (zero-padded when fewer),
+// interleaved for the kernel: for every chunk of Lanes elements, the chunk
+// of vector 0, then of vector 1, ... (float64 values of float32 numbers).
+type block struct {
+	n    int // real vectors in the block
+	data []float64
+}
+
+func newBlock(vecs [][]float32, d int) block {
+	b := block{n: len(vecs), data: make([]float64, Group*d)}
+	body := d &^ (Lanes - 1)
+	for k, v := range vecs {
+		for i := 0; i < body; i++ {
+			b.data[(i/Lanes)*Group*Lanes+k*Lanes+i%Lanes] = float64(v[i])
+		}
+		for i := body; i < d; i++ {
+			b.data[body*Group+(i-body)*Group+k] = float64(v[i])
+		}
+	}
+	return b
+}
+
+// acc holds the partial sums of two rows against Group vectors:
+// acc[r*Group+k][lane].
+type acc [2 * Group][Lanes]float64
+
+// dot2 computes the dot products of rows r0 and r1 (length d) with the
+// block's vectors into out[r*Group+k].
+func dot2(r0, r1 []float32, b *block, d int, out *[2 * Group]float64) {
+	var a acc
+	body := d &^ (Lanes - 1)
+	if body > 0 {
+		kernel(r0[:body], r1[:body], b.data[:body*Group], &a)
+	}
+	tail := b.data[body*Group:]
+	for i := body; i < d; i++ {
+		x0, x1 := float64(r0[i]), float64(r1[i])
+		for k := range Group {
+			v := tail[(i-body)*Group+k]
+			a[k][i-body] += x0 * v
+			a[Group+k][i-body] += x1 * v
+		}
+	}
+	for j := range a {
+		out[j] = (a[j][0] + a[j][2]) + (a[j][1] + a[j][3])
+	}
+}
+
+// kernelGo is the reference kernel; len(r0) is a multiple of Lanes.
+func kernelGo(r0, r1 []float32, v []float64, a *acc) {
+	for i := 0; i+Lanes <= len(r0); i += Lanes {
+		c := v[(i/Lanes)*Group*Lanes:]
+		for l := range Lanes {
+			x0, x1 := float64(r0[i+l]), float64(r1[i+l])
+			for k := range Group {
+				a[k][l] += x0 * c[k*Lanes+l]
+				a[Group+k][l] += x1 * c[k*Lanes+l]
+			}
+		}
+	}
+}
+
+// Kernel names the dot kernel in use ("avx2+fma" or "go"), for benchmarks.
+func Kernel() string { return kernelName }
+
+// Sum adds the elements of a in an unspecified order, as fast as memory
+// allows: the benchmark's measure of the memory-read roof, not for results.
+func Sum(a []float32) float32 {
+	body := len(a) &^ 63
+	var s float32
+	if body > 0 {
+		s = sum(a[:body])
+	}
+	for _, x := range a[body:] {
+		s += x
+	}
+	return s
+}
+
+func sumGo(a []float32) float32 {
+	var s float32
+	for _, x := range a {
+		s += x
+	}
+	return s
+}

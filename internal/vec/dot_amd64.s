@@ -1,0 +1,98 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kernelAVX2(r0, r1 *float32, v *float64, n int, a *acc)
+// n is a multiple of 4. Y0-Y3: row 0 against vectors 0-3, Y4-Y7: row 1.
+// Each YMM register holds four lanes (element i in lane i%4). Products of
+// widened float32 values are exact, so VFMADD231PD rounds as kernelGo.
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), BX
+	MOVQ v+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ a+32(FP), DX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	SHRQ $2, CX
+	JZ done
+loop:
+	VCVTPS2PD 0(SI), Y8
+	VCVTPS2PD 0(BX), Y9
+	VMOVUPD 0(DI), Y10
+	VMOVUPD 32(DI), Y11
+	VMOVUPD 64(DI), Y12
+	VMOVUPD 96(DI), Y13
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y4
+	VFMADD231PD Y11, Y8, Y1
+	VFMADD231PD Y11, Y9, Y5
+	VFMADD231PD Y12, Y8, Y2
+	VFMADD231PD Y12, Y9, Y6
+	VFMADD231PD Y13, Y8, Y3
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ $16, SI
+	ADDQ $16, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ loop
+done:
+	VMOVUPD Y0, 0(DX)
+	VMOVUPD Y1, 32(DX)
+	VMOVUPD Y2, 64(DX)
+	VMOVUPD Y3, 96(DX)
+	VMOVUPD Y4, 128(DX)
+	VMOVUPD Y5, 160(DX)
+	VMOVUPD Y6, 192(DX)
+	VMOVUPD Y7, 224(DX)
+	VZEROUPPER
+	RET
+
+// func sumAVX2(a *float32, n int) float32
+// n is a multiple of 64: a streaming read, the memory roof of the benchmark.
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ a+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	SHRQ $6, CX
+	JZ sdone
+sloop:
+	VADDPS 0(SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	VADDPS 128(SI), Y4, Y4
+	VADDPS 160(SI), Y5, Y5
+	VADDPS 192(SI), Y6, Y6
+	VADDPS 224(SI), Y7, Y7
+	ADDQ $256, SI
+	DECQ CX
+	JNZ sloop
+sdone:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y0, Y0
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	MOVSS X0, ret+16(FP)
+	VZEROUPPER
+	RET
