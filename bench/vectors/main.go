@@ -83,7 +83,10 @@ func run(n, d, k, batch, reps int) {
 		tr = append(tr, roof())
 		tp = append(tp, project())
 	}
-	best := func(x []time.Duration) time.Duration { sort.Slice(x, func(i, j int) bool { return x[i] < x[j] }); return x[0] }
+	best := func(x []time.Duration) time.Duration {
+		sort.Slice(x, func(i, j int) bool { return x[i] < x[j] })
+		return x[0]
+	}
 	bp, br := best(tp), best(tr)
 	bytes := float64(n) * float64(d) * 4
 	flops := 2 * float64(n) * float64(d) * float64(k)
