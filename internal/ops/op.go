@@ -191,6 +191,7 @@ func Builtin() Registry {
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
+		vectorsSpec, vectorProjectSpec,
 	} {
 		r[s.Kind] = s
 	}
