@@ -191,7 +191,7 @@ func Builtin() Registry {
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
-		vectorsSpec, vectorProjectSpec,
+		vectorsSpec, vectorProjectSpec, embedSpec, trajectorySpec,
 	} {
 		r[s.Kind] = s
 	}
