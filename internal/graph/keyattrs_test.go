@@ -94,6 +94,24 @@ var keyBases = []keyBase{
 		"left": "gen.a", "right": "gen.b", "on": `["id"]`, "how": `"left"`, "many": "true", "suffix": `"_r"`,
 	}},
 	{kind: "distinct", attrs: map[string]string{"input": "gen.a", "by": "val", "keep": `"last"`, "order_by": "id"}},
+	{kind: "vectors", attrs: map[string]string{
+		"url": `"https://example.com/v.npy"`, "digest": `"sha256:` + hex64 + `"`, "format": `"npy"`, "names": `["a", "b"]`,
+	}},
+	{kind: "vectors", attrs: map[string]string{
+		"url": `"https://example.com/v.parquet"`, "digest": `"sha256:` + hex64 + `"`, "format": `"parquet"`,
+		"name_column": `"n"`, "vector_column": `"v"`,
+	}},
+	{kind: "vectors", attrs: map[string]string{"positive": "gen.a", "negative": "gen.b", "column": `"e"`, "name": `"warmth"`}},
+	{kind: "vector_project", attrs: map[string]string{
+		"input": "gen.a", "vectors": "[gen.b]", "column": `"e"`, "normalize": "false", "baseline": "gen.b", "prefix": `"p_"`,
+	}},
+	{kind: "embed", attrs: map[string]string{"input": "gen.a", "column": `"text"`, "output": `"e"`, "model": `"hash-64"`}},
+	{kind: "embed", attrs: map[string]string{
+		"input": "gen.a", "model": `"openai:m"`, "dimensions": "8", "endpoint": `"http://localhost:8000/v1"`, "batch": "16", "concurrency": "2",
+	}},
+	{kind: "trajectory", attrs: map[string]string{
+		"input": "gen.a", "by": `"id"`, "order": `"turn"`, "columns": `["proj_a"]`, "keep": `["val"]`, "where": "id > 1",
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every
