@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -323,6 +324,27 @@ func TestDriftTrajectoriesFromESConv(t *testing.T) {
 			t.Errorf("trajectory schema %v lacks %q", traj.Schema, want)
 		}
 	}
+	// The picture: a PNG of 768×480 with one line per source in its
+	// palette colour (blue, vermillion) and no third.
+	f, err := os.Open(filepath.Join(p.dir, "out", "drift.png"))
+	must(t, err)
+	img, err := png.Decode(f)
+	f.Close()
+	must(t, err)
+	if b := img.Bounds(); b.Dx() != 768 || b.Dy() != 480 {
+		t.Errorf("drift.png is %v, want 768×480", b)
+	}
+	count := map[[3]uint32]int{}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			count[[3]uint32{r >> 8, g >> 8, b >> 8}]++
+		}
+	}
+	if count[[3]uint32{0, 114, 178}] < 200 || count[[3]uint32{213, 94, 0}] < 200 || count[[3]uint32{0, 158, 115}] > 0 {
+		t.Errorf("drift.png: %d blue, %d vermillion, %d green pixels; want two lines (esconv, esconv_failed) and no third",
+			count[[3]uint32{0, 114, 178}], count[[3]uint32{213, 94, 0}], count[[3]uint32{0, 158, 115}])
+	}
 	code, _, stderr = p.dsbuild(t, "build", p.recipe())
 	if code != 0 || strings.Contains(stderr, "ran ") {
 		t.Fatalf("second build: exit %d, ran nodes:\n%s", code, stderr)
@@ -350,8 +372,8 @@ select "failed" {
     empathy         = tonumber(survey_score.seeker.empathy)
     turns = [for i, t in dialog : {
       turn = i
-      role = t.speaker == "seeker" || t.speaker == "usr" ? "user" : "assistant"
-      text = t.content == null ? "" : t.content
+      role = t.speaker == "listener" ? "assistant" : "user"
+      text = t.content
     }]
   }
 }
@@ -414,5 +436,15 @@ trajectory "drift" {
 output "trajectories" {
   input = trajectory.drift
   path  = "out/trajectories.parquet"
+}
+
+plot "drift" {
+  input = vector_project.turns
+  x     = "turn"
+  y     = "proj_empathy"
+  group = "source"
+  where = role == "assistant"
+  min_count = 5
+  path  = "out/drift.png"
 }
 `

@@ -109,6 +109,10 @@ var keyBases = []keyBase{
 	{kind: "embed", attrs: map[string]string{
 		"input": "gen.a", "model": `"openai:m"`, "dimensions": "8", "endpoint": `"http://localhost:8000/v1"`, "batch": "16", "concurrency": "2",
 	}},
+	{kind: "plot", attrs: map[string]string{
+		"input": "gen.a", "path": `"out/p.png"`, "x": `"turn"`, "y": `"proj_a"`, "group": `"src"`, "where": "id > 1",
+		"band": `"sd"`, "min_count": "2", "title": `"t"`,
+	}},
 	{kind: "trajectory", attrs: map[string]string{
 		"input": "gen.a", "by": `"id"`, "order": `"turn"`, "columns": `["proj_a"]`, "keep": `["val"]`, "where": "id > 1",
 	}},
@@ -123,6 +127,7 @@ var stringPool = []string{
 	"\t", "|", "other", "out/other.jsonl", "out/o.csv", "https://example.com/e.csv",
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
 	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
+	"out/other.png", "ci95", // plot path and band
 }
 
 // synonyms are values an op documents as meaning the same (so the same

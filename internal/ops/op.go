@@ -191,7 +191,7 @@ func Builtin() Registry {
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
-		vectorsSpec, vectorProjectSpec, embedSpec, trajectorySpec,
+		vectorsSpec, vectorProjectSpec, embedSpec, trajectorySpec, plotSpec,
 	} {
 		r[s.Kind] = s
 	}
