@@ -448,3 +448,68 @@ plot "drift" {
   path  = "out/drift.png"
 }
 `
+
+// Activations from elsewhere as list<double> (JSON Lines from a GPU job,
+// with a null), joined to the turns, project like a fixed-size column; a
+// ragged row fails the build naming the node and the row.
+func TestJoinedListActivations(t *testing.T) {
+	turns := `{"conversation_id": "c1", "turn": 0, "role": "user"}
+{"conversation_id": "c1", "turn": 1, "role": "assistant"}
+{"conversation_id": "c2", "turn": 0, "role": "assistant"}
+`
+	acts := `{"conversation_id": "c1", "turn": 1, "act": [1.0, 2.0, 2.0]}
+{"conversation_id": "c1", "turn": 0, "act": null}
+{"conversation_id": "c2", "turn": 0, "act": [0.0, 3.0, 4.0]}
+`
+	src := `
+fetch "turns" {
+  url = "../data/turns.jsonl"
+}
+
+fetch "activations" {
+  url = "../data/acts.jsonl"
+}
+
+vectors "dirs" {
+  url = "../data/dirs.json"
+}
+
+join "turns" {
+  left  = fetch.turns
+  right = fetch.activations
+  on    = ["conversation_id", "turn"]
+  how   = "left"
+}
+
+vector_project "turns" {
+  input   = join.turns
+  column  = "act"
+  vectors = [vectors.dirs]
+}
+
+output "turns" {
+  input = vector_project.turns
+  path  = "out/turns.jsonl"
+}
+`
+	p := vecProject(t, src, map[string]string{"data/turns.jsonl": turns, "data/acts.jsonl": acts,
+		"data/dirs.json": `{"x": [1, 0, 0], "yz": [0, 3, 4]}`})
+	code, _, stderr := p.dsbuild(t, "build", p.recipe())
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	out, err := os.ReadFile(filepath.Join(p.dir, "out", "turns.jsonl"))
+	must(t, err)
+	want := `{"conversation_id":"c1","turn":0,"role":"user","act":null,"proj_x":null,"proj_yz":null}
+{"conversation_id":"c1","turn":1,"role":"assistant","act":[1,2,2],"proj_x":1,"proj_yz":2.8}
+{"conversation_id":"c2","turn":0,"role":"assistant","act":[0,3,4],"proj_x":0,"proj_yz":5}
+`
+	if string(out) != want {
+		t.Fatalf("projections of joined list activations:\n%s\nwant\n%s", out, want)
+	}
+	must(t, os.WriteFile(filepath.Join(p.dir, "data", "acts.jsonl"), []byte(strings.Replace(acts, "[0.0, 3.0, 4.0]", "[0.0, 3.0]", 1)), 0o644))
+	code, _, stderr = p.dsbuild(t, "build", p.recipe())
+	if code != exitFailed || !strings.Contains(stderr, "vector_project.turns") || !strings.Contains(stderr, "row 2: the vector has 2 elements, want 3") {
+		t.Fatalf("ragged activations: exit %d, want %d naming vector_project.turns and row 2:\n%s", code, exitFailed, stderr)
+	}
+}
