@@ -94,3 +94,52 @@ func loadNodeB(b *testing.B, src string) (*recipe.Node, *Env) {
 	}
 	return r.Node("vector_project.p"), &Env{ProjectDir: dir, RecipeDir: r.Dir}
 }
+
+// BenchmarkEmbedHash runs the embed op (hash-256) over ESConv-like
+// utterances on one core, in Arrow batches of 8192.
+//
+//	go test -run XXX -bench EmbedHash -cpu 1 ./internal/ops
+func BenchmarkEmbedHash(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	texts := []string{
+		"I've been feeling really down lately and I don't know who to talk to about it.",
+		"That sounds really hard. It is understandable to feel that way when things pile up.",
+		"My boss keeps giving me more work and I can't sleep.",
+		"Have you tried talking to a friend or family member about how you feel?",
+		"yes", "Thank you so much, this really helped.",
+	}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "text", Type: arrow.BinaryTypes.String}}, nil)
+	const n, batch = 100_000, 8192
+	var recs []arrow.RecordBatch
+	for lo := 0; lo < n; lo += batch {
+		sb := array.NewStringBuilder(mem)
+		for i := lo; i < min(lo+batch, n); i++ {
+			sb.Append(texts[i%len(texts)])
+		}
+		col := sb.NewArray()
+		recs = append(recs, array.NewRecordBatch(sc, []arrow.Array{col}, int64(col.Len())))
+	}
+	dir := b.TempDir()
+	p := filepath.Join(dir, "r.hcl")
+	if err := os.WriteFile(p, []byte(stubInput+"embed \"e\" {\n  input = fetch.in\n  model = \"hash-256\"\n}\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	r, diags := recipe.Load(p, Builtin().Kinds(), nil)
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	op, _ := embedSpec.New(r.Node("embed.e"), &Env{ProjectDir: dir, RecipeDir: dir})
+	if _, diags := op.Prepare([]*arrow.Schema{sc}); diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	in := Input{Schema: sc, Rows: n, Open: func() (array.RecordReader, error) { return array.NewRecordReader(sc, recs) }}
+	b.ResetTimer()
+	for range b.N {
+		rc := RunContext{Mem: mem, Inputs: []Input{in}, Budget: NewBudget(runtime.GOMAXPROCS(0)),
+			Emit: func(arrow.RecordBatch) error { return nil }}
+		if err := op.Run(context.Background(), &rc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/float64(runtime.GOMAXPROCS(0)), "utterances/s/core")
+}
