@@ -82,13 +82,12 @@ func (v *vectorRows) load(col arrow.Array, d int, first int64) error {
 	// Fast path: a fixed-size float32 list without nulls is used in place.
 	if fl, ok := child.(*array.Float32); ok && v.null == nil && fl.NullN() == 0 {
 		if _, fixed := col.(*array.FixedSizeList); fixed {
-			lo, _ := offset(0)
-			all := fl.Float32Values()
 			if n == 0 {
 				v.values = nil
 				return nil
 			}
-			v.values = all[lo : lo+int64(n*d)]
+			lo, _ := offset(0)
+			v.values = fl.Float32Values()[lo : lo+int64(n*d)]
 			return nil
 		}
 	}
