@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -211,6 +212,24 @@ func (op *plotOp) Run(ctx context.Context, rc *RunContext) error {
 	return err
 }
 
+// wholeTicks labels turn ticks as whole numbers ("25", not "25.00").
+type wholeTicks struct{}
+
+func (wholeTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	out := ts[:0]
+	for _, t := range ts {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', -1, 64)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // palette: colour-blind-safe (Okabe-Ito).
 var palette = []color.NRGBA{
 	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
@@ -237,6 +256,7 @@ func (op *plotOp) figure(acc map[string]map[int64]*moments) (*plot.Plot, []*plot
 		p.Title.Text = fmt.Sprintf("mean %s per %s", op.y, op.x)
 	}
 	p.X.Label.Text = op.x
+	p.X.Tick.Marker = wholeTicks{}
 	what := "95% CI of the mean"
 	if op.band == "sd" {
 		what = "±1 sd"
