@@ -104,6 +104,7 @@ var keyBases = []keyBase{
 	{kind: "vectors", attrs: map[string]string{"positive": "gen.a", "negative": "gen.b", "column": `"e"`, "name": `"warmth"`}},
 	{kind: "vector_project", attrs: map[string]string{
 		"input": "gen.a", "vectors": "[gen.b]", "column": `"e"`, "normalize": "false", "baseline": "gen.b", "prefix": `"p_"`,
+		"drop_column": "false",
 	}},
 	{kind: "embed", attrs: map[string]string{"input": "gen.a", "column": `"text"`, "output": `"e"`, "model": `"hash-64"`}},
 	{kind: "embed", attrs: map[string]string{

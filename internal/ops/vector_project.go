@@ -28,6 +28,7 @@ var vectorProjectSpec = &Spec{
 		{Name: "normalize", Mode: recipe.Static, Type: cty.Bool},
 		{Name: "baseline", Mode: recipe.Ref},
 		{Name: "prefix", Mode: recipe.Static, Type: cty.String},
+		{Name: "drop_column", Mode: recipe.Static, Type: cty.Bool},
 	},
 	New: newVectorProject,
 }
@@ -44,6 +45,7 @@ type vectorProjectOp struct {
 	column     string
 	normalize  bool
 	prefix     string
+	drop       bool // leave the vector column out of the output
 	inputIn    int
 	vectorIns  []int
 	baselineIn int
@@ -56,7 +58,8 @@ type vectorProjectOp struct {
 
 func newVectorProject(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	op := &vectorProjectOp{n: n, column: attrString(n, "column", "embedding"), normalize: attrBool(n, "normalize", false),
-		prefix: attrString(n, "prefix", "proj_"), inputIn: depIndex(n, "input"), baselineIn: depIndex(n, "baseline")}
+		prefix: attrString(n, "prefix", "proj_"), inputIn: depIndex(n, "input"), baselineIn: depIndex(n, "baseline"),
+		drop: attrBool(n, "drop_column", false)}
 	for _, ref := range n.Attrs["vectors"].Refs {
 		for i, d := range n.Deps {
 			if d == ref {
@@ -70,6 +73,7 @@ func newVectorProject(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 func (op *vectorProjectOp) Params() []Param {
 	return []Param{
 		{"column", quote(op.column)},
+		{"drop_column", fmt.Sprint(op.drop)},
 		{"normalize", fmt.Sprint(op.normalize)},
 		{"prefix", quote(op.prefix)},
 	}
@@ -142,7 +146,12 @@ func (op *vectorProjectOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.D
 			return nil, hcl.Diagnostics{diag("Dimension mismatch", fmt.Sprintf("Column %q of the baseline %s is %s, but the vectors have dimension %d.", op.column, bref, typeString(bs.Field(bi[0]).Type), op.d), attrRange(op.n, "baseline"))}
 		}
 	}
-	fields := append([]arrow.Field(nil), in.Fields()...)
+	var fields []arrow.Field
+	for i, f := range in.Fields() {
+		if !(op.drop && i == op.colIdx) {
+			fields = append(fields, f)
+		}
+	}
 	for _, nm := range op.names {
 		out := op.prefix + nm
 		if len(in.FieldIndices(out)) > 0 {
@@ -317,7 +326,12 @@ func (op *vectorProjectOp) project(mem memory.Allocator, p *vec.Projector, sc *a
 			bitutil.SetBit(vb, i)
 		}
 	}
-	cols := append([]arrow.Array(nil), rec.Columns()...)
+	var cols []arrow.Array
+	for i, c := range rec.Columns() {
+		if !(op.drop && i == op.colIdx) {
+			cols = append(cols, c)
+		}
+	}
 	var made []arrow.Array
 	for k := range bufs {
 		data := array.NewData(arrow.PrimitiveTypes.Float32, n, []*memory.Buffer{valid, bufs[k]}, nil, nulls, 0)

@@ -283,7 +283,10 @@ func TestProjectMatchesFloat64(t *testing.T) {
   vectors = [vectors.v]
 }
 `
-			out := projectWith(t, mem, src, emb, vr, 16)
+			out := projectWith(t, mem, strings.Replace(src, "}", "  drop_column = true\n}", 1), emb, vr, 16)
+			if out.Schema().HasField("embedding") || !out.Schema().HasField("id") {
+				t.Fatalf("drop_column: output schema %s", out.Schema())
+			}
 			out2 := projectWith(t, mem, src, emb, vr, 61)
 			ev := emb.Column(1).(*array.FixedSizeList)
 			vals := ev.ListValues().(*array.Float32).Float32Values()
