@@ -101,7 +101,7 @@ var keyBases = []keyBase{
 		"url": `"https://example.com/v.parquet"`, "digest": `"sha256:` + hex64 + `"`, "format": `"parquet"`,
 		"name_column": `"n"`, "vector_column": `"v"`,
 	}},
-	{kind: "vectors", attrs: map[string]string{"positive": "gen.a", "negative": "gen.b", "column": `"e"`, "name": `"warmth"`}},
+	{kind: "vectors", attrs: map[string]string{"positive": "gen.a", "negative": "gen.b", "column": `"e"`, "name": `"warmth"`, "dimensions": "8"}},
 	{kind: "vector_project", attrs: map[string]string{
 		"input": "gen.a", "vectors": "[gen.b]", "column": `"e"`, "normalize": "false", "baseline": "gen.b", "prefix": `"p_"`,
 		"drop_column": "false",

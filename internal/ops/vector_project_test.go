@@ -416,3 +416,44 @@ func TestVectorsFromTable(t *testing.T) {
 		t.Errorf("schema %s", got)
 	}
 }
+
+// Derived vectors: the normalized difference of the mean vectors of two
+// sets (nulls skipped), from fixed-size or (with dimensions) list columns.
+func TestDerivedVectors(t *testing.T) {
+	mem := checked()
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "embedding", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true}}, nil)
+	pos := fromJSON(t, mem, sc, `[{"embedding": [2, 0]}, {"embedding": null}, {"embedding": [4, 2]}]`)
+	defer pos.Release()
+	neg := fromJSON(t, mem, sc, `[{"embedding": [0, 1]}]`)
+	defer neg.Release()
+	src := `filter "neg" {
+  input = fetch.in
+  where = true
+}
+vectors "v" {
+  positive = fetch.in
+  negative = filter.neg
+  name = "warmth"
+}
+`
+	_, diags := mustOp(t, src, "vectors.v").Prepare([]*arrow.Schema{sc, sc})
+	wantDiag(t, diags, "Dimension unknown", "dimensions")
+	op := mustOp(t, strings.Replace(src, `name = "warmth"`, "name = \"warmth\"\n  dimensions = 2", 1), "vectors.v")
+	out, diags := op.Prepare([]*arrow.Schema{sc, sc})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	pin, r1 := sliced(pos, 2)
+	defer r1()
+	nin, r2 := sliced(neg, 1)
+	defer r2()
+	res, err := run(t, context.Background(), mem, op, out, RunContext{Inputs: []Input{pin, nin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mean(pos) = (3, 1), mean(neg) = (0, 1): difference (3, 0), normalized (1, 0).
+	if got := strings.Join(res.Rows, ""); got != `{"warmth":[1,0]}` {
+		t.Fatalf("derived vector %s, want (1, 0)", got)
+	}
+}

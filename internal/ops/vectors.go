@@ -45,6 +45,7 @@ var vectorsSpec = &Spec{
 		{Name: "negative", Mode: recipe.Ref},
 		{Name: "column", Mode: recipe.Static, Type: cty.String},
 		{Name: "name", Mode: recipe.Static, Type: cty.String},
+		{Name: "dimensions", Mode: recipe.Static, Type: cty.Number},
 	},
 	Keys: map[string]AttrKey{
 		"url":    {Use: KeyNone, Why: "where the bytes come from, not what they are: the pinned digest of the bytes is the key's input, as for fetch"},
@@ -58,7 +59,7 @@ var vectorFormats = []string{"npy", "safetensors", "json", "parquet", "arrow"}
 func newVectors(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	fileAttrs := []string{"url", "digest", "format", "names", "name_column", "vector_column"}
-	derivedAttrs := []string{"positive", "negative", "column", "name"}
+	derivedAttrs := []string{"positive", "negative", "column", "name", "dimensions"}
 	file, derived := hasAttr(n, "url"), hasAttr(n, "positive") || hasAttr(n, "negative")
 	switch {
 	case file && derived:
@@ -81,6 +82,9 @@ func newVectors(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 	}
 	if derived {
 		op := &derivedVectorsOp{column: attrString(n, "column", "embedding"), name: attrString(n, "name", n.Name), n: n}
+		dims, _, d := attrInt(n, "dimensions", 1, 1<<20)
+		diags = append(diags, d...)
+		op.dims = int(dims)
 		if !hasAttr(n, "positive") || !hasAttr(n, "negative") {
 			diags = append(diags, diag("Missing contrastive set", "Derived vectors need both positive and negative (node references), e.g. positive = filter.high_empathy, negative = filter.low_empathy.", &n.DeclRange))
 			return nil, diags
@@ -334,11 +338,12 @@ type derivedVectorsOp struct {
 	n            *recipe.Node
 	column, name string
 	posIn, negIn int
+	dims         int // declared length of a list column's rows (0: none)
 	d            int
 }
 
 func (op *derivedVectorsOp) Params() []Param {
-	return []Param{{"column", quote(op.column)}, {"method", `"mean_difference_normalized"`}, {"name", quote(op.name)}}
+	return []Param{{"column", quote(op.column)}, {"dimensions", fmt.Sprint(op.dims)}, {"method", `"mean_difference_normalized"`}, {"name", quote(op.name)}}
 }
 
 func (op *derivedVectorsOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.Diagnostics) {
@@ -356,11 +361,21 @@ func (op *derivedVectorsOp) Prepare(inputs []*arrow.Schema) (*arrow.Schema, hcl.
 			continue
 		}
 		vt, ok := vectorType(sc.Field(idx[0]).Type)
-		if !ok || !vt.fixed {
-			diags = append(diags, diag("Not a vector column", fmt.Sprintf("Column %q of the %s set %s is %s; derived vectors need fixed_size_list<float32 or float64>[d] (the type embed gives).", op.column, role, op.n.Attrs[role].Refs[0], typeString(sc.Field(idx[0]).Type)), rng))
+		switch {
+		case !ok:
+			diags = append(diags, diag("Not a vector column", fmt.Sprintf("Column %q of the %s set %s is %s; derived vectors need fixed_size_list<float32 or float64>[d] (the type embed gives), or a list of them with dimensions set.", op.column, role, op.n.Attrs[role].Refs[0], typeString(sc.Field(idx[0]).Type)), rng))
 			continue
+		case !vt.fixed && op.dims == 0:
+			diags = append(diags, diag("Dimension unknown", fmt.Sprintf("Column %q of the %s set %s is %s, whose rows may have any length; set dimensions = <d> (every non-null row must have d elements).", op.column, role, op.n.Attrs[role].Refs[0], typeString(sc.Field(idx[0]).Type)), rng))
+			continue
+		case vt.fixed && op.dims != 0 && op.dims != vt.d:
+			diags = append(diags, diag("Dimension mismatch", fmt.Sprintf("dimensions = %d, but column %q of the %s set %s has dimension %d.", op.dims, op.column, role, op.n.Attrs[role].Refs[0], vt.d), attrRange(op.n, "dimensions")))
+			continue
+		case vt.fixed:
+			dims[role] = vt.d
+		default:
+			dims[role] = op.dims
 		}
-		dims[role] = vt.d
 	}
 	if diags.HasErrors() {
 		return nil, diags
