@@ -194,7 +194,7 @@ func (op *plotOp) Run(ctx context.Context, rc *RunContext) error {
 			}
 			m.n++
 			m.sum += y
-			m.sq += y * y
+			m.sq += float64(y * y) // no fused multiply-add: the same bits on every platform
 		}
 		if mask != nil {
 			mask.Release()
@@ -286,7 +286,7 @@ func (op *plotOp) figure(acc map[string]map[int64]*moments) (*plot.Plot, []*plot
 		for i, x := range xs {
 			m := acc[g][x]
 			mean := m.sum / m.n
-			v := math.Max(0, m.sq/m.n-mean*mean)
+			v := math.Max(0, m.sq/m.n-float64(mean*mean))
 			if m.n > 1 {
 				v *= m.n / (m.n - 1)
 			}

@@ -403,7 +403,7 @@ func (op *derivedVectorsOp) Run(ctx context.Context, rc *RunContext) error {
 	var ss float64
 	for j := range diff {
 		diff[j] = pos[j]/float64(np) - neg[j]/float64(nn)
-		ss += diff[j] * diff[j]
+		ss += float64(diff[j] * diff[j]) // no fused multiply-add: the same bits on every platform
 	}
 	if ss == 0 {
 		return fmt.Errorf("the positive and negative sets have the same mean %q: the difference has no direction", op.column)

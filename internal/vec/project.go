@@ -52,7 +52,7 @@ func SumSquares(x []float32) float64 {
 	var a [Lanes]float64
 	for i, v := range x {
 		f := float64(v)
-		a[i%Lanes] += f * f
+		a[i%Lanes] += f * f // exact: a float32 squared fits a float64
 	}
 	return (a[0] + a[2]) + (a[1] + a[3])
 }

@@ -35,9 +35,11 @@ func Summarize(turns []int64, vals []float64) Trajectory {
 	var sxx, sxy, syy float64
 	for i, y := range vals {
 		dx, dy := float64(turns[i])-mx, y-my
-		sxx += dx * dx
-		sxy += dx * dy
-		syy += dy * dy
+		// The conversions forbid fusing into a multiply-add (which the Go
+		// spec allows, and arm64 does), so every platform rounds alike.
+		sxx += float64(dx * dx)
+		sxy += float64(dx * dy)
+		syy += float64(dy * dy)
 	}
 	t.Std = math.Sqrt(syy / float64(n))
 	if n >= 2 && sxx > 0 {
