@@ -457,3 +457,37 @@ vectors "v" {
 		t.Fatalf("derived vector %s, want (1, 0)", got)
 	}
 }
+
+func TestVectorsDiagnostics(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`url = "v.npy"` + "\n  positive = fetch.in", "Two sources of vectors"},
+		{`column = "e"`, "No source of vectors"},
+		{`positive = fetch.in`, "Missing contrastive set"},
+		{`url = "v.json"` + "\n" + `names = ["a"]`, "names names the rows of a .npy array"},
+		{`url = "v.bin"`, "Cannot tell the format"},
+		{`url = "v.npy"` + "\n" + `names = ["a", "a"]`, "distinct"},
+		{`url = "v.npy"` + "\n" + `digest = "sha256:abc"`, "not a sha256 digest"},
+		{`url = "v.npy"` + "\n" + `column = "e"`, "applies only to derived vectors"},
+	} {
+		_, diags := newOp(t, "vectors \"v\" {\n  "+c.body+"\n}\n", "vectors.v", nil, nil)
+		wantDiag(t, diags, c.want)
+	}
+	// Vector names and dimensions are checked when vector_project is
+	// prepared: two vectors nodes naming one vector clash.
+	op := mustOp(t, `vectors "a" {
+  url = "a.npy"
+}
+vectors "b" {
+  url = "b.npy"
+}
+vector_project "p" {
+  input = fetch.in
+  vectors = [vectors.a, vectors.b]
+}
+`, "vector_project.p")
+	in := arrow.NewSchema([]arrow.Field{{Name: "embedding", Type: arrow.FixedSizeListOf(4, arrow.PrimitiveTypes.Float32)}}, nil)
+	_, diags := op.Prepare([]*arrow.Schema{in, vectorsSchema([]string{"x"}, 4), vectorsSchema([]string{"x"}, 4)})
+	wantDiag(t, diags, "Duplicate vector name", `"x"`)
+	_, diags = op.Prepare([]*arrow.Schema{in, vectorsSchema([]string{"x"}, 4), vectorsSchema([]string{"y"}, 5)})
+	wantDiag(t, diags, "Dimension mismatch", "dimension 5", "dimension 4")
+}
