@@ -52,10 +52,23 @@ type acc [2 * Group][Lanes]float64
 // block's vectors into out[r*Group+k].
 func dot2(r0, r1 []float32, b *block, d int, out *[2 * Group]float64) {
 	var a acc
-	body := d &^ (Lanes - 1)
-	if body > 0 {
-		kernel(r0[:body], r1[:body], b.data[:body*Group], &a)
+	accumulate(r0, r1, b, 0, d&^(Lanes-1), &a)
+	finish(r0, r1, b, d, &a, out)
+}
+
+// accumulate adds elements [lo, hi) of the rows (multiples of Lanes) to
+// a. Each lane sums its elements in index order however [0, body) is cut
+// into ranges, so tiling the work changes no bit.
+func accumulate(r0, r1 []float32, b *block, lo, hi int, a *acc) {
+	if hi > lo {
+		kernel(r0[lo:hi], r1[lo:hi], b.data[lo*Group:hi*Group], a)
 	}
+}
+
+// finish adds the tail (elements past the last multiple of Lanes) and
+// reduces the lanes into out.
+func finish(r0, r1 []float32, b *block, d int, a *acc, out *[2 * Group]float64) {
+	body := d &^ (Lanes - 1)
 	tail := b.data[body*Group:]
 	for i := body; i < d; i++ {
 		x0, x1 := float64(r0[i]), float64(r1[i])
@@ -69,6 +82,15 @@ func dot2(r0, r1 []float32, b *block, d int, out *[2 * Group]float64) {
 		out[j] = (a[j][0] + a[j][2]) + (a[j][1] + a[j][3])
 	}
 }
+
+// Tiling of Projector.Rows: tileRows rows at a time, tileD elements at a
+// time, so a tile of rows (tileRows×tileD×4 bytes) and of a block's
+// vectors (Group×tileD×8 bytes) stay in the L1 cache while every pair of
+// the tile uses them.
+const (
+	tileRows = 16
+	tileD    = 256
+)
 
 // kernelGo is the reference kernel; len(r0) is a multiple of Lanes.
 func kernelGo(r0, r1 []float32, v []float64, a *acc) {

@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // func kernelAVX2(r0, r1 *float32, v *float64, n int, a *acc)
-// n is a multiple of 4. Y0-Y3: row 0 against vectors 0-3, Y4-Y7: row 1.
+// n is a multiple of 4; the sums are added to a. Y0-Y3: row 0 against
+// vectors 0-3, Y4-Y7: row 1.
 // Each YMM register holds four lanes (element i in lane i%4). Products of
 // widened float32 values are exact, so VFMADD231PD rounds as kernelGo.
 TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
@@ -12,14 +13,14 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
 	MOVQ v+16(FP), DI
 	MOVQ n+24(FP), CX
 	MOVQ a+32(FP), DX
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
+	VMOVUPD 0(DX), Y0
+	VMOVUPD 32(DX), Y1
+	VMOVUPD 64(DX), Y2
+	VMOVUPD 96(DX), Y3
+	VMOVUPD 128(DX), Y4
+	VMOVUPD 160(DX), Y5
+	VMOVUPD 192(DX), Y6
+	VMOVUPD 224(DX), Y7
 	SHRQ $2, CX
 	JZ done
 loop:

@@ -69,7 +69,7 @@ func TestProjectMatchesFloat64Reference(t *testing.T) {
 	for _, d := range []int{1, 3, 768, 4096} {
 		for _, k := range []int{1, 8} {
 			for _, normalize := range []bool{false, true} {
-				n := 37
+				n := 37 + tileRows*3
 				vecs := make([][]float32, k)
 				names := make([]string, k)
 				for i := range vecs {
@@ -87,6 +87,24 @@ func TestProjectMatchesFloat64Reference(t *testing.T) {
 				}
 				skip := func(i int) bool { return i%5 == 2 }
 				p.Rows(values, n, skip, out, &Scratch{})
+				// Tiling and pairing change no bit: each row equals its own
+				// untiled dot2.
+				for i := range n {
+					if skip(i) || normalize {
+						continue
+					}
+					e := values[i*d : (i+1)*d]
+					for b := range p.blocks {
+						var res [2 * Group]float64
+						dot2(e, e, &p.blocks[b], d, &res)
+						for k := 0; k < p.blocks[b].n; k++ {
+							kk := b*Group + k
+							if want := float32(res[k] / p.norm[kk]); math.Float32bits(want) != math.Float32bits(out[kk][i]) {
+								t.Fatalf("d=%d K=%d row %d vector %d: tiled %v, untiled %v", d, k, i, kk, out[kk][i], want)
+							}
+						}
+					}
+				}
 				for i := range n {
 					e := values[i*d : (i+1)*d]
 					var ee float64
