@@ -17,10 +17,15 @@ package vec
 // Lanes is the number of partial sums one dot product keeps.
 const Lanes = 4
 
-// Group is how many direction vectors the kernel dots a pair of rows with
-// at once (2 rows × 4 vectors: eight accumulators, each row chunk and each
-// vector chunk loaded once for several products).
-const Group = 4
+// Group is how many direction vectors the kernel dots a group of Rows
+// rows with at once (3 rows × 4 vectors: twelve accumulators, so the FMA
+// pipes never wait on one accumulator's latency, and each row chunk and
+// vector chunk is loaded once for several products). How rows are grouped
+// changes no result: each (row, vector) sum has its own lanes.
+const (
+	Group = 4
+	Rows  = 3
+)
 
 // block holds Group vectors of dimension d (zero-padded when fewer),
 // interleaved for the kernel: for every chunk of Lanes elements, the chunk
@@ -44,38 +49,38 @@ func newBlock(vecs [][]float32, d int) block {
 	return b
 }
 
-// acc holds the partial sums of two rows against Group vectors:
+// acc holds the partial sums of Rows rows against Group vectors:
 // acc[r*Group+k][lane].
-type acc [2 * Group][Lanes]float64
+type acc [Rows * Group][Lanes]float64
 
-// dot2 computes the dot products of rows r0 and r1 (length d) with the
-// block's vectors into out[r*Group+k].
-func dot2(r0, r1 []float32, b *block, d int, out *[2 * Group]float64) {
+// dot3 computes the dot products of three rows (length d) with the block's
+// vectors into out[r*Group+k].
+func dot3(r *[Rows][]float32, b *block, d int, out *[Rows * Group]float64) {
 	var a acc
-	accumulate(r0, r1, b, 0, d&^(Lanes-1), &a)
-	finish(r0, r1, b, d, &a, out)
+	accumulate(r, b, 0, d&^(Lanes-1), &a)
+	finish(r, b, d, &a, out)
 }
 
 // accumulate adds elements [lo, hi) of the rows (multiples of Lanes) to
 // a. Each lane sums its elements in index order however [0, body) is cut
 // into ranges, so tiling the work changes no bit.
-func accumulate(r0, r1 []float32, b *block, lo, hi int, a *acc) {
+func accumulate(r *[Rows][]float32, b *block, lo, hi int, a *acc) {
 	if hi > lo {
-		kernel(r0[lo:hi], r1[lo:hi], b.data[lo*Group:hi*Group], a)
+		kernel(r[0][lo:hi], r[1][lo:hi], r[2][lo:hi], b.data[lo*Group:hi*Group], a)
 	}
 }
 
 // finish adds the tail (elements past the last multiple of Lanes) and
 // reduces the lanes into out.
-func finish(r0, r1 []float32, b *block, d int, a *acc, out *[2 * Group]float64) {
+func finish(r *[Rows][]float32, b *block, d int, a *acc, out *[Rows * Group]float64) {
 	body := d &^ (Lanes - 1)
 	tail := b.data[body*Group:]
 	for i := body; i < d; i++ {
-		x0, x1 := float64(r0[i]), float64(r1[i])
-		for k := range Group {
-			v := tail[(i-body)*Group+k]
-			a[k][i-body] += x0 * v
-			a[Group+k][i-body] += x1 * v
+		for q := range Rows {
+			x := float64(r[q][i])
+			for k := range Group {
+				a[q*Group+k][i-body] += x * tail[(i-body)*Group+k] // exact product
+			}
 		}
 	}
 	for j := range a {
@@ -85,22 +90,24 @@ func finish(r0, r1 []float32, b *block, d int, a *acc, out *[2 * Group]float64) 
 
 // Tiling of Projector.Rows: tileRows rows at a time, tileD elements at a
 // time, so a tile of rows (tileRows×tileD×4 bytes) and of a block's
-// vectors (Group×tileD×8 bytes) stay in the L1 cache while every pair of
+// vectors (Group×tileD×8 bytes) stay in the L1 cache while every group of
 // the tile uses them.
 const (
-	tileRows = 16
+	tileRows = 6 * Rows
 	tileD    = 256
 )
 
 // kernelGo is the reference kernel; len(r0) is a multiple of Lanes.
-func kernelGo(r0, r1 []float32, v []float64, a *acc) {
+func kernelGo(r0, r1, r2 []float32, v []float64, a *acc) {
+	rs := [Rows][]float32{r0, r1, r2}
 	for i := 0; i+Lanes <= len(r0); i += Lanes {
 		c := v[(i/Lanes)*Group*Lanes:]
 		for l := range Lanes {
-			x0, x1 := float64(r0[i+l]), float64(r1[i+l])
-			for k := range Group {
-				a[k][l] += x0 * c[k*Lanes+l]
-				a[Group+k][l] += x1 * c[k*Lanes+l]
+			for q := range Rows {
+				x := float64(rs[q][i+l])
+				for k := range Group {
+					a[q*Group+k][l] += x * c[k*Lanes+l] // exact product
+				}
 			}
 		}
 	}

@@ -2,17 +2,18 @@
 
 #include "textflag.h"
 
-// func kernelAVX2(r0, r1 *float32, v *float64, n int, a *acc)
+// func kernelAVX2(r0, r1, r2 *float32, v *float64, n int, a *acc)
 // n is a multiple of 4; the sums are added to a. Y0-Y3: row 0 against
-// vectors 0-3, Y4-Y7: row 1.
-// Each YMM register holds four lanes (element i in lane i%4). Products of
-// widened float32 values are exact, so VFMADD231PD rounds as kernelGo.
-TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
+// vectors 0-3, Y4-Y7: row 1, Y8-Y11: row 2. Each YMM register holds four
+// lanes (element i in lane i%4). Products of widened float32 values are
+// exact, so VFMADD231PD rounds as kernelGo does.
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-48
 	MOVQ r0+0(FP), SI
 	MOVQ r1+8(FP), BX
-	MOVQ v+16(FP), DI
-	MOVQ n+24(FP), CX
-	MOVQ a+32(FP), DX
+	MOVQ r2+16(FP), R8
+	MOVQ v+24(FP), DI
+	MOVQ n+32(FP), CX
+	MOVQ a+40(FP), DX
 	VMOVUPD 0(DX), Y0
 	VMOVUPD 32(DX), Y1
 	VMOVUPD 64(DX), Y2
@@ -21,25 +22,35 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-40
 	VMOVUPD 160(DX), Y5
 	VMOVUPD 192(DX), Y6
 	VMOVUPD 224(DX), Y7
+	VMOVUPD 256(DX), Y8
+	VMOVUPD 288(DX), Y9
+	VMOVUPD 320(DX), Y10
+	VMOVUPD 352(DX), Y11
 	SHRQ $2, CX
 	JZ done
 loop:
-	VCVTPS2PD 0(SI), Y8
-	VCVTPS2PD 0(BX), Y9
-	VMOVUPD 0(DI), Y10
-	VMOVUPD 32(DI), Y11
-	VMOVUPD 64(DI), Y12
-	VMOVUPD 96(DI), Y13
-	VFMADD231PD Y10, Y8, Y0
-	VFMADD231PD Y10, Y9, Y4
-	VFMADD231PD Y11, Y8, Y1
-	VFMADD231PD Y11, Y9, Y5
-	VFMADD231PD Y12, Y8, Y2
-	VFMADD231PD Y12, Y9, Y6
-	VFMADD231PD Y13, Y8, Y3
-	VFMADD231PD Y13, Y9, Y7
+	VCVTPS2PD 0(SI), Y12
+	VCVTPS2PD 0(BX), Y13
+	VCVTPS2PD 0(R8), Y14
+	VMOVUPD 0(DI), Y15
+	VFMADD231PD Y15, Y12, Y0
+	VFMADD231PD Y15, Y13, Y4
+	VFMADD231PD Y15, Y14, Y8
+	VMOVUPD 32(DI), Y15
+	VFMADD231PD Y15, Y12, Y1
+	VFMADD231PD Y15, Y13, Y5
+	VFMADD231PD Y15, Y14, Y9
+	VMOVUPD 64(DI), Y15
+	VFMADD231PD Y15, Y12, Y2
+	VFMADD231PD Y15, Y13, Y6
+	VFMADD231PD Y15, Y14, Y10
+	VMOVUPD 96(DI), Y15
+	VFMADD231PD Y15, Y12, Y3
+	VFMADD231PD Y15, Y13, Y7
+	VFMADD231PD Y15, Y14, Y11
 	ADDQ $16, SI
 	ADDQ $16, BX
+	ADDQ $16, R8
 	ADDQ $128, DI
 	DECQ CX
 	JNZ loop
@@ -52,6 +63,10 @@ done:
 	VMOVUPD Y5, 160(DX)
 	VMOVUPD Y6, 192(DX)
 	VMOVUPD Y7, 224(DX)
+	VMOVUPD Y8, 256(DX)
+	VMOVUPD Y9, 288(DX)
+	VMOVUPD Y10, 320(DX)
+	VMOVUPD Y11, 352(DX)
 	VZEROUPPER
 	RET
 

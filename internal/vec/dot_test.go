@@ -25,36 +25,49 @@ func TestKernelMatchesGoBitForBit(t *testing.T) {
 				vecs[i] = randVec(r, d)
 			}
 			b := newBlock(vecs, d)
-			r0, r1 := randVec(r, d), randVec(r, d)
-			var got, want [2 * Group]float64
-			dot2(r0, r1, &b, d, &got)
-			// the same with the Go kernel
-			var a acc
-			body := d &^ (Lanes - 1)
-			if body > 0 {
-				kernelGo(r0[:body], r1[:body], b.data[:body*Group], &a)
-			}
-			for i := body; i < d; i++ {
+			rows := [Rows][]float32{randVec(r, d), randVec(r, d), randVec(r, d)}
+			var got, want [Rows * Group]float64
+			dot3(&rows, &b, d, &got)
+			// The same with the Go kernel, written out: lane i%4, the tail
+			// in lanes 0.., then (l0+l2)+(l1+l3).
+			for q := range Rows {
 				for kk := range Group {
-					v := b.data[body*Group+(i-body)*Group+kk]
-					a[kk][i-body] += float64(r0[i]) * v
-					a[Group+kk][i-body] += float64(r1[i]) * v
+					var l [Lanes]float64
+					for i := range d {
+						lane := i % Lanes
+						if i >= d&^(Lanes-1) {
+							lane = i - d&^(Lanes-1)
+						}
+						v := 0.0
+						if kk < k {
+							v = float64(vecs[kk][i])
+						}
+						l[lane] += float64(rows[q][i]) * v
+					}
+					want[q*Group+kk] = (l[0] + l[2]) + (l[1] + l[3])
 				}
-			}
-			for j := range a {
-				want[j] = (a[j][0] + a[j][2]) + (a[j][1] + a[j][3])
 			}
 			if got != want {
-				t.Errorf("d=%d k=%d: kernel %s = %v, pure Go %v", d, k, Kernel(), got, want)
+				t.Errorf("d=%d k=%d: kernel %s = %v, written out %v", d, k, Kernel(), got, want)
+			}
+			var viaGo acc
+			if body := d &^ (Lanes - 1); body > 0 {
+				kernelGo(rows[0][:body], rows[1][:body], rows[2][:body], b.data[:body*Group], &viaGo)
+				var viaKernel acc
+				kernel(rows[0][:body], rows[1][:body], rows[2][:body], b.data[:body*Group], &viaKernel)
+				if viaGo != viaKernel {
+					t.Errorf("d=%d k=%d: kernel %s and kernelGo differ", d, k, Kernel())
+				}
 			}
 			for kk := range k {
-				var ref0, ref1 float64
-				for i := range d {
-					ref0 += float64(r0[i]) * float64(vecs[kk][i])
-					ref1 += float64(r1[i]) * float64(vecs[kk][i])
-				}
-				if math.Abs(got[kk]-ref0) > 1e-9*(1+math.Abs(ref0)) || math.Abs(got[Group+kk]-ref1) > 1e-9*(1+math.Abs(ref1)) {
-					t.Errorf("d=%d k=%d: dots %v %v, naive %v %v", d, kk, got[kk], got[Group+kk], ref0, ref1)
+				for q := range Rows {
+					var ref float64
+					for i := range d {
+						ref += float64(rows[q][i]) * float64(vecs[kk][i])
+					}
+					if math.Abs(got[q*Group+kk]-ref) > 1e-9*(1+math.Abs(ref)) {
+						t.Errorf("d=%d k=%d row %d: dot %v, naive %v", d, kk, q, got[q*Group+kk], ref)
+					}
 				}
 			}
 		}
@@ -95,8 +108,9 @@ func TestProjectMatchesFloat64Reference(t *testing.T) {
 					}
 					e := values[i*d : (i+1)*d]
 					for b := range p.blocks {
-						var res [2 * Group]float64
-						dot2(e, e, &p.blocks[b], d, &res)
+						var res [Rows * Group]float64
+						g := [Rows][]float32{e, e, e}
+						dot3(&g, &p.blocks[b], d, &res)
 						for k := 0; k < p.blocks[b].n; k++ {
 							kk := b*Group + k
 							if want := float32(res[k] / p.norm[kk]); math.Float32bits(want) != math.Float32bits(out[kk][i]) {

@@ -78,11 +78,12 @@ func (p *Projector) Rows(values []float32, n int, skip func(i int) bool, out [][
 		}
 	}
 	s.rows = rows
-	if len(s.acc) < tileRows/2*len(p.blocks) {
-		s.acc = make([]acc, tileRows/2*len(p.blocks))
+	nb := len(p.blocks)
+	if len(s.acc) < tileRows/Rows*nb {
+		s.acc = make([]acc, tileRows/Rows*nb)
 	}
 	body := d &^ (Lanes - 1)
-	var res [2 * Group]float64
+	var res [Rows * Group]float64
 	var tile [tileRows][]float32
 	for t := 0; t < len(rows); t += tileRows {
 		m := min(tileRows, len(rows)-t)
@@ -100,44 +101,50 @@ func (p *Projector) Rows(values []float32, n int, skip func(i int) bool, out [][
 			}
 			tile[j] = e
 		}
-		pairs := (m + 1) / 2
-		pair := func(q int) ([]float32, []float32) {
-			r0 := tile[2*q]
-			if 2*q+1 < m {
-				return r0, tile[2*q+1]
+		groups := (m + Rows - 1) / Rows
+		// group q holds rows Rows*q ...; a short last group repeats its
+		// first row (the extra sums are not used).
+		group := func(q int) (g [Rows][]float32) {
+			for r := range Rows {
+				if j := Rows*q + r; j < m {
+					g[r] = tile[j]
+				} else {
+					g[r] = tile[Rows*q]
+				}
 			}
-			return r0, r0 // an odd row out is paired with itself
+			return g
 		}
-		accs := s.acc[:pairs*len(p.blocks)]
+		accs := s.acc[:groups*nb]
 		clear(accs)
 		for lo := 0; lo < body; lo += tileD {
 			hi := min(lo+tileD, body)
 			for b := range p.blocks {
-				for q := range pairs {
-					r0, r1 := pair(q)
-					accumulate(r0, r1, &p.blocks[b], lo, hi, &accs[q*len(p.blocks)+b])
+				for q := range groups {
+					g := group(q)
+					accumulate(&g, &p.blocks[b], lo, hi, &accs[q*nb+b])
 				}
 			}
 		}
-		for q := range pairs {
-			r0, r1 := pair(q)
-			i, j := rows[t+2*q], -1
-			if 2*q+1 < m {
-				j = rows[t+2*q+1]
-			}
-			s0, s1 := 1.0, 1.0
-			if p.Normalize {
-				s0 = 1 / math.Sqrt(SumSquares(r0))
-				s1 = 1 / math.Sqrt(SumSquares(r1))
+		for q := range groups {
+			g := group(q)
+			var scale [Rows]float64
+			for r := range Rows {
+				scale[r] = 1
+				if p.Normalize && Rows*q+r < m {
+					scale[r] = 1 / math.Sqrt(SumSquares(g[r]))
+				}
 			}
 			for b := range p.blocks {
 				blk := &p.blocks[b]
-				finish(r0, r1, blk, d, &accs[q*len(p.blocks)+b], &res)
-				for k := 0; k < blk.n; k++ {
-					kk := b*Group + k
-					out[kk][i] = float32(res[k] / p.norm[kk] * s0)
-					if j >= 0 {
-						out[kk][j] = float32(res[Group+k] / p.norm[kk] * s1)
+				finish(&g, blk, d, &accs[q*nb+b], &res)
+				for r := range Rows {
+					j := Rows*q + r
+					if j >= m {
+						break
+					}
+					for k := 0; k < blk.n; k++ {
+						kk := b*Group + k
+						out[kk][rows[t+j]] = float32(res[r*Group+k] / p.norm[kk] * scale[r])
 					}
 				}
 			}

@@ -21,7 +21,7 @@ func benchData(n, d, k int) ([]float32, *Projector, [][]float32) {
 	return values, p, out
 }
 
-// BenchmarkRows compares the tiled Rows with pairs of untiled dot2 calls,
+// BenchmarkRows compares the tiled Rows with untiled dot3 calls,
 // one core, 8192 rows.
 func BenchmarkRows(b *testing.B) {
 	for _, d := range []int{1024, 4096} {
@@ -35,12 +35,13 @@ func BenchmarkRows(b *testing.B) {
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
-		b.Run("pairs/"+itoa(d), func(b *testing.B) {
-			var res [2 * Group]float64
+		b.Run("untiled/"+itoa(d), func(b *testing.B) {
+			var res [Rows * Group]float64
 			for range b.N {
-				for i := 0; i+1 < n; i += 2 {
+				for i := 0; i+Rows <= n; i += Rows {
+					g := [Rows][]float32{values[i*d : (i+1)*d], values[(i+1)*d : (i+2)*d], values[(i+2)*d : (i+3)*d]}
 					for bl := range p.blocks {
-						dot2(values[i*d:(i+1)*d], values[(i+1)*d:(i+2)*d], &p.blocks[bl], d, &res)
+						dot3(&g, &p.blocks[bl], d, &res)
 						out[0][i] = float32(res[0])
 					}
 				}
