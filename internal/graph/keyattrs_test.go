@@ -103,6 +103,29 @@ var keyBases = []keyBase{
 	{kind: "review", attrs: map[string]string{
 		"input": "gen.a", "path": `"out/r.html"`, "title": `"T"`, "id": `"id"`, "turns": `"turns"`, "labels": `["val"]`,
 	}},
+	{kind: "vectors", attrs: map[string]string{
+		"url": `"https://example.com/v.npy"`, "digest": `"sha256:` + hex64 + `"`, "format": `"npy"`, "names": `["a", "b"]`,
+	}},
+	{kind: "vectors", attrs: map[string]string{
+		"url": `"https://example.com/v.parquet"`, "digest": `"sha256:` + hex64 + `"`, "format": `"parquet"`,
+		"name_column": `"n"`, "vector_column": `"v"`,
+	}},
+	{kind: "vectors", attrs: map[string]string{"positive": "gen.a", "negative": "gen.b", "column": `"e"`, "name": `"warmth"`, "dimensions": "8"}},
+	{kind: "vector_project", attrs: map[string]string{
+		"input": "gen.a", "vectors": "[gen.b]", "column": `"e"`, "normalize": "false", "baseline": "gen.b", "prefix": `"p_"`,
+		"drop_column": "false",
+	}},
+	{kind: "embed", attrs: map[string]string{"input": "gen.a", "column": `"text"`, "output": `"e"`, "model": `"hash-64"`}},
+	{kind: "embed", attrs: map[string]string{
+		"input": "gen.a", "model": `"openai:m"`, "dimensions": "8", "endpoint": `"http://localhost:8000/v1"`, "batch": "16", "concurrency": "2",
+	}},
+	{kind: "plot", attrs: map[string]string{
+		"input": "gen.a", "path": `"out/p.png"`, "x": `"turn"`, "y": `"proj_a"`, "group": `"src"`, "where": "id > 1",
+		"band": `"sd"`, "min_count": "2", "title": `"t"`,
+	}},
+	{kind: "trajectory", attrs: map[string]string{
+		"input": "gen.a", "by": `"id"`, "order": `"turn"`, "columns": `["proj_a"]`, "keep": `["val"]`, "where": "id > 1",
+	}},
 }
 
 // stringPool holds the words string attributes are tried with: every
@@ -116,6 +139,7 @@ var stringPool = []string{
 	"sha256:" + strings.Repeat("ab", 32), "http://localhost:9/v1", "m2",
 	"inner", "semi", "anti", "first", "last", "_other", // join how/suffix, distinct keep
 	"each", "proportional", // sample allocate
+	"out/other.png", "ci95", // plot path and band
 }
 
 // synonyms are values an op documents as meaning the same (so the same

@@ -212,6 +212,7 @@ func Builtin() Registry {
 		fetchSpec, selectSpec, filterSpec, flattenSpec, sampleSpec,
 		synthesizeSpec, outputSpec, cardSpec, reviewSpec,
 		unionSpec, sortSpec, mixSpec, aggregateSpec, joinSpec, distinctSpec,
+		vectorsSpec, vectorProjectSpec, embedSpec, trajectorySpec, plotSpec,
 	} {
 		r[s.Kind] = s
 	}
