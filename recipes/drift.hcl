@@ -389,3 +389,96 @@ output "drift_eval_reviewed" {
   input = join.drift_reviewed
   path  = "out/drift/drift_eval_reviewed.parquet"
 }
+
+# ---- Drift trajectories ------------------------------------------------------
+# One row per turn of the evaluation set, embedded offline (hash-512, a
+# deterministic feature-hashing embedder), projected onto an "empathy"
+# direction and summarized per conversation. The direction is the normalized
+# difference between the mean embedding of supporter turns in ESConv
+# conversations the seeker rated high (empathy 5) and low (empathy <= 2),
+# taken from the ESConv conversations NOT in the evaluation set, so the
+# direction is not fitted on the turns it is then measured on.
+join "esconv_held_out" {
+  left  = select.esconv
+  right = select.drift_eval
+  on    = ["conversation_id"]
+  how   = "anti"
+}
+
+flatten "esconv_held_out_turns" {
+  input  = join.esconv_held_out
+  column = "turns"
+  index  = "position"
+}
+
+embed "esconv_held_out_turns" {
+  input = flatten.esconv_held_out_turns
+  model = "hash-512"
+}
+
+filter "high_rated_supporter_turns" {
+  input = embed.esconv_held_out_turns
+  where = role == "assistant" && quality.empathy >= 5
+}
+
+filter "low_rated_supporter_turns" {
+  input = embed.esconv_held_out_turns
+  where = role == "assistant" && quality.empathy <= 2
+}
+
+vectors "empathy" {
+  positive = filter.high_rated_supporter_turns
+  negative = filter.low_rated_supporter_turns
+}
+
+flatten "drift_turns" {
+  input  = select.drift_eval
+  column = "turns"
+  index  = "position"
+}
+
+embed "drift_turns" {
+  input = flatten.drift_turns
+  model = "hash-512"
+}
+
+vector_project "drift_turns" {
+  input   = embed.drift_turns
+  vectors = [vectors.empathy]
+}
+
+# Per conversation: turns, first, last, delta, OLS slope per turn, max
+# excursion from the first turn and its turn, mean, std of proj_empathy —
+# over all its turns (one row per conversation of the evaluation set), and
+# over its assistant turns only (the side whose drift is studied; synthetic
+# scripts are user-only, the model under test writes the assistant side, so
+# they have no row there).
+trajectory "drift" {
+  input = vector_project.drift_turns
+  keep  = ["source", "category", "part"]
+}
+
+trajectory "drift_assistant" {
+  input = vector_project.drift_turns
+  where = role == "assistant"
+  keep  = ["source", "category", "part"]
+}
+
+output "drift_trajectories" {
+  input = trajectory.drift
+  path  = "out/drift/trajectories.parquet"
+}
+
+output "drift_trajectories_assistant" {
+  input = trajectory.drift_assistant
+  path  = "out/drift/trajectories_assistant.parquet"
+}
+
+plot "drift_empathy" {
+  input     = vector_project.drift_turns
+  y         = "proj_empathy"
+  group     = "part"
+  where     = role == "assistant"
+  min_count = 5
+  path      = "out/drift/empathy_by_turn.png"
+}
