@@ -145,6 +145,7 @@ type buildOptions struct {
 	json      bool
 	batchSize int
 	executor  string
+	report    string
 	jobsSet   bool
 }
 
@@ -155,6 +156,7 @@ func (o *buildOptions) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.locked, "locked", false, "fail (exit 3) if anything would change the lock")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable events (JSON lines) instead of progress")
 	fs.IntVar(&o.batchSize, "batch-size", 0, "rows per batch inside ops (does not change any digest)")
+	fs.StringVar(&o.report, "report", "", "the build report, a self-contained HTML page (default PROJECT/.dsbuild/report/<recipe>.html; none: no report)")
 	fs.StringVar(&o.executor, "executor", "", "where nodes run: local, or slurm (one Slurm job per node over the shared --cache; default: slurm when the recipe has an executor \"slurm\" block, else local)")
 }
 
@@ -250,6 +252,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 	}
 	if p.Lock != nil {
 		if diff := graph.Diff(p.Lock, lock); len(diff) == 0 {
+			writeReport(g, o, p, store, ev)
 			return afterBuild(ctx, g, p, store, rem, ev)
 		} else if o.locked {
 			return lockError{"--locked: the lock would change:\n  " + strings.Join(diff, "\n  ")}
@@ -261,6 +264,7 @@ func runBuild(ctx context.Context, g *globals, o *buildOptions, path string) err
 		return err
 	}
 	ev.Logf("wrote %s", relToCwd(p.LockPath))
+	writeReport(g, o, p, store, ev)
 	return afterBuild(ctx, g, p, store, rem, ev)
 }
 

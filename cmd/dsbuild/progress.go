@@ -31,6 +31,7 @@ type events struct {
 	wg      sync.WaitGroup
 	ran     int
 	cached  int
+	took    map[string]time.Duration // each finished node's time (the build report)
 }
 
 type nodeState struct {
@@ -132,6 +133,10 @@ func (e *events) Done(n *graph.Node, d time.Duration, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.running, n.ID)
+	if e.took == nil {
+		e.took = map[string]time.Duration{}
+	}
+	e.took[n.ID] = d
 	if err != nil {
 		var ne *graph.NodeError
 		if e.json && errors.As(err, &ne) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dsbuild/dsbuild/internal/arrowio"
@@ -55,4 +56,24 @@ func (p *Plan) Show(s store.Store, n *Node, limit int64, w io.Writer) (*Manifest
 		return nil, err
 	}
 	return m, jw.Close()
+}
+
+// OpenTable opens a built node's table from the store, verified (an output
+// node's table is its input's). It runs nothing; a node not in the store
+// is an error.
+func (p *Plan) OpenTable(s store.Store, n *Node, mem memory.Allocator) (array.RecordReader, error) {
+	if n.Key == "" {
+		return nil, fmt.Errorf("%s has no key yet: an unpinned fetch upstream has not run", n.ID)
+	}
+	m, ok := nodeManifest(s, n)
+	if !ok {
+		return nil, fmt.Errorf("%s is not built in this cache", n.ID)
+	}
+	if m.MediaType != MediaTypeArrowStream {
+		if len(n.Deps) == 1 {
+			return p.OpenTable(s, n.Deps[0], mem)
+		}
+		return nil, fmt.Errorf("%s stores %s, not a table", n.ID, m.MediaType)
+	}
+	return openVerifiedArtifact(s, mem, m.Blob)
 }
