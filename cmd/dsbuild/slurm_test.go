@@ -593,3 +593,72 @@ func TestSlurmCorruptShardIsRebuilt(t *testing.T) {
 	}
 	assertStoreIntact(t, p.cache)
 }
+
+// vecShardRecipe embeds 150,000 texts and projects them onto a direction
+// derived from two of their subsets, embed and vector_project each split
+// into SHARDS jobs.
+const vecShardRecipe = `executor "slurm" {
+  poll = "100ms"
+}
+
+fetch "d" {
+  url    = "../d.csv"
+  schema = { id = "int64" }
+}
+
+select "t" {
+  input  = fetch.d
+  derive = { text = concat("word ", word, " id ", cast(id %% 97, "string")) }
+}
+
+embed "e" {
+  input  = select.t
+  model  = "hash-64"
+  shards = %[1]d
+}
+
+filter "pos" {
+  input = embed.e
+  where = id %% 2 == 0
+}
+
+filter "neg" {
+  input = embed.e
+  where = id %% 2 == 1
+}
+
+vectors "v" {
+  positive = filter.pos
+  negative = filter.neg
+}
+
+vector_project "p" {
+  input       = embed.e
+  vectors     = [vectors.v]
+  drop_column = true
+  shards      = %[1]d
+}
+
+output "o" {
+  input = vector_project.p
+  path  = "out/o.parquet"
+}
+`
+
+// embed and vector_project split into 3 shards give the artifacts of the
+// same nodes unsplit.
+func TestSlurmShardedEmbedAndProjection(t *testing.T) {
+	needSlurm(t)
+	t.Parallel() // mostly waiting for Slurm
+	data := shardData()
+	p := newSlurmProject(t, fmt.Sprintf(vecShardRecipe, 3), data)
+	out := p.build(t, "--executor", "slurm")
+	if n := strings.Count(out, "as job array"); n != 2 || !strings.Contains(out, "shards [0 1 2] of 3") {
+		t.Fatalf("want embed.e and vector_project.p as arrays of 3 shards:\n%s", out)
+	}
+	one := newSlurmProject(t, fmt.Sprintf(vecShardRecipe, 1), data)
+	one.build(t, "--executor", "local")
+	if got, want := withoutFileDigests(p.readLock(t)), withoutFileDigests(one.readLock(t)); got != want {
+		t.Fatalf("shards = 3 and shards = 1 give different nodes:\n--- 3\n%s\n--- 1\n%s", got, want)
+	}
+}

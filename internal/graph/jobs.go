@@ -141,11 +141,13 @@ func Shards(rows int64, n int) []Shard {
 	return out
 }
 
-// Sharded reports whether n may be split into shards: a row-wise op over
-// one input.
+// Sharded reports whether n may be split into shards: a row-wise op. Its
+// first input (its table: the first reference in attribute order) is split
+// by rows; any others (vector_project's vectors) are read whole by every
+// shard.
 func Sharded(n *Node) bool {
 	_, ok := n.Op.(ops.RowWise)
-	return ok && len(n.Deps) == 1
+	return ok && len(n.Deps) >= 1
 }
 
 // preimage of a shard's result: the node's, plus its row range. No node
@@ -302,7 +304,7 @@ func (p *Plan) CheckShards() hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Node cannot be sharded",
-				Detail:   fmt.Sprintf("shards splits a row-wise node over one input into jobs, each over a range of its input rows; %s (%s) is not one. Row-wise kinds are filter and select (and any kind whose op implements ops.RowWise). Remove shards here.", n.ID, n.Spec.Kind),
+				Detail:   fmt.Sprintf("shards splits a row-wise node into jobs, each over a range of its input table's rows; %s (%s) is not one. Row-wise kinds are filter, select, embed and vector_project (any kind whose op implements ops.RowWise). Remove shards here.", n.ID, n.Spec.Kind),
 				Subject:  n.Rec.ShardsRange.Ptr(),
 			})
 		}

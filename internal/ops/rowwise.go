@@ -15,5 +15,7 @@ type RowWise interface {
 	RowWise()
 }
 
-func (*filterOp) RowWise() {}
-func (*selectOp) RowWise() {}
+func (*filterOp) RowWise()        {}
+func (*selectOp) RowWise()        {}
+func (*embedOp) RowWise()         {}
+func (*vectorProjectOp) RowWise() {}

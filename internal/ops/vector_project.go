@@ -269,7 +269,8 @@ func (op *vectorProjectOp) Run(ctx context.Context, rc *RunContext) error {
 	defer rd.Release()
 	outSchema, _ := op.Prepare(inputSchemas(rc))
 	return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
-		return op.project(rc.Mem, p, outSchema, rec, first)
+		// A shard's rows count from its range's start (RowWise).
+		return op.project(rc.Mem, p, outSchema, rec, first+rc.RowOffset)
 	}, rc.Emit)
 }
 
