@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -259,6 +260,10 @@ type gen struct {
 	recover                     []*followup
 	support                     []*followup
 
+	// pipe, while a batch is filled, writes conversations on a goroutine
+	// of its own (nil: written in place)
+	pipe *pipe
+
 	// per-conversation scratch
 	vals  [][]string
 	bind  binding
@@ -499,6 +504,15 @@ func (g *gen) fill(ctx context.Context, b *array.RecordBuilder, n int) error {
 	rb.tExpV.Reserve(turns * 3)
 	for _, x := range []interface{ Reserve(int) }{rb.turn, rb.tNum, rb.tRole, rb.tText, rb.tPressure, rb.tPh, rb.tExp} {
 		x.Reserve(turns)
+	}
+	// Without a rewriter or references (both draw or call out while
+	// writing), writing runs beside the draw.
+	if g.rw == nil && !g.p.References && pipelineWrites {
+		g.pipe = g.startPipe(rb)
+		defer func() {
+			g.pipe.stop()
+			g.pipe = nil
+		}()
 	}
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
@@ -837,17 +851,103 @@ func (g *gen) control(c *conv, rng *rand.Rand) *conv {
 	return ctl
 }
 
+// emitItem is one conversation ready to be written: what prepare decided
+// on the generator's goroutine (the ids, the situation, which bind slots as
+// a side effect the control's turns then see), and the conversation.
+type emitItem struct {
+	c         *conv
+	controlOf string
+	cid, sid  string
+	situation []byte // nil: the problem has none
+}
+
 // emit writes one conversation; controlOf is the scenario id of the
 // scenario a control belongs to ("" for a scenario). It returns the row's
 // scenario id.
 func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand, controlOf string) (string, error) {
-	lib := g.lib
+	it, err := g.prepare(ctx, c, controlOf)
+	if err != nil {
+		return "", err
+	}
+	if g.pipe != nil {
+		g.pipe.send(it)
+		return it.sid, nil
+	}
+	g.b2 = g.write(rb, it, rng, g.b2)
+	return it.sid, nil
+}
+
+// pipelineWrites turns the pipe on; a test turns it off to compare.
+var pipelineWrites = true
+
+// pipe hands prepared conversations to a goroutine that writes them, so
+// that drawing the next conversation and writing this one (its risk
+// grading and Arrow appends, about half the work) use two cores. Items
+// are written in the order they are sent, and writing reads nothing the
+// draw changes, so the rows are the same bytes as written in place.
+type pipe struct {
+	ch  chan *emitItem
+	wg  sync.WaitGroup
+	buf []byte
+}
+
+func (g *gen) startPipe(rb *rowBuilders) *pipe {
+	p := &pipe{ch: make(chan *emitItem, 512)}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		var scratch []byte
+		for it := range p.ch {
+			scratch = g.write(rb, it, nil, scratch)
+		}
+	}()
+	return p
+}
+
+// stop waits until every item sent is written.
+func (p *pipe) stop() {
+	close(p.ch)
+	p.wg.Wait()
+}
+
+// send copies what the item shares with the generator (texts in its
+// arena, the situation in its scratch buffer) and queues it.
+func (p *pipe) send(it *emitItem) {
+	c := *it.c
+	n := len(it.situation)
+	for _, t := range c.turns {
+		n += len(t.text) + len(t.canon)
+	}
+	buf := make([]byte, 0, n)
+	keep := func(b []byte) []byte {
+		start := len(buf)
+		buf = append(buf, b...)
+		return buf[start:len(buf):len(buf)]
+	}
+	turns := make([]turnOut, len(c.turns))
+	for i, t := range c.turns {
+		t.text, t.canon = keep(t.text), keep(t.canon)
+		turns[i] = t
+	}
+	c.turns = turns
+	out := *it
+	out.c = &c
+	if it.situation != nil {
+		out.situation = keep(it.situation)
+	}
+	p.ch <- &out
+}
+
+// prepare does the part of writing a conversation that the rest of the
+// draw depends on, in draw order: the rewriter (LLM mode), the ids, and
+// the situation, whose fill binds slots the control then uses.
+func (g *gen) prepare(ctx context.Context, c *conv, controlOf string) (*emitItem, error) {
 	isControl := controlOf != ""
 	if g.rw != nil {
 		for i := range c.turns {
 			out, err := g.rw(ctx, string(c.turns[i].text))
 			if err != nil {
-				return "", fmt.Errorf("synth: rewriting turn %d of a %s conversation: %w", i, c.fam.name, err)
+				return nil, fmt.Errorf("synth: rewriting turn %d of a %s conversation: %w", i, c.fam.name, err)
 			}
 			c.turns[i].text = []byte(out)
 		}
@@ -859,7 +959,7 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 		var k [16]byte
 		copy(k[:], hh.Sum(nil))
 		if _, dup := g.seenRW[k]; dup && !isControl {
-			return "", fmt.Errorf("synth: a rewritten %s conversation repeats the user text of an earlier row", c.fam.name)
+			return nil, fmt.Errorf("synth: a rewritten %s conversation repeats the user text of an earlier row", c.fam.name)
 		}
 		g.seenRW[k] = struct{}{}
 	}
@@ -876,14 +976,32 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 	}
 	var id [32]byte
 	h.Sum(id[:0])
-	cid := "synth-" + g.p.Category + "-" + hex.EncodeToString(id[:10])
-	sid := c.fam.name + "@" + c.prob.slug + "/" + c.persona.name + "/t" + strconv.Itoa(len(c.turns)) + "/" + hex.EncodeToString(id[:6])
+	it := &emitItem{c: c, controlOf: controlOf}
+	it.cid = "synth-" + g.p.Category + "-" + hex.EncodeToString(id[:10])
+	it.sid = c.fam.name + "@" + c.prob.slug + "/" + c.persona.name + "/t" + strconv.Itoa(len(c.turns)) + "/" + hex.EncodeToString(id[:6])
 	if isControl {
-		sid = "control:" + controlOf
+		it.sid = "control:" + controlOf
 	}
+	if len(c.prob.situations) > 0 {
+		// Seeded by the conversation itself, from the same slot values.
+		g.spcg.Seed(binary.LittleEndian.Uint64(id[:8]), 1)
+		t := &c.prob.situations[g.srng.IntN(len(c.prob.situations))]
+		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, g.sdraw)
+		it.situation = g.b1
+	}
+	return it, nil
+}
+
+// write appends a prepared conversation to rb; scratch is a buffer of its
+// own (the risk grading's). References draw from rng, so a draw with
+// references writes on the generator's goroutine.
+func (g *gen) write(rb *rowBuilders, it *emitItem, rng *rand.Rand, scratch []byte) []byte {
+	lib := g.lib
+	c := it.c
+	isControl := it.controlOf != ""
 	s := rb.str
-	s[colConvID].Append(cid)
-	s[colScenID].Append(sid)
+	s[colConvID].Append(it.cid)
+	s[colScenID].Append(it.sid)
 	s[colSource].Append("synthetic")
 	s[colCategory].Append(g.p.Category)
 	s[colFamily].Append(c.fam.name)
@@ -895,19 +1013,15 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 	s[colProblem].Append(c.prob.name)
 	s[colAgeBand].Append(c.persona.ageBand)
 	s[colSetting].Append(c.persona.setting)
-	if len(c.prob.situations) > 0 {
-		// Seeded by the conversation itself, from the same slot values.
-		g.spcg.Seed(binary.LittleEndian.Uint64(id[:8]), 1)
-		t := &c.prob.situations[g.srng.IntN(len(c.prob.situations))]
-		g.b1 = t.appendFill(g.b1[:0], g.vals, g.bind, g.sdraw)
-		s[colSituation].BinaryBuilder.Append(g.b1)
+	if it.situation != nil {
+		s[colSituation].BinaryBuilder.Append(it.situation)
 	} else {
 		s[colSituation].AppendNull()
 	}
 	lvl := 0
 	for _, t := range c.turns {
 		var l int
-		l, g.b2 = turnRiskBytes(t.canon, g.b2)
+		l, scratch = turnRiskBytes(t.canon, scratch)
 		if lvl = max(lvl, l); lvl == 2 {
 			break
 		}
@@ -937,7 +1051,7 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 	}
 	rb.reached.Append(c.reached)
 	if isControl {
-		s[colControlOf].Append(controlOf)
+		s[colControlOf].Append(it.controlOf)
 	} else {
 		s[colControlOf].AppendNull()
 	}
@@ -961,7 +1075,7 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 	}
 	if !g.p.References {
 		rb.refs.AppendNull()
-		return sid, nil
+		return scratch
 	}
 	rb.refs.Append(true)
 	var used []*tmpl
@@ -982,7 +1096,7 @@ func (g *gen) emit(ctx context.Context, rb *rowBuilders, c *conv, rng *rand.Rand
 		rb.rText.BinaryBuilder.Append(line.appendFill(nil, g.vals, g.bind, func(n int) int { return rng.IntN(n) }))
 		rb.rStra.Append(pool.strategy)
 	}
-	return sid, nil
+	return scratch
 }
 
 func (g *gen) famIndex(e *escalation) int {
