@@ -95,7 +95,7 @@ func newVectors(n *recipe.Node, env *Env) (Op, hcl.Diagnostics) {
 		}
 		return op, diags
 	}
-	op := &fileVectorsOp{url: attrString(n, "url", ""), names: attrStrings(n, "names"), def: n.Name,
+	op := &fileVectorsOp{url: relativeToRecipe(attrString(n, "url", ""), n.DeclRange.Filename, env.RecipeDir), names: attrStrings(n, "names"), def: n.Name,
 		nameCol: attrString(n, "name_column", "name"), vecCol: attrString(n, "vector_column", "vector")}
 	u, err := url.Parse(op.url)
 	if err != nil || op.url == "" {
