@@ -154,17 +154,13 @@ func (op *plotOp) Run(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 		rec := rd.RecordBatch()
-		var mask *array.Boolean
-		if op.prog != nil {
-			m, err := op.prog.EvalAt(ctx, rc.Mem, rec, row)
-			if err != nil {
-				return inputRow(err, row)
-			}
-			mask = m.(*array.Boolean)
+		mask, err := whereMask(ctx, rc.Mem, op.prog, rec, row)
+		if err != nil {
+			return err
 		}
 		xs, ys := rec.Column(op.xi), rec.Column(op.yi)
 		for i := range int(rec.NumRows()) {
-			if mask != nil && (mask.IsNull(i) || !mask.Value(i)) || xs.IsNull(i) || ys.IsNull(i) {
+			if !kept(mask, i) || xs.IsNull(i) || ys.IsNull(i) {
 				continue
 			}
 			g := ""

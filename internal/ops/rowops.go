@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -314,4 +315,23 @@ func (op *selectOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 		return array.NewRecordBatch(op.schema, cols, rec.NumRows()), nil
 	}, rc.Emit)
+}
+
+// whereMask evaluates a node's where program over one batch whose first
+// row is input row row: nil (every row kept) without a program. The
+// caller releases a non-nil mask.
+func whereMask(ctx context.Context, mem memory.Allocator, prog *expr.Program, rec arrow.RecordBatch, row int64) (*array.Boolean, error) {
+	if prog == nil {
+		return nil, nil
+	}
+	m, err := prog.EvalAt(ctx, mem, rec, row)
+	if err != nil {
+		return nil, inputRow(err, row)
+	}
+	return m.(*array.Boolean), nil
+}
+
+// kept reports whether a where mask keeps row i (null is not true).
+func kept(mask *array.Boolean, i int) bool {
+	return mask == nil || mask.IsValid(i) && mask.Value(i)
 }

@@ -246,13 +246,9 @@ func (op *trajectoryOp) Run(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 		rec := rd.RecordBatch()
-		var mask *array.Boolean
-		if op.prog != nil {
-			m, err := op.prog.EvalAt(ctx, rc.Mem, rec, row)
-			if err != nil {
-				return inputRow(err, row)
-			}
-			mask = m.(*array.Boolean)
+		mask, err := whereMask(ctx, rc.Mem, op.prog, rec, row)
+		if err != nil {
+			return err
 		}
 		keys, err := expr.GroupKeys(rec.Column(op.byIdx))
 		if err != nil {
@@ -263,7 +259,7 @@ func (op *trajectoryOp) Run(ctx context.Context, rc *RunContext) error {
 		}
 		turns := rec.Column(op.orderIdx)
 		for i := range int(rec.NumRows()) {
-			if mask != nil && (mask.IsNull(i) || !mask.Value(i)) {
+			if !kept(mask, i) {
 				continue
 			}
 			if turns.IsNull(i) {
