@@ -145,6 +145,7 @@ func inferAll(ctx context.Context, inputs []input, opts ReadOptions) (*arrow.Sch
 			if err != nil {
 				return nil, false, err
 			}
+			sc, _ = dedupSchema(in.path, sc) // per file, before unifying (dupnames.go)
 			if err := u.add(in.path, sc.Fields()); err != nil {
 				return nil, false, err
 			}
@@ -378,6 +379,8 @@ type multiReader struct {
 	colMap []int // output column → source column, -1 for nulls
 	cur    arrow.RecordBatch
 	err    error
+
+	renames []Rename // columns renamed so far (dupnames.go)
 }
 
 func (r *multiReader) Retain() { r.refs.Add(1) }
@@ -484,6 +487,9 @@ func (r *multiReader) openSrc(in input) error {
 	r.src = src
 	data := r.p.data
 	r.colMap = nil
+	if cs, ok := src.(*csvSource); ok {
+		r.renames = append(r.renames, cs.f.renames...)
+	}
 	switch in.rf {
 	case fmtParquet, fmtArrowFile, fmtArrowStream:
 		var sc *arrow.Schema
@@ -493,6 +499,9 @@ func (r *multiReader) openSrc(in input) error {
 		case *ipcSource:
 			sc = s.schema
 		}
+		var rn []Rename
+		sc, rn = dedupSchema(in.path, sc)
+		r.renames = append(r.renames, rn...)
 		r.colMap = make([]int, data.NumFields())
 		for i, f := range data.Fields() {
 			r.colMap[i] = -1
