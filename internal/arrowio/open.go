@@ -186,7 +186,8 @@ func (u *unifier) add(path string, fs []arrow.Field) error {
 		u.index = map[string]int{}
 	}
 	// Columns are found by name everywhere downstream: a second column of
-	// a name would be shadowed (its data silently lost), so it is refused.
+	// a name would be shadowed (its data silently lost). Each file's names
+	// are made unique before this (dupnames.go); this guards that.
 	first := map[string]int{}
 	for i, f := range fs {
 		if j, ok := first[f.Name]; ok {
