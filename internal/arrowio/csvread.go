@@ -23,6 +23,7 @@ type csvFile struct {
 	cr      *csv.Reader
 	bom     int64
 	names   []string
+	renames []Rename // duplicate header names renamed (dupnames.go)
 	pending []string // first data record of a header-less file
 	recOff  int64    // byte offset where the next record starts
 }
@@ -74,7 +75,6 @@ func openCSV(path string, opts ReadOptions) (*csvFile, error) {
 		return nil, err
 	}
 	c.names = make([]string, len(rec))
-	seen := make(map[string]int, len(rec))
 	for i, name := range rec {
 		if header && !utf8.ValidString(name) {
 			fh.Close()
@@ -83,13 +83,16 @@ func openCSV(path string, opts ReadOptions) (*csvFile, error) {
 		if !header || name == "" {
 			name = "c" + strconv.Itoa(i)
 		}
-		if j, dup := seen[name]; dup {
-			fh.Close()
-			return nil, &DataError{File: path, Row: 1, Offset: c.bom, Column: name,
-				Err: fmt.Errorf("header names column %d and column %d alike", j+1, i+1)}
-		}
-		seen[name] = i
 		c.names[i] = name
+	}
+	// Two columns of one name are both kept (dupnames.go).
+	if uniq := uniqueNames(c.names); uniq != nil {
+		for i, n := range uniq {
+			if n != c.names[i] {
+				c.renames = append(c.renames, Rename{File: path, From: c.names[i], To: n, Index: i + 1})
+			}
+		}
+		c.names = uniq
 	}
 	if !header {
 		c.pending = append([]string(nil), rec...)

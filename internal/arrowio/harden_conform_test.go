@@ -114,37 +114,33 @@ func writeIPC(t *testing.T, fields []arrow.Field, cols []arrow.Array) string {
 	return p
 }
 
-// Two columns of one name: never drop the second; refuse naming the file
-// and the column, whether the types agree or not (finding 3).
-func TestDuplicateColumnNamesRefused(t *testing.T) {
+// Two columns of one name: never drop the second; both are read, the
+// second as a_1 (dupnames.go), whether the types agree or not (finding 3).
+func TestDuplicateColumnNamesKept(t *testing.T) {
 	mem := memory.NewGoAllocator()
 	ib := array.NewInt64Builder(mem)
 	ib.AppendValues([]int64{1, 2}, nil)
 	a := ib.NewArray()
+	defer a.Release()
 	ib.AppendValues([]int64{3, 4}, nil)
 	b := ib.NewArray()
+	defer b.Release()
 	sb := array.NewStringBuilder(mem)
 	sb.AppendValues([]string{"x", "y"}, nil)
 	s := sb.NewArray()
+	defer s.Release()
 	for name, tc := range map[string]struct {
 		fields []arrow.Field
 		cols   []arrow.Array
+		rows   []string
 	}{
-		"same type":      {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.PrimitiveTypes.Int64}}, []arrow.Array{a, b}},
-		"different type": {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.BinaryTypes.String}}, []arrow.Array{a, s}},
+		"same type":      {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.PrimitiveTypes.Int64}}, []arrow.Array{a, b}, []string{`["n:1","n:3"]`, `["n:2","n:4"]`}},
+		"different type": {[]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64}, {Name: "a", Type: arrow.BinaryTypes.String}}, []arrow.Array{a, s}, []string{`["n:1","s:x"]`, `["n:2","s:y"]`}},
 	} {
 		p := writeIPC(t, tc.fields, tc.cols)
-		n, err := drain(t, []string{p}, ReadOptions{})
-		if err == nil {
-			t.Errorf("%s: read %d rows, want a refusal", name, n)
-			continue
-		}
-		var de *DataError
-		if !errors.As(err, &de) || de.File != p || de.Column != "a" || !strings.Contains(err.Error(), "two columns") {
-			t.Errorf("%s: err = %v, want a refusal naming %s and column a", name, err, p)
-		}
-		if strings.Count(err.Error(), p) != 1 {
-			t.Errorf("%s: err = %v names the file more than once", name, err)
+		names, rows, _ := readDup(t, []string{p}, ReadOptions{})
+		if strings.Join(names, ",") != "a,a_1" || strings.Join(rows, "\n") != strings.Join(tc.rows, "\n") {
+			t.Errorf("%s: columns %q rows %q, want [a a_1] %q", name, names, rows, tc.rows)
 		}
 	}
 }

@@ -145,6 +145,7 @@ func inferAll(ctx context.Context, inputs []input, opts ReadOptions) (*arrow.Sch
 			if err != nil {
 				return nil, false, err
 			}
+			sc, _ = dedupSchema(in.path, sc) // per file, before unifying (dupnames.go)
 			if err := u.add(in.path, sc.Fields()); err != nil {
 				return nil, false, err
 			}
@@ -185,7 +186,8 @@ func (u *unifier) add(path string, fs []arrow.Field) error {
 		u.index = map[string]int{}
 	}
 	// Columns are found by name everywhere downstream: a second column of
-	// a name would be shadowed (its data silently lost), so it is refused.
+	// a name would be shadowed (its data silently lost). Each file's names
+	// are made unique before this (dupnames.go); this guards that.
 	first := map[string]int{}
 	for i, f := range fs {
 		if j, ok := first[f.Name]; ok {
@@ -378,6 +380,8 @@ type multiReader struct {
 	colMap []int // output column → source column, -1 for nulls
 	cur    arrow.RecordBatch
 	err    error
+
+	renames []Rename // columns renamed so far (dupnames.go)
 }
 
 func (r *multiReader) Retain() { r.refs.Add(1) }
@@ -484,6 +488,9 @@ func (r *multiReader) openSrc(in input) error {
 	r.src = src
 	data := r.p.data
 	r.colMap = nil
+	if cs, ok := src.(*csvSource); ok {
+		r.renames = append(r.renames, cs.f.renames...)
+	}
 	switch in.rf {
 	case fmtParquet, fmtArrowFile, fmtArrowStream:
 		var sc *arrow.Schema
@@ -493,6 +500,9 @@ func (r *multiReader) openSrc(in input) error {
 		case *ipcSource:
 			sc = s.schema
 		}
+		var rn []Rename
+		sc, rn = dedupSchema(in.path, sc)
+		r.renames = append(r.renames, rn...)
 		r.colMap = make([]int, data.NumFields())
 		for i, f := range data.Fields() {
 			r.colMap[i] = -1

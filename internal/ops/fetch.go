@@ -234,7 +234,30 @@ func (op *fetchOp) Run(ctx context.Context, rc *RunContext) error {
 		renameFiles(err, rc, op.url)
 		return op.wrap(err)
 	}
+	op.logRenamed(rc, arrowio.RenamedColumns(rd))
 	return nil
+}
+
+// logRenamed tells which columns were read under a new name because their
+// file has two of that name (at most 10 lines; then a count).
+func (op *fetchOp) logRenamed(rc *RunContext, rns []arrowio.Rename) {
+	const most = 10
+	for i, rn := range rns {
+		if rc.Logf == nil {
+			return
+		}
+		if i == most {
+			rc.Logf("and %d more columns renamed", len(rns)-most)
+			return
+		}
+		name := op.url
+		for j, p := range rc.RawPaths {
+			if p == rn.File && j < len(rc.RawNames) {
+				name = rc.RawNames[j]
+			}
+		}
+		rc.Logf("%s", rn.Describe(name))
+	}
 }
 
 // wrap names the upstream file instead of the store path the bytes sit at.

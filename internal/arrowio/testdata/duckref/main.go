@@ -54,7 +54,7 @@ func run(root, out string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { db.Close() }()
 	var files []string
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".parquet") || strings.HasSuffix(p, ".parquet.encrypted")) {
@@ -74,6 +74,15 @@ func run(root, out string) error {
 		rel = filepath.ToSlash(rel)
 		if err := dumpFile(db, p, rel, filepath.Join(out, strings.ReplaceAll(rel, "/", "__")+".jsonl")); err != nil {
 			return err
+		}
+		// A FATAL or INTERNAL error (some shredded_variant cases) leaves
+		// the database invalidated: every later query would fail with
+		// that, not with what DuckDB makes of its file. Start afresh.
+		if _, err := db.Exec("SELECT 1"); err != nil {
+			db.Close()
+			if db, err = sql.Open("duckdb", ""); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
