@@ -255,7 +255,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 	defer fh.Close()
 	switch in.rf {
 	case fmtParquet:
-		pf, err := file.NewParquetReader(fh)
+		pf, compat, err := openParquet(fh, nil)
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
@@ -270,6 +270,9 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		sc, err := fr.Schema()
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
+		}
+		if cp := compat.plan(fr.Manifest, sc); cp != nil {
+			sc = cp.schema
 		}
 		sc = fixSchema(sc, legacyListFixes(pf.MetaData().Schema.Root(), sc))
 		return StripMetadata(readSchema(sc)), nil
@@ -590,6 +593,7 @@ type parquetSource struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
+	compat *compatPlan   // conversions after a footer rewrite (parquet_compat.go), nil: none
 	fixes  []*listFix    // legacy LIST encodings to rewrite (parquet_legacy.go)
 	fixed  *arrow.Schema // schema after those rewrites
 	mem    memory.Allocator
@@ -606,7 +610,8 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 	s := &parquetSource{path: path, fh: fh}
 	// Page and dictionary sizes come from the file: bound what they may ask.
 	mem = newLimitAllocator(mem, fileSize(fh))
-	s.pf, err = file.NewParquetReader(fh, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	var compat *pqCompat
+	s.pf, compat, err = openParquet(fh, parquet.NewReaderProperties(mem))
 	if err != nil {
 		fh.Close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
@@ -626,6 +631,9 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
 	s.schema = s.rr.Schema()
+	if s.compat = compat.plan(fr.Manifest, s.schema); s.compat != nil {
+		s.schema = s.compat.schema
+	}
 	s.fixes = legacyListFixes(s.pf.MetaData().Schema.Root(), s.schema)
 	s.fixed = fixSchema(s.schema, s.fixes)
 	s.mem, s.conv = mem, convSchema(s.fixed)
@@ -654,6 +662,12 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	rec = s.rr.RecordBatch()
 	if err := validateBatch(rec); err != nil {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
+	if s.compat != nil {
+		if rec, err = s.compat.convert(s.mem, rec); err != nil {
+			return nil, compatDataError(s.path, s.rows, err)
+		}
+		defer rec.Release()
 	}
 	if s.fixes != nil {
 		if rec, err = fixBatch(rec, s.fixed, s.fixes); err != nil {
