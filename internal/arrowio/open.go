@@ -655,6 +655,7 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 				de.Column = int96Columns(s.pf)
 				de.Err = fmt.Errorf("%w (Parquet INT96 timestamps are read as timestamp[ns], which holds 1677-09-21 to 2262-04-11; this file has values outside it)", err)
 			}
+			explainPageCap(s.pf, de)
 			return nil, de
 		}
 		return nil, nil

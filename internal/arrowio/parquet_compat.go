@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -404,6 +407,10 @@ func parquetFooter(fh *os.File) ([]byte, int64) {
 // after compatFooter's rewrite of its footer when it needs one. The
 // returned pqCompat (nil: none) says what the reader must convert back.
 func openParquet(fh *os.File, props *parquet.ReaderProperties) (*file.Reader, *pqCompat, error) {
+	if props == nil {
+		props = parquet.NewReaderProperties(nil)
+	}
+	props.MaxUncompressedPageSize = maxParquetPage
 	opts := []file.ReadOption{file.WithReadProps(props)}
 	footer, size := parquetFooter(fh)
 	if footer == nil {
@@ -756,4 +763,48 @@ func compatDataError(path string, rows int64, err error) error {
 		return ce.dataError(path, rows)
 	}
 	return &DataError{File: path, Row: rows + 1, Offset: -1, Err: err}
+}
+
+// maxParquetPage is the largest uncompressed page read (arrow-go's default,
+// stated here so that it is dsbuild's bound, not an upstream default that
+// may change). arrow-go decompresses a page whole, and a dictionary page is
+// then expanded into every batch that uses it, so the format's own limit
+// (2 GiB - 1) would let a file of a few KiB (parquet-testing
+// large_string_map.brotli: a Brotli page of 1 GiB of one letter) ask for
+// gigabytes per column; arrow-go v18.8.0 also builds a utf8 array whose
+// int32 offsets overflow from such a column (docs/upstream).
+const maxParquetPage = 256 << 20
+
+var pageCapRE = regexp.MustCompile(`uncompressed page size (\d+) exceeds configured limit`)
+
+// explainPageCap completes de, the error of reading pf, when it is arrow-go's
+// refusal of a page over maxParquetPage, which names neither the column nor
+// the reason: the column is the one whose column chunks are large enough
+// to hold such a page (a page is no larger than its chunk).
+func explainPageCap(pf *file.Reader, de *DataError) {
+	m := pageCapRE.FindStringSubmatch(de.Err.Error())
+	if m == nil {
+		return
+	}
+	size, _ := strconv.ParseInt(m[1], 10, 64)
+	var cols []string
+	seen := map[int]bool{}
+	md := pf.MetaData()
+	for g := 0; g < md.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		for j := 0; j < rg.NumColumns(); j++ {
+			cc, err := rg.ColumnChunk(j)
+			if err != nil || seen[j] || cc.TotalUncompressedSize() < size {
+				continue
+			}
+			seen[j] = true
+			cols = append(cols, md.Schema.Column(j).Path())
+		}
+	}
+	if len(cols) == 1 {
+		de.Column = cols[0]
+	} else if len(cols) > 1 {
+		de.Column = "one of " + strings.Join(cols, ", ")
+	}
+	de.Err = fmt.Errorf("%w: pages are read up to %d MiB uncompressed, to bound memory (a page is decompressed whole); write the file with smaller pages (a single value or dictionary over %d MiB cannot be read)", de.Err, maxParquetPage>>20, maxParquetPage>>20)
 }

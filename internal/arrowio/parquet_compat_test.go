@@ -669,3 +669,14 @@ func FuzzParquetFooter(f *testing.F) {
 		}
 	})
 }
+
+// A page over the cap is refused naming the file, the column and the
+// limit (arrow-go's error names neither the column nor the reason).
+func TestParquetPageCapNamesColumn(t *testing.T) {
+	p := filepath.Join(sharedDir(t, "fixtures/conformance"), "parquet-testing", "data", "large_string_map.brotli.parquet")
+	_, _, err := canonRows(t, p, 100)
+	want := p + ": row 1, column arr.key_value.key: parquet: uncompressed page size 1073741828 exceeds configured limit 268435456: pages are read up to 256 MiB"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v\nwant %s...", err, want)
+	}
+}
