@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,7 +261,8 @@ func TestParquetInt96FromPqarrow(t *testing.T) {
 	}, nil)
 	rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[
 		{"t": "2009-02-01T00:01:00.000002Z", "m": [{"key": "a", "value": "1970-01-01T00:00:00Z"}]},
-		{"t": null, "m": null}
+		{"t": null, "m": null},
+		{"t": "1969-07-20T20:17:40.000001Z", "m": [{"key": "b", "value": "1677-09-22T00:00:00Z"}]}
 	]`))
 	if err != nil {
 		t.Fatal(err)
@@ -296,26 +298,42 @@ func TestParquetInt96FromPqarrow(t *testing.T) {
 		checkRows(t, rows, []string{
 			`["t:2009-02-01T00:01:00.000002Z",[["s:a","t:1970-01-01T00:00:00Z"]]]`,
 			`[null,null]`,
+			// Before 1970 arrow-go's writer (like Arrow C++'s) stores a
+			// negative time of day: still the exact instant.
+			`["t:1969-07-20T20:17:40.000001Z",[["s:b","t:1677-09-22T00:00:00Z"]]]`,
 		})
 	}
 }
 
-// mapSchema: a MAP whose key is optional, as Presto, Trino and Athena wrote.
-func mapSchema(t *testing.T) *schema.GroupNode {
+// mapSchema: a MAP whose key is optional, as Presto, Trino and Athena
+// wrote; legacy: the older form Flink and Hive wrote, MAP_KEY_VALUE on the
+// repeated group and only a converted type.
+func mapSchema(t *testing.T, legacy bool) *schema.GroupNode {
 	opt := parquet.Repetitions.Optional
-	return must(schema.NewGroupNode("schema", parquet.Repetitions.Required, schema.FieldList{
-		must(schema.NewGroupNodeLogical("m", opt, schema.FieldList{
-			must(schema.NewGroupNode("key_value", parquet.Repetitions.Repeated, schema.FieldList{
-				must(schema.NewPrimitiveNodeLogical("key", opt, schema.StringLogicalType{}, parquet.Types.ByteArray, -1, -1)),
-				schema.NewInt32Node("value", opt, -1),
-			}, -1)),
-		}, schema.MapLogicalType{}, -1)),
-	}, -1))
+	fields := schema.FieldList{
+		must(schema.NewPrimitiveNodeLogical("key", opt, schema.StringLogicalType{}, parquet.Types.ByteArray, -1, -1)),
+		schema.NewInt32Node("value", opt, -1),
+	}
+	var m schema.Node
+	if legacy {
+		kv := must(schema.NewGroupNodeConverted("key_value", parquet.Repetitions.Repeated, fields, schema.ConvertedTypes.MapKeyValue, -1))
+		m = must(schema.NewGroupNodeConverted("m", opt, schema.FieldList{kv}, schema.ConvertedTypes.Map, -1))
+	} else {
+		kv := must(schema.NewGroupNode("key_value", parquet.Repetitions.Repeated, fields, -1))
+		m = must(schema.NewGroupNodeLogical("m", opt, schema.FieldList{kv}, schema.MapLogicalType{}, -1))
+	}
+	return must(schema.NewGroupNode("schema", parquet.Repetitions.Required, schema.FieldList{m}, -1))
 }
 
 func TestParquetOptionalMapKeys(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("legacy=%v", legacy), func(t *testing.T) { testOptionalMapKeys(t, legacy) })
+	}
+}
+
+func testOptionalMapKeys(t *testing.T, legacy bool) {
 	// Rows: {"a": 1, "b": null}, null, {}, {"c": 3}
-	p := writeParquetColumns(t, mapSchema(t), func(i int, cw file.ColumnChunkWriter) {
+	p := writeParquetColumns(t, mapSchema(t, legacy), func(i int, cw file.ColumnChunkWriter) {
 		var err error
 		reps := []int16{0, 1, 0, 0, 0}
 		if i == 0 {
@@ -327,6 +345,14 @@ func TestParquetOptionalMapKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	// arrow-go alone refuses the file.
+	fh := must(os.Open(p))
+	defer fh.Close()
+	pf := must(file.NewParquetReader(fh))
+	defer pf.Close()
+	if _, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator); err == nil || !strings.Contains(err.Error(), "MAP keys must be required") {
+		t.Errorf("arrow-go reads the file (%v): this test no longer tests anything", err)
+	}
 	sc, rows, err := canonRows(t, p, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +365,7 @@ func TestParquetOptionalMapKeys(t *testing.T) {
 
 func TestParquetOptionalMapKeyNullIsRefused(t *testing.T) {
 	// Rows: {"a": 1}, {"b": 2, null: 3}
-	p := writeParquetColumns(t, mapSchema(t), func(i int, cw file.ColumnChunkWriter) {
+	p := writeParquetColumns(t, mapSchema(t, false), func(i int, cw file.ColumnChunkWriter) {
 		var err error
 		reps := []int16{0, 0, 1}
 		if i == 0 {
