@@ -291,8 +291,10 @@ func knownLogicalType(f tfield) bool {
 
 // optionalMapKey says whether element i is a group arrow-go reads as a MAP
 // (logical type MAP, or converted type MAP or MAP_KEY_VALUE) whose one
-// repeated key/value group has two fields, the first of them an optional
-// leaf: the key; it returns the key's element index.
+// repeated key/value group has one or two fields, the first of them an
+// optional leaf: the key; it returns the key's element index. (A MAP of
+// keys only reads, as arrow-go reads one with required keys, as a list of
+// its keys.)
 func optionalMapKey(els []selem, i int) (int, bool) {
 	e := &els[i]
 	if e.leaf >= 0 || len(e.children) != 1 {
@@ -315,7 +317,7 @@ func optionalMapKey(els []selem, i int) (int, bool) {
 		return 0, false
 	}
 	kv := &els[e.children[0]]
-	if rep, _ := kv.i32(seRepetition); rep != repRepeated || kv.leaf >= 0 || len(kv.children) != 2 {
+	if rep, _ := kv.i32(seRepetition); rep != repRepeated || kv.leaf >= 0 || len(kv.children) < 1 || len(kv.children) > 2 {
 		return 0, false
 	}
 	key := kv.children[0]
@@ -436,6 +438,7 @@ func openParquet(fh *os.File, props *parquet.ReaderProperties) (*file.Reader, *p
 type compatFix struct {
 	int96    bool         // FixedSizeBinary(12) holding INT96 → timestamp[us, UTC]
 	toMap    bool         // list<struct<key, value>> → map<key, value>, keys checked non-null
+	keyList  bool         // list<key> (a MAP without values, which pqarrow reads as its keys) → keys non-null, checked
 	children []*compatFix // struct fields, list element, map entries
 }
 
@@ -504,6 +507,9 @@ func (c *pqCompat) buildFix(sf *pqarrow.SchemaField, dt arrow.DataType) *compatF
 				fx.toMap, some = true, true
 			}
 		}
+		if k := &sf.Children[0]; k.IsLeaf() && c.mapKeys[k.ColIndex] {
+			fx.keyList, some = true, true
+		}
 	}
 	if !some {
 		return nil
@@ -541,6 +547,9 @@ func compatType(dt arrow.DataType, fx *compatFix) arrow.DataType {
 			key, val := st.Field(0), st.Field(1)
 			key.Nullable = false
 			return arrow.MapOfFields(key, val)
+		}
+		if fx.keyList {
+			ef.Nullable = false
 		}
 		return arrow.ListOfField(ef)
 	case *arrow.LargeListType:
@@ -630,8 +639,8 @@ func compatData(mem memory.Allocator, d arrow.ArrayData, fx *compatFix, col stri
 		if err != nil {
 			return nil, err
 		}
-		if fx.toMap {
-			if k, ok := nullMapKey(d, children[0]); ok {
+		if fx.toMap || fx.keyList {
+			if k, ok := nullMapKey(d, children[0], fx.keyList); ok {
 				return nil, &compatError{row: listRow(k), col: col, err: errors.New("a null MAP key (the file's schema lets MAP keys be null, which a map cannot hold)")}
 			}
 		}
@@ -665,9 +674,13 @@ func listSlotOf(d arrow.ArrayData, k int) int {
 }
 
 // nullMapKey finds a null key (or a null entry) among the entries the
-// valid slots of the list d reference; entries is d's converted child.
-func nullMapKey(d, entries arrow.ArrayData) (int, bool) {
-	key := entries.Children()[0]
+// valid slots of the list d reference; entries is d's converted child, a
+// struct of key and value or, for keyList, the keys themselves.
+func nullMapKey(d, entries arrow.ArrayData, keyList bool) (int, bool) {
+	key, keyOff := entries, 0
+	if !keyList {
+		key, keyOff = entries.Children()[0], entries.Offset()
+	}
 	if key.NullN() == 0 && entries.NullN() == 0 {
 		return 0, false
 	}
@@ -683,7 +696,7 @@ func nullMapKey(d, entries arrow.ArrayData) (int, bool) {
 		}
 		s, e := arr.ValueOffsets(i)
 		for k := int(s); k < int(e); k++ {
-			if ent.IsNull(k) || keys.IsNull(k+entries.Offset()) {
+			if ent.IsNull(k) || keys.IsNull(k+keyOff) {
 				return k, true
 			}
 		}

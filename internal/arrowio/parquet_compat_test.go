@@ -363,6 +363,53 @@ func testOptionalMapKeys(t *testing.T, legacy bool) {
 	checkRows(t, rows, []string{`[[["s:a","n:1"],["s:b",null]]]`, `[null]`, `[[]]`, `[[["s:c","n:3"]]]`})
 }
 
+// A MAP of keys only (no value field) with optional keys reads as
+// arrow-go reads one with required keys: a list of the keys.
+func TestParquetOptionalMapKeysWithoutValues(t *testing.T) {
+	opt := parquet.Repetitions.Optional
+	root := must(schema.NewGroupNode("schema", parquet.Repetitions.Required, schema.FieldList{
+		must(schema.NewGroupNodeLogical("m", opt, schema.FieldList{
+			must(schema.NewGroupNode("key_value", parquet.Repetitions.Repeated, schema.FieldList{
+				must(schema.NewPrimitiveNodeLogical("key", opt, schema.StringLogicalType{}, parquet.Types.ByteArray, -1, -1)),
+			}, -1)),
+		}, schema.MapLogicalType{}, -1)),
+	}, -1))
+	for _, tc := range []struct {
+		name string
+		vals []parquet.ByteArray
+		defs []int16
+		reps []int16
+		rows []string
+		err  string
+	}{
+		{"keys", []parquet.ByteArray{[]byte("a"), []byte("b")}, []int16{3, 3, 0, 1}, []int16{0, 1, 0, 0},
+			[]string{`[["s:a","s:b"]]`, `[null]`, `[[]]`}, ""},
+		{"a null key", []parquet.ByteArray{[]byte("a")}, []int16{3, 1, 2}, []int16{0, 0, 1}, nil, "row 2, column m: a null MAP key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeParquetColumns(t, root, func(i int, cw file.ColumnChunkWriter) {
+				if _, err := cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(tc.vals, tc.defs, tc.reps); err != nil {
+					t.Fatal(err)
+				}
+			})
+			sc, rows, err := canonRows(t, p, 10)
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), p+": "+tc.err) {
+					t.Errorf("err = %v, want %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sc.Field(0).Type, arrow.ListOfField(arrow.Field{Name: "key", Type: arrow.BinaryTypes.String}); !arrow.TypeEqual(got, want) {
+				t.Errorf("type %s, want %s", got, want)
+			}
+			checkRows(t, rows, tc.rows)
+		})
+	}
+}
+
 func TestParquetOptionalMapKeyNullIsRefused(t *testing.T) {
 	// Rows: {"a": 1}, {"b": 2, null: 3}
 	p := writeParquetColumns(t, mapSchema(t, false), func(i int, cw file.ColumnChunkWriter) {
