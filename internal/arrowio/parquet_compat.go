@@ -83,6 +83,7 @@ const (
 	ctMapKeyValue  = 2
 	ctList         = 3
 	ltMap          = 2
+	ltList         = 3
 	ltTime         = 7
 	ltTimestamp    = 8
 	maxSchemaDepth = 64
@@ -131,22 +132,13 @@ func (e *selem) del(id int16) {
 // changed; nil, nil when nothing needs changing or the footer is not one it
 // can walk (arrow-go then reads, or refuses, it as it is).
 func compatFooter(footer []byte) ([]byte, *pqCompat) {
-	n, err := thriftPrefix(footer)
-	if err != nil {
+	// The schema (field 2) comes before the row groups: a footer that needs
+	// no change is decided on without walking those.
+	sraw, ok := footerSchema(footer)
+	if !ok {
 		return nil, nil
 	}
-	top, err := thriftStruct(footer[:n])
-	if err != nil {
-		return nil, nil
-	}
-	if _, enc := findField(top, fmdEncryption); enc {
-		return nil, nil // a signed plaintext footer: rewriting would break the signature
-	}
-	sf, ok := findField(top, fmdSchema)
-	if !ok || sf.typ != tcList {
-		return nil, nil
-	}
-	raws, err := thriftList(sf.raw, tcStruct)
+	raws, err := thriftList(sraw, tcStruct)
 	if err != nil || len(raws) == 0 {
 		return nil, nil
 	}
@@ -177,7 +169,7 @@ func compatFooter(footer []byte) ([]byte, *pqCompat) {
 				e.set(i32Field(seConvertedType, ctList))
 			}
 			if _, ok := findField(e.fs, seLogicalType); ok {
-				e.set(tfield{id: seLogicalType, typ: tcStruct, raw: appendStruct(nil, []tfield{{id: ctList, typ: tcStruct, raw: []byte{tcStop}}})})
+				e.set(tfield{id: seLogicalType, typ: tcStruct, raw: appendStruct(nil, []tfield{{id: ltList, typ: tcStruct, raw: []byte{tcStop}}})})
 			}
 			c.mapKeys[els[key].leaf] = true
 		}
@@ -191,6 +183,17 @@ func compatFooter(footer []byte) ([]byte, *pqCompat) {
 	}
 	if !changed {
 		return nil, nil
+	}
+	n, err := thriftPrefix(footer)
+	if err != nil {
+		return nil, nil
+	}
+	top, err := thriftStruct(footer[:n])
+	if err != nil {
+		return nil, nil
+	}
+	if _, enc := findField(top, fmdEncryption); enc {
+		return nil, nil // a signed plaintext footer: rewriting would break the signature
 	}
 	for i := range top {
 		switch top[i].id {
@@ -208,6 +211,27 @@ func compatFooter(footer []byte) ([]byte, *pqCompat) {
 	}
 	out := appendStruct(nil, top)
 	return append(out, footer[n:]...), c
+}
+
+// footerSchema returns the encoded schema list of the FileMetaData footer
+// starts with, reading no further than it.
+func footerSchema(footer []byte) ([]byte, bool) {
+	d := &tdec{b: footer}
+	last := int16(0)
+	for {
+		id, t, err := d.fieldHeader(last)
+		if err != nil || t == tcStop {
+			return nil, false
+		}
+		start := d.p
+		if err := d.skip(t, false, 1); err != nil {
+			return nil, false
+		}
+		if id == fmdSchema {
+			return footer[start:d.p], t == tcList
+		}
+		last = id
+	}
 }
 
 // linkSchema fills the children and leaf index of each element, walking
