@@ -753,6 +753,9 @@ func int96Micros(b []byte) (int64, error) {
 	}
 	if days > math.MaxInt64/microsPerDay || days < math.MinInt64/microsPerDay ||
 		(us > 0 && days*microsPerDay > math.MaxInt64-us) || (us < 0 && days*microsPerDay < math.MinInt64-us) {
+		if v, ok := sparkOverflowedInt96(day, nanos); ok {
+			return v, nil
+		}
 		hint := ""
 		if nanos < 0 || nanos >= 1000*microsPerDay {
 			// Spark computes the Julian day and time of day from int64
@@ -762,6 +765,31 @@ func int96Micros(b []byte) (int64, error) {
 		return 0, fmt.Errorf("INT96 timestamp (Julian day %d, %d ns into it) is outside what timestamp[us] (how INT96 is read) holds, about 290,000 years either side of 1970%s", day, nanos, hint)
 	}
 	return days*microsPerDay + us, nil
+}
+
+// sparkOverflowedInt96 recognizes the INT96 pair Spark's writer produces
+// for int64 microseconds past the year 287,559, where its Julian-day
+// arithmetic overflows int64 (DateTimeUtils.toJulianDay):
+//
+//	julianUs := us + 2440588*86400e6 // wraps
+//	day, nanos := int32(julianUs / 86400e6), (julianUs % 86400e6) * 1000
+//
+// Spark reads such a pair back with the same wrapping arithmetic
+// (fromJulianDay), so the value it wrote is recovered exactly: v is
+// returned only when writing v that way gives back exactly (day, nanos),
+// and any other pair outside int64 microseconds stays refused.
+// parquet-testing's int96_from_spark.md documents such a value
+// (290000-12-31T01:00:00+02:00, 9089380393200000000 µs).
+func sparkOverflowedInt96(day, nanos int64) (int64, bool) {
+	if nanos%1000 != 0 {
+		return 0, false
+	}
+	v := (day-julianDayOfUnixEpoch)*microsPerDay + nanos/1000 // wraps as Spark's reader does
+	julianUs := v + julianDayOfUnixEpoch*microsPerDay          // wraps as Spark's writer does
+	if int64(int32(julianUs/microsPerDay)) != day || (julianUs%microsPerDay)*1000 != nanos {
+		return 0, false
+	}
+	return v, true
 }
 
 // int96Data converts the FixedSizeBinary(12) data d holding INT96 values
