@@ -257,7 +257,7 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 	defer fh.Close()
 	switch in.rf {
 	case fmtParquet:
-		pf, err := file.NewParquetReader(fh)
+		pf, compat, err := openParquet(fh, nil)
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
@@ -272,6 +272,9 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		sc, err := fr.Schema()
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
+		}
+		if cp := compat.plan(fr.Manifest, sc); cp != nil {
+			sc = cp.schema
 		}
 		sc = fixSchema(sc, legacyListFixes(pf.MetaData().Schema.Root(), sc))
 		return StripMetadata(readSchema(sc)), nil
@@ -600,6 +603,7 @@ type parquetSource struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
+	compat *compatPlan   // conversions after a footer rewrite (parquet_compat.go), nil: none
 	fixes  []*listFix    // legacy LIST encodings to rewrite (parquet_legacy.go)
 	fixed  *arrow.Schema // schema after those rewrites
 	mem    memory.Allocator
@@ -616,7 +620,8 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 	s := &parquetSource{path: path, fh: fh}
 	// Page and dictionary sizes come from the file: bound what they may ask.
 	mem = newLimitAllocator(mem, fileSize(fh))
-	s.pf, err = file.NewParquetReader(fh, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	var compat *pqCompat
+	s.pf, compat, err = openParquet(fh, parquet.NewReaderProperties(mem))
 	if err != nil {
 		fh.Close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
@@ -636,6 +641,9 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
 	s.schema = s.rr.Schema()
+	if s.compat = compat.plan(fr.Manifest, s.schema); s.compat != nil {
+		s.schema = s.compat.schema
+	}
 	s.fixes = legacyListFixes(s.pf.MetaData().Schema.Root(), s.schema)
 	s.fixed = fixSchema(s.schema, s.fixes)
 	s.mem, s.conv = mem, convSchema(s.fixed)
@@ -657,6 +665,7 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 				de.Column = int96Columns(s.pf)
 				de.Err = fmt.Errorf("%w (Parquet INT96 timestamps are read as timestamp[ns], which holds 1677-09-21 to 2262-04-11; this file has values outside it)", err)
 			}
+			explainPageCap(s.pf, de)
 			return nil, de
 		}
 		return nil, nil
@@ -664,6 +673,12 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 	rec = s.rr.RecordBatch()
 	if err := validateBatch(rec); err != nil {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+	}
+	if s.compat != nil {
+		if rec, err = s.compat.convert(s.mem, rec); err != nil {
+			return nil, compatDataError(s.path, s.rows, err)
+		}
+		defer rec.Release()
 	}
 	if s.fixes != nil {
 		if rec, err = fixBatch(rec, s.fixed, s.fixes); err != nil {
