@@ -37,10 +37,12 @@ import (
 //   - booleans are true and false; int8 to int64 are JSON integers, exact;
 //     decimals (4, 8, 16 bytes) are JSON numbers with every digit and no
 //     exponent, without trailing fraction zeros ("1.5" for 1.50 at scale 2);
-//     float and double are numbers in the shortest form that reads back to
-//     the same float (float32 for float: 10.11, not 10.109999656677246),
-//     "NaN", "Infinity" and "-Infinity" as strings (JSON has no numbers for
-//     them);
+//     float and double are numbers with the fewest digits that read back
+//     to the same float (as float32 for float: 10.11, not
+//     10.109999656677246), in JavaScript's notation (an exponent only below
+//     1e-6 and from 1e21 on: 1234567890.1234, 1e+21, 1e-7); NaN and ±Inf,
+//     which JSON has no numbers for, are the strings "NaN", "Infinity" and
+//     "-Infinity";
 //   - strings are JSON strings (invalid UTF-8 is an error); binary is a
 //     base64 (standard, padded) string; uuid its lowercase 8-4-4-4-12 string;
 //   - date is "YYYY-MM-DD"; time (of day, microseconds) "HH:MM:SS[.ffffff]";
@@ -673,7 +675,22 @@ func appendVariantFloat(dst []byte, f float64, bits int) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, `"-Infinity"`...)
 	}
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+	// Shortest round-trip digits in JavaScript's notation (as encoding/json
+	// writes them): an exponent only below 1e-6 and from 1e21 on.
+	format, abs := byte('f'), math.Abs(f)
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	n := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
+	if format == 'e' {
+		// 1e-07 -> 1e-7
+		if m := len(dst) - n; m >= 4 && dst[len(dst)-4] == 'e' && dst[len(dst)-3] == '-' && dst[len(dst)-2] == '0' {
+			dst[len(dst)-2] = dst[len(dst)-1]
+			dst = dst[:len(dst)-1]
+		}
+	}
+	return dst
 }
 
 func appendVariantString(dst []byte, s string) ([]byte, error) {
