@@ -551,3 +551,34 @@ func TestVariantInsideAList(t *testing.T) {
 		t.Errorf("got %v (row %d), want an error naming element 1 and no row", err, rowOf(err, 10))
 	}
 }
+
+// FuzzVariantJSON converts arbitrary metadata and value bytes: an error
+// naming the row, or valid JSON text, never a panic.
+func FuzzVariantJSON(f *testing.F) {
+	for _, doc := range []string{`{"a": [1, "two", {"b": null}], "c": 1.5}`, `[[[]], {}, -1, 12345678901234567890.25]`, `"s"`, `null`, `{"k": {"k": {"k": []}}}`} {
+		v, err := variant.ParseJSON(doc, false)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v.Metadata().Bytes(), v.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, meta, val []byte) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		st := unshreddedStorage(mem, [][2][]byte{{meta, val}})
+		arr := array.NewExtensionArrayWithStorage(extensions.NewDefaultVariantType(), st)
+		st.Release()
+		defer arr.Release()
+		texts, err := toJSONTexts(t, mem, arr)
+		if err != nil {
+			var re *variantRowError
+			if !errors.As(err, &re) {
+				t.Fatalf("error %v names no row", err)
+			}
+			return
+		}
+		if err := jsonValid(texts[0]); err != nil {
+			t.Fatalf("invalid JSON %q: %v", texts[0], err)
+		}
+	})
+}
