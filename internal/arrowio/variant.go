@@ -578,9 +578,9 @@ func appendVariantJSON(dst []byte, v variant.Value) ([]byte, error) {
 	case float64:
 		return appendVariantFloat(dst, x, 64), nil
 	case variant.DecimalValue[decimal.Decimal32]:
-		return append(dst, exactDecimal(big.NewInt(int64(x.Value.(decimal.Decimal32))), int32(x.Scale))...), nil
+		return appendDecimal64(dst, int64(x.Value.(decimal.Decimal32)), int32(x.Scale)), nil
 	case variant.DecimalValue[decimal.Decimal64]:
-		return append(dst, exactDecimal(big.NewInt(int64(x.Value.(decimal.Decimal64))), int32(x.Scale))...), nil
+		return appendDecimal64(dst, int64(x.Value.(decimal.Decimal64)), int32(x.Scale)), nil
 	case variant.DecimalValue[decimal.Decimal128]:
 		return append(dst, exactDecimal(x.Value.(decimal.Decimal128).BigInt(), int32(x.Scale))...), nil
 	case string:
@@ -628,10 +628,13 @@ func appendTypedJSON(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 	case *array.Float64:
 		return appendVariantFloat(dst, a.Value(i), 64), nil
 	case *array.Decimal32:
-		return append(dst, exactDecimal(big.NewInt(int64(a.Value(i))), a.DataType().(arrow.DecimalType).GetScale())...), nil
+		return appendDecimal64(dst, int64(a.Value(i)), a.DataType().(arrow.DecimalType).GetScale()), nil
 	case *array.Decimal64:
-		return append(dst, exactDecimal(big.NewInt(int64(a.Value(i))), a.DataType().(arrow.DecimalType).GetScale())...), nil
+		return appendDecimal64(dst, int64(a.Value(i)), a.DataType().(arrow.DecimalType).GetScale()), nil
 	case *array.Decimal128:
+		if d := a.Value(i); d.FitsInPrecision(18) {
+			return appendDecimal64(dst, int64(d.LowBits()), a.DataType().(arrow.DecimalType).GetScale()), nil
+		}
 		return append(dst, exactDecimal(a.Value(i).BigInt(), a.DataType().(arrow.DecimalType).GetScale())...), nil
 	case *array.Date32:
 		return appendVariantDate(dst, int32(a.Value(i))), nil
@@ -664,6 +667,37 @@ func appendTypedJSON(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 		return appendUUID(dst, b), nil
 	}
 	return dst, fmt.Errorf("type %s has no variant JSON form", arr.DataType())
+}
+
+// appendDecimal64 appends unscaled·10^-scale as exactDecimal writes it,
+// without going through big.Int.
+func appendDecimal64(dst []byte, unscaled int64, scale int32) []byte {
+	if scale < 0 || scale > 18 || unscaled == math.MinInt64 {
+		return append(dst, exactDecimal(big.NewInt(unscaled), scale)...)
+	}
+	if unscaled < 0 {
+		dst = append(dst, '-')
+		unscaled = -unscaled
+	}
+	var buf [24]byte
+	digits := strconv.AppendUint(buf[:0], uint64(unscaled), 10)
+	n := int(scale)
+	if n == 0 {
+		return append(dst, digits...)
+	}
+	for len(digits) <= n {
+		digits = append([]byte{'0'}, digits...)
+	}
+	intPart, frac := digits[:len(digits)-n], digits[len(digits)-n:]
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	dst = append(dst, intPart...)
+	if len(frac) > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, frac...)
+	}
+	return dst
 }
 
 func appendVariantFloat(dst []byte, f float64, bits int) []byte {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -581,4 +583,59 @@ func FuzzVariantJSON(f *testing.F) {
 			t.Fatalf("invalid JSON %q: %v", texts[0], err)
 		}
 	})
+}
+
+// BenchmarkVariantToJSON converts 8192 variants (objects, partly
+// shredded; and the same unshredded) per op.
+func BenchmarkVariantToJSON(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	vt := extensions.NewShreddedVariantType(arrow.StructOf(
+		arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "b", Type: arrow.BinaryTypes.String},
+	))
+	var vals []*variant.Value
+	for i := 0; i < 8192; i++ {
+		v, err := variant.ParseJSON(fmt.Sprintf(`{"a": %d, "b": "text %d", "extra": [1.5, true, null], "ts": "2024-11-07"}`, i, i), false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		vals = append(vals, &v)
+	}
+	for _, c := range []struct {
+		name string
+		vt   *extensions.VariantType
+	}{{"shredded", vt}, {"unshredded", extensions.NewDefaultVariantType()}} {
+		arr := variantArray(mem, c.vt, vals)
+		b.Run(c.name, func(b *testing.B) {
+			var n int64
+			for i := 0; i < b.N; i++ {
+				out, err := convArray(mem, arr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = int64(len(out.(*array.String).ValueBytes()))
+				out.Release()
+			}
+			b.SetBytes(n)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*arr.Len()), "ns/row")
+		})
+		arr.Release()
+	}
+}
+
+// appendDecimal64 (the fast path for decimals that fit an int64) writes
+// what exactDecimal writes.
+func TestAppendDecimal64MatchesExactDecimal(t *testing.T) {
+	vals := []int64{0, 1, -1, 5, -5, 10, 100, 1234, -1500, math.MaxInt64, math.MinInt64, math.MinInt64 + 1, 999999999999999999, -100000000000000000}
+	for i := 0; i < 2000; i++ {
+		v := int64(uint64(i)*0x9E3779B97F4A7C15) >> (i % 63)
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		for s := int32(-3); s <= 20; s++ {
+			if got, want := string(appendDecimal64(nil, v, s)), exactDecimal(big.NewInt(v), s); got != want {
+				t.Fatalf("appendDecimal64(%d, %d) = %s, want %s", v, s, got, want)
+			}
+		}
+	}
 }
