@@ -33,7 +33,8 @@ import (
 //   - a null of the column (the variant group itself is null: the value is
 //     missing) is a null of the utf8 column; a variant null, including a
 //     present group whose value and typed_value are both null, is the text
-//     `null`. So `v IS NULL` and `v == "null"` tell them apart;
+//     `null`: a null of the column and the four-letter text tell them
+//     apart;
 //   - booleans are true and false; int8 to int64 are JSON integers, exact;
 //     decimals (4, 8, 16 bytes) are JSON numbers with every digit and no
 //     exponent, without trailing fraction zeros ("1.5" for 1.50 at scale 2);
@@ -488,10 +489,11 @@ func (r *variantRenderer) object(dst []byte, g *vgroup, i int, vNull bool) ([]by
 			}
 			mark, wasFirst := len(dst), first
 			sep()
-			dst = appendJSONString(dst, []byte(f.name))
-			dst = append(dst, ':')
 			var present bool
 			var err error
+			if dst, err = appendKey(dst, f.name); err != nil {
+				return dst, false, err
+			}
 			if dst, present, err = r.group(dst, f.g, i); err != nil {
 				return dst, false, err
 			}

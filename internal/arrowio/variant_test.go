@@ -639,3 +639,123 @@ func TestAppendDecimal64MatchesExactDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantStorageLayouts reads the other storage layouts the Arrow
+// extension allows (dictionary-encoded metadata, large and view binaries,
+// value after typed_value): the same texts as the default layout.
+func TestVariantStorageLayouts(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var vals []*variant.Value
+	for _, d := range []string{`{"a": 1, "b": [true, null]}`, `"x"`, `null`, `{}`} {
+		v, err := variant.ParseJSON(d, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals = append(vals, &v)
+	}
+	vals = append(vals, nil)
+	plain := variantArray(mem, extensions.NewDefaultVariantType(), vals)
+	defer plain.Release()
+	want, err := toJSONTexts(t, mem, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layouts := map[string]*arrow.StructType{
+		"dictionary metadata, large value": arrow.StructOf(
+			arrow.Field{Name: "metadata", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.Binary}},
+			arrow.Field{Name: "value", Type: arrow.BinaryTypes.LargeBinary, Nullable: true}),
+		"views, value first": arrow.StructOf(
+			arrow.Field{Name: "value", Type: arrow.BinaryTypes.BinaryView, Nullable: true},
+			arrow.Field{Name: "metadata", Type: arrow.BinaryTypes.BinaryView}),
+	}
+	for name, st := range layouts {
+		vt, err := extensions.NewVariantType(st)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		arr := variantArray(mem, vt, vals)
+		got, err := toJSONTexts(t, mem, arr)
+		arr.Release()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestVariantInvalidShreddingIsAnError covers the spec's invalid layouts
+// that parquet-testing has no case for.
+func TestVariantInvalidShreddingIsAnError(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	vt := extensions.NewShreddedVariantType(arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64}))
+	st := vt.StorageType().(*arrow.StructType)
+	obj, err := variant.ParseJSON(`{"z": 1}`, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyMeta := []byte{1, 0, 0}
+	cases := []struct {
+		name string
+		fill func(b *array.StructBuilder)
+		want string
+	}{
+		{"object in value, typed_value null", func(b *array.StructBuilder) {
+			b.Append(true)
+			b.FieldBuilder(0).(*array.BinaryBuilder).Append(obj.Metadata().Bytes())
+			b.FieldBuilder(1).(*array.BinaryBuilder).Append(obj.Bytes())
+			b.FieldBuilder(2).AppendNull()
+		}, "is an object while typed_value, a shredded object, is null"},
+		{"shredded field group null", func(b *array.StructBuilder) {
+			b.Append(true)
+			b.FieldBuilder(0).(*array.BinaryBuilder).Append(emptyMeta)
+			b.FieldBuilder(1).AppendNull()
+			tb := b.FieldBuilder(2).(*array.StructBuilder)
+			tb.Append(true)
+			tb.FieldBuilder(0).AppendNull()
+		}, "typed_value.a is null; a shredded object field group must be present"},
+		{"metadata of another version", func(b *array.StructBuilder) {
+			b.Append(true)
+			b.FieldBuilder(0).(*array.BinaryBuilder).Append([]byte{2, 0, 0})
+			b.FieldBuilder(1).(*array.BinaryBuilder).Append([]byte{0})
+			b.FieldBuilder(2).AppendNull()
+		}, "unsupported version"},
+		{"empty value", func(b *array.StructBuilder) {
+			b.Append(true)
+			b.FieldBuilder(0).(*array.BinaryBuilder).Append(emptyMeta)
+			b.FieldBuilder(1).(*array.BinaryBuilder).Append([]byte{})
+			b.FieldBuilder(2).AppendNull()
+		}, "empty"},
+	}
+	for _, c := range cases {
+		b := array.NewStructBuilder(mem, st)
+		c.fill(b)
+		storage := b.NewArray()
+		b.Release()
+		arr := array.NewExtensionArrayWithStorage(vt, storage)
+		storage.Release()
+		_, err := toJSONTexts(t, mem, arr)
+		arr.Release()
+		var re *variantRowError
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, &re) || re.row != 0 {
+			t.Errorf("%s: got %v, want an error at row 0 saying %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestVariantTimeOutsideTheDayIsAnError(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, us := range []int64{-1, microsPerDay} {
+		v := mkVariant(t, func(b *variant.Builder) error { return b.AppendTimeMicro(arrow.Time64(us)) })
+		arr := variantArray(mem, extensions.NewDefaultVariantType(), []*variant.Value{&v})
+		_, err := toJSONTexts(t, mem, arr)
+		arr.Release()
+		if err == nil || !strings.Contains(err.Error(), "outside [00:00, 24:00)") {
+			t.Errorf("time %d µs: got %v, want an error", us, err)
+		}
+	}
+}
