@@ -16,9 +16,10 @@ import (
 //
 //   - the canonical extension types whose storage holds their value as it
 //     is are read as their storage type: arrow.uuid as fixed_size_binary[16]
-//     (the UUID's 16 bytes), arrow.json as utf8 (the JSON text); others
-//     (arrow.parquet.variant, whose storage is an encoding, arrow.bool8,
-//     arrow.opaque, ...) are refused;
+//     (the UUID's 16 bytes), arrow.json as utf8 (the JSON text);
+//     arrow.parquet.variant (Parquet VARIANT, shredded or not) as utf8 JSON
+//     text (variant.go); others (arrow.bool8, arrow.opaque, ...) are
+//     refused;
 //   - run_end_encoded<run_ends, values> is read as its values' type, each
 //     run expanded;
 //   - list_view and large_list_view are read as list and large_list with
@@ -40,6 +41,9 @@ const unionCodeField = "type_code"
 func convType(dt arrow.DataType) (arrow.DataType, bool) {
 	switch t := dt.(type) {
 	case arrow.ExtensionType:
+		if isVariantType(t) {
+			return arrow.BinaryTypes.String, true
+		}
 		if !convertibleExtension[t.ExtensionName()] {
 			return dt, false // refused by the digest, naming the type
 		}
@@ -143,7 +147,7 @@ func convBatch(mem memory.Allocator, rec arrow.RecordBatch, out *arrow.Schema) (
 	for i, c := range rec.Columns() {
 		var err error
 		if cols[i], err = convArray(mem, c); err != nil {
-			return nil, fmt.Errorf("column %q: %w", rec.Schema().Field(i).Name, err)
+			return nil, columnError(rec.Schema().Field(i), err)
 		}
 	}
 	return array.NewRecordBatch(out, cols, rec.NumRows()), nil
@@ -155,6 +159,9 @@ func convArray(mem memory.Allocator, arr arrow.Array) (arrow.Array, error) {
 	if !changed {
 		arr.Retain()
 		return arr, nil
+	}
+	if isVariantType(arr.DataType()) {
+		return variantToJSON(mem, arr)
 	}
 	ctx := compute.WithAllocator(context.Background(), mem)
 	switch a := arr.(type) {

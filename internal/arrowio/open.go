@@ -265,6 +265,9 @@ func typedSchema(in input) (sc *arrow.Schema, err error) {
 		if err := checkParquetArrowSchema(pf.MetaData().KeyValueMetadata()); err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
 		}
+		if err := checkVariantParquetSchema(pf.MetaData().Schema.Root()); err != nil {
+			return nil, inFile(err, in.path)
+		}
 		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
 		if err != nil {
 			return nil, &DataError{File: in.path, Row: -1, Offset: -1, Err: err}
@@ -630,6 +633,10 @@ func newParquetSource(ctx context.Context, mem memory.Allocator, path string, ba
 		s.close()
 		return nil, &DataError{File: path, Row: -1, Offset: -1, Err: err}
 	}
+	if err := checkVariantParquetSchema(s.pf.MetaData().Schema.Root()); err != nil {
+		s.close()
+		return nil, inFile(err, path)
+	}
 	fr, err := pqarrow.NewFileReader(s.pf, pqarrow.ArrowReadProperties{BatchSize: int64(batch)}, mem)
 	if err != nil {
 		s.close()
@@ -688,7 +695,7 @@ func (s *parquetSource) next() (rec arrow.RecordBatch, err error) {
 		rec.Retain()
 	}
 	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
-		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+		return nil, &DataError{File: s.path, Row: rowOf(err, s.rows+1), Offset: -1, Err: err}
 	}
 	s.rows += rec.NumRows()
 	return rec, nil
@@ -779,7 +786,7 @@ func (s *ipcSource) next() (rec arrow.RecordBatch, err error) {
 		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
 	}
 	if rec, err = convSource(s.mem, rec, s.conv); err != nil {
-		return nil, &DataError{File: s.path, Row: s.rows + 1, Offset: -1, Err: err}
+		return nil, &DataError{File: s.path, Row: rowOf(err, s.rows+1), Offset: -1, Err: err}
 	}
 	s.rows += rec.NumRows()
 	return rec, nil
