@@ -758,9 +758,9 @@ func int96Micros(b []byte) (int64, error) {
 		}
 		hint := ""
 		if nanos < 0 || nanos >= 1000*microsPerDay {
-			// Spark computes the Julian day and time of day from int64
-			// microseconds that overflow past the year 287,559.
-			hint = "; its time of day is outside the day, as when Spark's INT96 writer overflows (timestamps after the year 287,559)"
+			// Spark's writer makes such times of day when it overflows
+			// (sparkOverflowedInt96), but never this pair.
+			hint = "; its time of day is outside the day, yet it is not what Spark's INT96 writer makes when it overflows (timestamps after the year 287,559)"
 		}
 		return 0, fmt.Errorf("INT96 timestamp (Julian day %d, %d ns into it) is outside what timestamp[us] (how INT96 is read) holds, about 290,000 years either side of 1970%s", day, nanos, hint)
 	}
