@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -280,7 +280,7 @@ type joinTable struct {
 	// or, for one signed-integer key column, by its value (the group key
 	// of a signed integer is its value as an int64, so both agree).
 	head map[string]int32
-	ints *intTable
+	ints *joinInts
 }
 
 // intTable is an open-addressing hash table from int64 keys to the first
@@ -396,12 +396,12 @@ func (t *joinTable) heads(keyCols []arrow.Array) ([]int32, error) {
 	}
 	if t.ints != nil {
 		if vals, ok := intKeys(keyCols); ok {
-			for i, v := range vals {
-				out[i] = t.ints.get(v)
-			}
+			t.ints.probe(vals, out)
 			if nulls {
+				c := keyCols[0]
+				bits, off := c.NullBitmapBytes(), c.Data().Offset()
 				for i := range out {
-					if anyNull(keyCols, i) {
+					if bits == nil || !bitutil.BitIsSet(bits, off+i) {
 						out[i] = -1
 					}
 				}
@@ -504,14 +504,11 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		}
 	}
 	if vals, ok := intKeys(keyCols); ok && op.leftIntKey {
-		t.ints = newIntTable(n)
-		for i := n - 1; i >= 0; i-- {
-			if nulls && anyNull(keyCols, i) {
-				t.next[i] = -1
-				continue
-			}
-			link(i, t.ints.put(vals[i], int32(i)))
+		var null func(int) bool
+		if nulls {
+			null = keyCols[0].IsNull
 		}
+		t.ints, dups = newJoinInts(vals, null, t.next)
 		t.distinct = t.ints.count
 	} else {
 		keys, err := expr.GroupKeys(keyCols...)
@@ -612,17 +609,18 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 		// per left batch is bounded by the batch size: left batches are
 		// probed on the workers the budget spares (the table is only
 		// read), and emitted in input order.
-		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
-			li, ri, err := op.match(t, rec)
+		return forEachOrderedRows(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, expr.Selection, error) {
+			out, sel, err := op.joinBatch(ctx, rc, t, rec)
 			if err != nil {
-				return nil, inputRow(err, first)
+				return nil, sel, inputRow(err, first)
 			}
-			out, err := op.gather(ctx, rc.Mem, t, rec, li, ri)
-			if err != nil {
-				return nil, inputRow(err, first)
+			return out, sel, nil
+		}, func(out arrow.RecordBatch, sel expr.Selection) error {
+			if sel.Kept() == sel.Total() {
+				return rc.Emit(out)
 			}
-			return out, nil
-		}, rc.Emit)
+			return rc.EmitRows(out, sel)
+		})
 	}
 	// With many = true a left row may match any number of right rows: one
 	// batch at a time, its output cut into batches of --batch-size rows.
@@ -662,6 +660,81 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 		row0 += rec.NumRows()
 	}
 	return rd.Err()
+}
+
+// joinBatch joins one left batch when each left row has at most one match
+// (many = false). It returns a batch with a row per left row (the left
+// columns as they are, the right columns taken at each row's match) and
+// the rows of it that are output: an inner join's matched rows, a semi
+// join's, an anti join's unmatched ones, all of a left join's. The
+// executor copies those rows straight into its stored batches
+// (RunContext.EmitRows), so the left columns are copied once, not twice;
+// where there is no EmitRows the rows are gathered here.
+func (op *joinOp) joinBatch(ctx context.Context, rc *RunContext, t *joinTable, rec arrow.RecordBatch) (arrow.RecordBatch, expr.Selection, error) {
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil, expr.Selection{}, nil
+	}
+	keyCols := make([]arrow.Array, len(op.leftKeyIdx))
+	for i, c := range op.leftKeyIdx {
+		keyCols[i] = rec.Column(c)
+	}
+	heads, err := t.heads(keyCols)
+	if err != nil {
+		return nil, expr.Selection{}, err
+	}
+	var sel expr.Selection
+	if op.how == "left" {
+		sel = expr.SelectAll(n)
+	} else {
+		sel = headsSelection(rc.Mem, heads, op.how == "anti")
+		if sel.Kept() == 0 {
+			return nil, sel, nil
+		}
+	}
+	cols := make([]arrow.Array, 0, op.schema.NumFields())
+	defer func() { releaseArrays(cols...) }()
+	for _, c := range rec.Columns() {
+		c.Retain()
+		cols = append(cols, c)
+	}
+	for _, c := range op.rightOut {
+		a, err := takeRows(ctx, rc.Mem, t.cols[c], heads, op.how == "left")
+		if err != nil {
+			return nil, sel, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
+		}
+		cols = append(cols, a)
+	}
+	out := array.NewRecordBatch(op.schema, cols, int64(n))
+	if sel.Kept() == n || rc.EmitRows != nil {
+		return out, sel, nil
+	}
+	defer out.Release()
+	g, err := expr.GatherInto(ctx, rc.Mem, rc.Mem, op.schema, []expr.Part{{Rec: out, Sel: sel}})
+	if err != nil {
+		return nil, sel, err
+	}
+	return g, expr.SelectAll(sel.Kept()), nil
+}
+
+// headsSelection selects the rows with a match (heads[i] >= 0), or with
+// none when anti is true.
+func headsSelection(mem memory.Allocator, heads []int32, anti bool) expr.Selection {
+	n := len(heads)
+	vb := joinBuf(mem, int(bitutil.BytesForBits(int64(n))), true)
+	bits := vb.Bytes()
+	flip := int32(0)
+	if anti {
+		flip = -1
+	}
+	for i, h := range heads {
+		// The sign bit of h, flipped for anti: 1 where the row is kept.
+		bits[i>>3] |= byte(uint32(^(h^flip))>>31) << (i & 7)
+	}
+	mask := array.NewBoolean(n, vb, nil, 0)
+	vb.Release()
+	defer mask.Release()
+	return expr.SelectMask(mask)
 }
 
 // match probes the table with one left batch's keys and returns the index
@@ -716,28 +789,21 @@ func (op *joinOp) gather(ctx context.Context, mem memory.Allocator, t *joinTable
 	if len(op.rightOut) == 0 && int64(len(li)) == rec.NumRows() {
 		return array.NewRecordBatch(op.schema, rec.Columns(), rec.NumRows()), nil
 	}
-	ctx = compute.WithAllocator(ctx, mem)
 	cols := make([]arrow.Array, 0, op.schema.NumFields())
 	defer func() { releaseArrays(cols...) }()
-	lidx := indexArray(mem, li)
-	defer lidx.Release()
 	for c := 0; c < int(rec.NumCols()); c++ {
-		a, err := compute.TakeArray(ctx, rec.Column(c), lidx)
+		a, err := takeRows(ctx, mem, rec.Column(c), li, true)
 		if err != nil {
 			return nil, fmt.Errorf("join: column %q: %w", rec.Schema().Field(c).Name, err)
 		}
 		cols = append(cols, a)
 	}
-	if len(op.rightOut) > 0 {
-		ridx := indexArray(mem, ri)
-		defer ridx.Release()
-		for _, c := range op.rightOut {
-			a, err := compute.TakeArray(ctx, t.cols[c], ridx)
-			if err != nil {
-				return nil, fmt.Errorf("join: right column %d: %w", c, err)
-			}
-			cols = append(cols, a)
+	for _, c := range op.rightOut {
+		a, err := takeRows(ctx, mem, t.cols[c], ri, true)
+		if err != nil {
+			return nil, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
 		}
+		cols = append(cols, a)
 	}
 	return array.NewRecordBatch(op.schema, cols, int64(len(li))), nil
 }

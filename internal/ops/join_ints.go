@@ -1,0 +1,161 @@
+package ops
+
+import "math/bits"
+
+// joinInts indexes the right side of a join on one signed-integer key
+// column: for each key, the first right row that has it. It is built once
+// and then only read, by any number of probing workers at once.
+//
+// Two layouts, chosen by the keys alone (never by the batch size or the
+// number of workers, so neither changes a result):
+//
+//   - dense: when the keys span at most denseSpan(n) values (ids, row
+//     numbers, codes), the row of key k is dense[k-lo]: one 4-byte read
+//     per probe, and at most the memory of the hash layout;
+//   - hashed: open addressing with linear probing, at most half full,
+//     keys and rows in two arrays (12 bytes a slot: side by side, padded
+//     to 16, was slower on 1M sparse keys: the table outgrows the caches
+//     and the TLB sooner).
+//
+// Probing a batch of keys is a loop without data-dependent branches in the
+// common case, so the processor overlaps the cache misses of many keys.
+type joinInts struct {
+	lo    int64
+	dense []int32 // span+1 entries, the last -1 for keys outside the span
+	// An empty slot has row -1 and key 0, so a probe for key 0 that lands
+	// on it reads row -1, which is the right answer.
+	keys  []int64
+	rows  []int32
+	shift uint8 // 64 - log2(len(rows))
+	count int   // distinct keys
+}
+
+// denseSpan is the largest span of keys indexed densely for n rows: a
+// dense index of 4 bytes per value then takes no more than the hash layout
+// (2n..4n slots of 16 bytes).
+func denseSpan(n int) uint64 { return 8 * uint64(n) }
+
+// newJoinInts indexes vals (the right side's keys; rows where null(i) is
+// true have no key) and sets next[i] to the next row with the key of row i
+// (-1: none), so that every key's rows form a chain in row order. It
+// returns the index and the number of rows that repeat an earlier key.
+func newJoinInts(vals []int64, null func(i int) bool, next []int32) (*joinInts, int) {
+	n := len(vals)
+	t := &joinInts{}
+	lo, hi, any := int64(0), int64(0), false
+	for i, v := range vals {
+		if null != nil && null(i) {
+			continue
+		}
+		if !any {
+			lo, hi, any = v, v, true
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	span := uint64(hi) - uint64(lo) // exact: hi >= lo
+	var put func(k int64, row int32) int32
+	if any && span < denseSpan(n) {
+		t.lo = lo
+		t.dense = make([]int32, span+2)
+		for i := range t.dense {
+			t.dense[i] = -1
+		}
+		put = func(k int64, row int32) int32 {
+			d := uint64(k) - uint64(lo)
+			old := t.dense[d]
+			t.dense[d] = row
+			if old < 0 {
+				t.count++
+			}
+			return old
+		}
+	} else {
+		size := 16
+		for size < 2*n {
+			size *= 2
+		}
+		t.keys, t.rows = make([]int64, size), make([]int32, size)
+		for i := range t.rows {
+			t.rows[i] = -1
+		}
+		t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+		put = func(k int64, row int32) int32 {
+			mask := uint64(len(t.rows) - 1)
+			i := t.hash(k)
+			for t.rows[i] >= 0 && t.keys[i] != k {
+				i = (i + 1) & mask
+			}
+			old := t.rows[i]
+			if old < 0 {
+				t.count++
+			}
+			t.keys[i], t.rows[i] = k, row
+			return old
+		}
+	}
+	// From the end, so that each chain runs in row order.
+	dups := 0
+	for i := n - 1; i >= 0; i-- {
+		if null != nil && null(i) {
+			next[i] = -1
+			continue
+		}
+		prev := put(vals[i], int32(i))
+		next[i] = prev
+		if prev >= 0 {
+			dups++
+		}
+	}
+	return t, dups
+}
+
+// hash mixes every bit of k into the top bits it keeps (one 64×64→128
+// multiply, folded): a plain multiplicative hash sends keys that are
+// multiples of a constant, such as ids spread by another multiplier, to a
+// fraction of the slots.
+func joinHash(k int64, shift uint8) uint64 {
+	hi, lo := bits.Mul64(uint64(k)^0x2d358dccaa6c78a5, 0x8bb84b93962eacc9)
+	return (hi ^ lo) >> shift
+}
+
+func (t *joinInts) hash(k int64) uint64 { return joinHash(k, t.shift) }
+
+// probe sets out[i] to the first right row with key vals[i], or -1.
+func (t *joinInts) probe(vals []int64, out []int32) {
+	out = out[:len(vals)]
+	if t.dense != nil {
+		lo, last := uint64(t.lo), uint64(len(t.dense)-1)
+		dense := t.dense
+		for i, v := range vals {
+			// Keys outside the span read the -1 at the end; min compiles
+			// to a conditional move, so misses cost no mispredicted branch.
+			out[i] = dense[min(uint64(v)-lo, last)]
+		}
+		return
+	}
+	keys, rows, shift := t.keys, t.rows, t.shift
+	collided := false
+	for i, v := range vals {
+		j := joinHash(v, shift)
+		r := rows[j]
+		if keys[j] != v && r >= 0 {
+			r, collided = -2, true // another key is here: look further below
+		}
+		out[i] = r
+	}
+	if !collided {
+		return
+	}
+	mask := uint64(len(rows) - 1)
+	for i, r := range out {
+		if r != -2 {
+			continue
+		}
+		v := vals[i]
+		j := t.hash(v)
+		for rows[j] >= 0 && keys[j] != v {
+			j = (j + 1) & mask
+		}
+		out[i] = rows[j]
+	}
+}
