@@ -273,14 +273,17 @@ func schemaNames(s *arrow.Schema) []string {
 
 // joinTable is the right side in memory.
 type joinTable struct {
-	cols     []arrow.Array // every right column, concatenated
-	next     []int32       // next right row with the same key, -1 at the end
-	distinct int           // distinct non-null keys
+	// Every right column, concatenated; in key order (see joinRanks) when
+	// ranks is set. The "right rows" below are rows of these columns.
+	cols     []arrow.Array
+	next     []int32 // next right row with the same key, -1 at the end; nil with ranks (unique keys)
+	distinct int     // distinct non-null keys
 	// The first right row of each key: by its group key (expr.GroupKeys),
 	// or, for one signed-integer key column, by its value (the group key
 	// of a signed integer is its value as an int64, so both agree).
-	head map[string]int32
-	ints *joinInts
+	head  map[string]int32
+	ints  *joinInts
+	ranks *joinRanks
 }
 
 // intTable is an open-addressing hash table from int64 keys to the first
@@ -394,9 +397,13 @@ func (t *joinTable) heads(keyCols []arrow.Array) ([]int32, error) {
 	for _, c := range keyCols {
 		nulls = nulls || c.NullN() > 0
 	}
-	if t.ints != nil {
+	if t.ints != nil || t.ranks != nil {
 		if vals, ok := intKeys(keyCols); ok {
-			t.ints.probe(vals, out)
+			if t.ranks != nil {
+				t.ranks.probe(vals, out)
+			} else {
+				t.ints.probe(vals, out)
+			}
 			if nulls {
 				c := keyCols[0]
 				bits, off := c.NullBitmapBytes(), c.Data().Offset()
@@ -481,8 +488,12 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		}
 		t.cols = append(t.cols, a)
 	}
+	// Workers read the columns at once: null counts an array computes
+	// lazily, on first use, are counted now.
+	for _, a := range t.cols {
+		countNulls(a.Data())
+	}
 	n := int(total)
-	t.next = make([]int32, n)
 	if n == 0 {
 		t.head = map[string]int32{}
 		return t, nil
@@ -495,6 +506,28 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 	for _, c := range keyCols {
 		nulls = nulls || c.NullN() > 0
 	}
+	if vals, ok := intKeys(keyCols); ok && op.leftIntKey && !op.many {
+		var null func(int) bool
+		if nulls {
+			null = keyCols[0].IsNull
+		}
+		if r, order := newJoinRanks(vals, null); r != nil {
+			// Unique keys in a narrow range: the columns go in key order,
+			// so that a probe's rank is the row to take.
+			for c, a := range t.cols {
+				k, err := takeRows(ctx, rc.Mem, a, order, false)
+				if err != nil {
+					t.release()
+					return nil, fmt.Errorf("join: right column %q: %w", schema.Field(c).Name, err)
+				}
+				a.Release()
+				t.cols[c] = k
+			}
+			t.ranks, t.distinct = r, len(order)
+			return t, nil
+		}
+	}
+	t.next = make([]int32, n)
 	// Chains are built from the end so that each runs in right-input order.
 	dups := 0
 	link := func(i int, prev int32) {
@@ -537,6 +570,21 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		return nil, err
 	}
 	return t, nil
+}
+
+// countNulls settles the lazily counted null counts of d and its children.
+func countNulls(d arrow.ArrayData) {
+	a := array.MakeFromData(d) // an array's NullN counts them into d
+	a.NullN()
+	a.Release()
+	for _, c := range d.Children() {
+		countNulls(c)
+	}
+	if dd, ok := d.(*array.Data); ok {
+		if dict, ok := dd.Dictionary().(*array.Data); ok && dict != nil {
+			countNulls(dict)
+		}
+	}
 }
 
 // duplicateError names the first duplicated key (in right-input order),
@@ -727,9 +775,14 @@ func headsSelection(mem memory.Allocator, heads []int32, anti bool) expr.Selecti
 	if anti {
 		flip = -1
 	}
-	for i, h := range heads {
-		// The sign bit of h, flipped for anti: 1 where the row is kept.
-		bits[i>>3] |= byte(uint32(^(h^flip))>>31) << (i & 7)
+	// The sign bit of each head, flipped for anti: 1 where the row is
+	// kept; a byte at a time.
+	for b := range bits {
+		var x byte
+		for k, h := range heads[b*8 : min(b*8+8, n)] {
+			x |= byte(uint32(^(h^flip))>>31) << k
+		}
+		bits[b] = x
 	}
 	mask := array.NewBoolean(n, vb, nil, 0)
 	vb.Release()

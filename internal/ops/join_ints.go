@@ -42,16 +42,7 @@ func denseSpan(n int) uint64 { return 8 * uint64(n) }
 func newJoinInts(vals []int64, null func(i int) bool, next []int32) (*joinInts, int) {
 	n := len(vals)
 	t := &joinInts{}
-	lo, hi, any := int64(0), int64(0), false
-	for i, v := range vals {
-		if null != nil && null(i) {
-			continue
-		}
-		if !any {
-			lo, hi, any = v, v, true
-		}
-		lo, hi = min(lo, v), max(hi, v)
-	}
+	lo, hi, any := keyRange(vals, null)
 	span := uint64(hi) - uint64(lo) // exact: hi >= lo
 	var put func(k int64, row int32) int32
 	if any && span < denseSpan(n) {
@@ -157,5 +148,100 @@ func (t *joinInts) probe(vals []int64, out []int32) {
 			j = (j + 1) & mask
 		}
 		out[i] = rows[j]
+	}
+}
+
+// keyRange returns the least and greatest non-null key, and whether there
+// is one.
+func keyRange(vals []int64, null func(i int) bool) (lo, hi int64, any bool) {
+	for i, v := range vals {
+		if null != nil && null(i) {
+			continue
+		}
+		if !any {
+			lo, hi, any = v, v, true
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, any
+}
+
+// joinRanks indexes a right side whose keys are unique (many = false) and
+// span at most rankSpan(n) values by the keys' ranks: a bitmap of the keys
+// present, and the number of keys before each of its 64-bit words. A key's
+// rank is its position among the sorted keys, and the right columns are
+// stored in that order (a permutation of the rows), so a probe reads the
+// bitmap (span/8 bytes, which stays in cache where a row index per key
+// would not) and then each output column at one place: one cache miss per
+// column instead of two.
+type joinRanks struct {
+	lo    int64
+	span  uint64   // keys lo..lo+span-1; bit span is 0, for keys outside
+	words []uint64 // bit k-lo: key k is present
+	ranks []int32  // ranks[w]: keys below bit 64·w
+}
+
+// rankSpan is the largest span of keys indexed by rank for n rows: 12
+// bytes a row at most (the hash layout takes 24 to 48).
+func rankSpan(n int) uint64 { return 64 * uint64(n) }
+
+// newJoinRanks builds the rank index of vals (null(i): row i has no key)
+// and returns it with the right row at each rank. It returns nil when the
+// keys span too many values or repeat (then a join reports them or,
+// with many = true, chains them: see joinInts).
+func newJoinRanks(vals []int64, null func(i int) bool) (*joinRanks, []int32) {
+	lo, hi, any := keyRange(vals, null)
+	if !any || uint64(hi)-uint64(lo) >= rankSpan(len(vals)) {
+		return nil, nil
+	}
+	span := uint64(hi) - uint64(lo) + 1
+	r := &joinRanks{lo: lo, span: span, words: make([]uint64, span/64+1)}
+	for i, v := range vals {
+		if null != nil && null(i) {
+			continue
+		}
+		d := uint64(v) - uint64(lo)
+		w, b := d>>6, d&63
+		if r.words[w]&(1<<b) != 0 {
+			return nil, nil // a repeated key
+		}
+		r.words[w] |= 1 << b
+	}
+	r.ranks = make([]int32, len(r.words))
+	count := int32(0)
+	for w, word := range r.words {
+		r.ranks[w] = count
+		count += int32(bits.OnesCount64(word))
+	}
+	order := make([]int32, count)
+	for i, v := range vals {
+		if null != nil && null(i) {
+			continue
+		}
+		order[r.rank(v)] = int32(i)
+	}
+	return r, order
+}
+
+// rank returns the rank of a key that is present.
+func (r *joinRanks) rank(k int64) int32 {
+	d := uint64(k) - uint64(r.lo)
+	w, b := d>>6, d&63
+	return r.ranks[w] + int32(bits.OnesCount64(r.words[w]&(1<<b-1)))
+}
+
+// probe sets out[i] to the rank of key vals[i], or -1 when it is absent.
+func (r *joinRanks) probe(vals []int64, out []int32) {
+	out = out[:len(vals)]
+	lo, span, words, ranks := uint64(r.lo), r.span, r.words, r.ranks
+	for i, v := range vals {
+		// Keys outside the span read bit span, which is 0; no branch
+		// depends on the key.
+		d := min(uint64(v)-lo, span)
+		w, b := d>>6, d&63
+		word := words[w]
+		pos := ranks[w] + int32(bits.OnesCount64(word&(1<<b-1)))
+		bit := int32(word>>b) & 1
+		out[i] = (pos+1)*bit - 1
 	}
 }
