@@ -711,13 +711,21 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 }
 
 // joinBatch joins one left batch when each left row has at most one match
-// (many = false). It returns a batch with a row per left row (the left
-// columns as they are, the right columns taken at each row's match) and
-// the rows of it that are output: an inner join's matched rows, a semi
-// join's, an anti join's unmatched ones, all of a left join's. The
-// executor copies those rows straight into its stored batches
-// (RunContext.EmitRows), so the left columns are copied once, not twice;
-// where there is no EmitRows the rows are gathered here.
+// (many = false). It returns an output batch and the rows of it that are
+// output:
+//
+//   - inner: the matched left rows, gathered with their right rows (all
+//     of the batch's rows);
+//   - left: the left batch as it is, with the right columns taken at each
+//     row's match or null (all rows);
+//   - semi and anti: the left batch as it is and the rows with a match, or
+//     without one. The executor copies those rows straight into its
+//     stored batches (RunContext.EmitRows), so the join copies nothing;
+//     where there is no EmitRows they are gathered here.
+//
+// An inner join gathers rather than selects: the matched rows of a batch
+// are a mix of short runs, which cost more to find and copy run by run
+// than the typed gathers take to move them by index.
 func (op *joinOp) joinBatch(ctx context.Context, rc *RunContext, t *joinTable, rec arrow.RecordBatch) (arrow.RecordBatch, expr.Selection, error) {
 	n := int(rec.NumRows())
 	if n == 0 {
@@ -731,38 +739,65 @@ func (op *joinOp) joinBatch(ctx context.Context, rc *RunContext, t *joinTable, r
 	if err != nil {
 		return nil, expr.Selection{}, err
 	}
-	var sel expr.Selection
-	if op.how == "left" {
-		sel = expr.SelectAll(n)
-	} else {
-		sel = headsSelection(rc.Mem, heads, op.how == "anti")
+	switch op.how {
+	case "semi", "anti":
+		sel := headsSelection(rc.Mem, heads, op.how == "anti")
 		if sel.Kept() == 0 {
 			return nil, sel, nil
 		}
+		out := array.NewRecordBatch(op.schema, rec.Columns(), int64(n))
+		if sel.Kept() == n || rc.EmitRows != nil {
+			return out, sel, nil
+		}
+		defer out.Release()
+		g, err := expr.GatherInto(ctx, rc.Mem, rc.Mem, op.schema, []expr.Part{{Rec: out, Sel: sel}})
+		if err != nil {
+			return nil, sel, err
+		}
+		return g, expr.SelectAll(sel.Kept()), nil
 	}
 	cols := make([]arrow.Array, 0, op.schema.NumFields())
 	defer func() { releaseArrays(cols...) }()
-	for _, c := range rec.Columns() {
-		c.Retain()
-		cols = append(cols, c)
+	rows, m := heads, n
+	if op.how == "inner" {
+		// The matched rows and their right rows, without a branch on
+		// whether each matched.
+		li := make([]int32, n)
+		m = 0
+		for i, h := range heads {
+			li[m], rows[m] = int32(i), h
+			m += int(uint32(^h) >> 31)
+		}
+		if m == 0 {
+			return nil, expr.Selection{}, nil
+		}
+		rows = rows[:m]
+		for c, col := range rec.Columns() {
+			if m == n {
+				col.Retain()
+				cols = append(cols, col)
+				continue
+			}
+			a, err := takeRows(ctx, rc.Mem, col, li[:m], false)
+			if err != nil {
+				return nil, expr.Selection{}, fmt.Errorf("join: column %q: %w", op.schema.Field(c).Name, err)
+			}
+			cols = append(cols, a)
+		}
+	} else {
+		for _, col := range rec.Columns() {
+			col.Retain()
+			cols = append(cols, col)
+		}
 	}
 	for _, c := range op.rightOut {
-		a, err := takeRows(ctx, rc.Mem, t.cols[c], heads, op.how == "left")
+		a, err := takeRows(ctx, rc.Mem, t.cols[c], rows, op.how == "left")
 		if err != nil {
-			return nil, sel, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
+			return nil, expr.Selection{}, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
 		}
 		cols = append(cols, a)
 	}
-	out := array.NewRecordBatch(op.schema, cols, int64(n))
-	if sel.Kept() == n || rc.EmitRows != nil {
-		return out, sel, nil
-	}
-	defer out.Release()
-	g, err := expr.GatherInto(ctx, rc.Mem, rc.Mem, op.schema, []expr.Part{{Rec: out, Sel: sel}})
-	if err != nil {
-		return nil, sel, err
-	}
-	return g, expr.SelectAll(sel.Kept()), nil
+	return array.NewRecordBatch(op.schema, cols, int64(m)), expr.SelectAll(m), nil
 }
 
 // headsSelection selects the rows with a match (heads[i] >= 0), or with
