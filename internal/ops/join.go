@@ -33,12 +33,20 @@ var joinSpec = &Spec{
 }
 
 // joinOp is a hash join. The right input is read whole into memory (its
-// batches concatenated, plus one group key per row and a hash table of
-// them): that, and not the left input, bounds the op's memory, so put the
-// smaller table on the right. The left input streams batch by batch: each
-// batch's keys (expr.GroupKeys of its key columns) probe the table, which
-// gives two index vectors (left row, right row) and the output columns are
-// gathered with take kernels.
+// batches concatenated, plus an index of its keys): that, and not the left
+// input, bounds the op's memory, so put the smaller table on the right.
+// The left input streams batch by batch: each batch's keys probe the
+// index, which gives each left row's right row, and the output columns are
+// gathered by typed loops (join_take.go). Without many = true, left
+// batches are probed on as many workers as the budget spares, their
+// results emitted in input order.
+//
+// The index: for one signed-integer key column (the common case of ids), a
+// rank bitmap when the keys are unique and narrow (the right columns are
+// then stored in key order), a dense array or an open-addressing table
+// otherwise (join_ints.go); for other keys, a map from their group keys
+// (expr.GroupKeys). Which one depends on the right input's keys alone, and
+// none changes a result.
 //
 // Semantics: a row whose key has a null in any key column never matches
 // (inner and semi drop it, left keeps it with null right columns, anti
@@ -48,12 +56,14 @@ var joinSpec = &Spec{
 // dropped (the left's carry the value) and its other columns whose names a
 // left column already has get the suffix.
 //
-// Memory: the right input whole (its columns, one group key per row, a
-// hash table entry per distinct key and an int32 per row), plus, per left
-// batch, the batch, its keys and two int32 index vectors with one entry per
-// output row of that batch (with many = true a left row may match many
-// right rows). Output batches hold at most --batch-size rows. The right
-// input may have at most 2^31-1 rows.
+// Memory: the right input whole (its columns, twice for a moment while
+// they are put in key order), an int32 per right row and its index (for
+// one integer key column at most 48 bytes a row, else a group key per row
+// and a map entry per distinct key), plus, per left batch in flight, the
+// batch, its keys and int32 index vectors with one entry per output row
+// of that batch (with many = true a left row may match many right rows).
+// Output batches hold at most --batch-size rows. The right input may have
+// at most 2^31-1 rows.
 type joinOp struct {
 	n               *recipe.Node
 	leftKeys        []string
