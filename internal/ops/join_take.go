@@ -15,8 +15,7 @@ import (
 
 // takeRows returns the rows idx of col, in order, in new buffers. A
 // negative index gives a null row when null is true (a left join's
-// unmatched row) and otherwise a valid zero value (an inner join's
-// unmatched row, which the selection emitted with the batch drops).
+// unmatched row) and otherwise a valid zero value.
 //
 // Flat columns (boolean, fixed width, string and binary) are gathered by
 // typed loops into the canonical layout (no bitmap without a null, zero
