@@ -531,6 +531,7 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 					return nil, fmt.Errorf("join: right column %q: %w", schema.Field(c).Name, err)
 				}
 				a.Release()
+				countNulls(k.Data())
 				t.cols[c] = k
 			}
 			t.ranks, t.distinct = r, len(order)
