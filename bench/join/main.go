@@ -39,6 +39,7 @@ import (
 
 type sample struct {
 	wall, inner float64
+	cpu         float64 // the process's user + system time
 	rss         int64
 	rows        int64
 }
@@ -66,6 +67,7 @@ func proc(name string, args ...string) (sample, []byte, []byte, error) {
 	s := sample{wall: time.Since(start).Seconds()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru != nil {
 		s.rss = ru.Maxrss * 1024
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	if err != nil {
 		return s, out.Bytes(), errb.Bytes(), fmt.Errorf("%s: %v\n%s", name, err, errb.Bytes())
@@ -192,14 +194,15 @@ func run(data, work string, runs int, dsb, duck string, matches int64) error {
 	}
 	wall := func(s sample) float64 { return s.wall }
 	inner := func(s sample) float64 { return s.inner }
+	cpu := func(s sample) float64 { return s.cpu }
 	dsWall, dsJoin := med(dsS, wall), med(dsS, inner)
 	cpWall, cpStmt := med(copyS, wall), med(copyS, inner)
 	tbStmt := med(tableS, inner)
 	fmt.Printf("inner join of %s × %s on int64 id → %d rows, median of %d samples\n", filepath.Base(left), filepath.Base(right), dsS[0].rows, runs)
-	fmt.Printf("%-34s %10s %12s %14s\n", "engine", "wall s", "work s", "peak RSS MiB")
-	fmt.Printf("%-34s %10.2f %12.2f %14.0f\n", "dsbuild build (join node)", dsWall, dsJoin, maxRSS(dsS))
-	fmt.Printf("%-34s %10.2f %12.2f %14.0f\n", "duckdb COPY … TO parquet zstd", cpWall, cpStmt, maxRSS(copyS))
-	fmt.Printf("%-34s %10.2f %12.2f %14.0f\n", "duckdb CREATE TABLE AS", med(tableS, wall), tbStmt, maxRSS(tableS))
+	fmt.Printf("%-34s %10s %12s %14s %14s\n", "engine", "wall s", "work s", "process CPU s", "peak RSS MiB")
+	fmt.Printf("%-34s %10.2f %12.2f %14.2f %14.0f\n", "dsbuild build (join node)", dsWall, dsJoin, med(dsS, cpu), maxRSS(dsS))
+	fmt.Printf("%-34s %10.2f %12.2f %14.2f %14.0f\n", "duckdb COPY … TO parquet zstd", cpWall, cpStmt, med(copyS, cpu), maxRSS(copyS))
+	fmt.Printf("%-34s %10.2f %12.2f %14.2f %14.0f\n", "duckdb CREATE TABLE AS", med(tableS, wall), tbStmt, med(tableS, cpu), maxRSS(tableS))
 	fmt.Printf("ratio dsbuild wall / duckdb COPY statement: %.2f; dsbuild join node / duckdb CREATE TABLE AS: %.2f\n", dsWall/cpStmt, dsJoin/tbStmt)
 	return nil
 }

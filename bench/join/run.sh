@@ -4,6 +4,7 @@
 #   bench/join/run.sh                         # 10M × 1M rows, 3 samples per engine
 #   ROWS=1000000 RIGHT=100000 RUNS=5 bench/join/run.sh
 #   KEEP=1 bench/join/run.sh                  # keep data, store and binaries
+#   SPREAD=1 bench/join/run.sh                # the same keys scattered over int64
 #
 # Builds dsbuild and the bench binaries into bench/work/join/bin, generates
 # the two Parquet tables into bench/work/join/data-$ROWS-$RIGHT, runs the
@@ -16,8 +17,14 @@ HERE=$ROOT/bench/join
 ROWS=${ROWS:-10000000}
 RIGHT=${RIGHT:-1000000}
 RUNS=${RUNS:-3}
+SPREAD=${SPREAD:-0}
 WORK=$ROOT/bench/work/join
 DATA=$WORK/data-$ROWS-$RIGHT
+GENFLAGS=()
+if [[ "$SPREAD" == 1 ]]; then
+	DATA=$DATA-spread
+	GENFLAGS=(-spread)
+fi
 RUN=$WORK/run
 BIN=$WORK/bin
 
@@ -40,7 +47,7 @@ mkdir -p "$BIN" "$RUN"
 
 if [[ ! -f "$DATA/meta.json" ]]; then
 	log "generating $ROWS × $RIGHT rows into $DATA"
-	"$BIN/gen" -rows "$ROWS" -right "$RIGHT" -out "$DATA" > "$DATA.meta.tmp"
+	"$BIN/gen" -rows "$ROWS" -right "$RIGHT" -out "$DATA" ${GENFLAGS[@]+"${GENFLAGS[@]}"} > "$DATA.meta.tmp"
 	mv "$DATA.meta.tmp" "$DATA/meta.json"
 fi
 MATCHES=$(sed -n 's/.*"matches":\([0-9]*\).*/\1/p' "$DATA/meta.json")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -33,12 +33,20 @@ var joinSpec = &Spec{
 }
 
 // joinOp is a hash join. The right input is read whole into memory (its
-// batches concatenated, plus one group key per row and a hash table of
-// them): that, and not the left input, bounds the op's memory, so put the
-// smaller table on the right. The left input streams batch by batch: each
-// batch's keys (expr.GroupKeys of its key columns) probe the table, which
-// gives two index vectors (left row, right row) and the output columns are
-// gathered with take kernels.
+// batches concatenated, plus an index of its keys): that, and not the left
+// input, bounds the op's memory, so put the smaller table on the right.
+// The left input streams batch by batch: each batch's keys probe the
+// index, which gives each left row's right row, and the output columns are
+// gathered by typed loops (join_take.go). Without many = true, left
+// batches are probed on as many workers as the budget spares, their
+// results emitted in input order.
+//
+// The index: for one signed-integer key column (the common case of ids), a
+// rank bitmap when the keys are unique and narrow (the right columns are
+// then stored in key order), a dense array or an open-addressing table
+// otherwise (join_ints.go); for other keys, a map from their group keys
+// (expr.GroupKeys). Which one depends on the right input's keys alone, and
+// none changes a result.
 //
 // Semantics: a row whose key has a null in any key column never matches
 // (inner and semi drop it, left keeps it with null right columns, anti
@@ -48,12 +56,14 @@ var joinSpec = &Spec{
 // dropped (the left's carry the value) and its other columns whose names a
 // left column already has get the suffix.
 //
-// Memory: the right input whole (its columns, one group key per row, a
-// hash table entry per distinct key and an int32 per row), plus, per left
-// batch, the batch, its keys and two int32 index vectors with one entry per
-// output row of that batch (with many = true a left row may match many
-// right rows). Output batches hold at most --batch-size rows. The right
-// input may have at most 2^31-1 rows.
+// Memory: the right input whole (its columns, twice for a moment while
+// they are put in key order), an int32 per right row and its index (for
+// one integer key column at most 48 bytes a row, else a group key per row
+// and a map entry per distinct key), plus, per left batch in flight, the
+// batch, its keys and int32 index vectors with one entry per output row
+// of that batch (with many = true a left row may match many right rows).
+// Output batches hold at most --batch-size rows. The right input may have
+// at most 2^31-1 rows.
 type joinOp struct {
 	n               *recipe.Node
 	leftKeys        []string
@@ -273,14 +283,17 @@ func schemaNames(s *arrow.Schema) []string {
 
 // joinTable is the right side in memory.
 type joinTable struct {
-	cols     []arrow.Array // every right column, concatenated
-	next     []int32       // next right row with the same key, -1 at the end
-	distinct int           // distinct non-null keys
+	// Every right column, concatenated; in key order (see joinRanks) when
+	// ranks is set. The "right rows" below are rows of these columns.
+	cols     []arrow.Array
+	next     []int32 // next right row with the same key, -1 at the end; nil with ranks (unique keys)
+	distinct int     // distinct non-null keys
 	// The first right row of each key: by its group key (expr.GroupKeys),
 	// or, for one signed-integer key column, by its value (the group key
 	// of a signed integer is its value as an int64, so both agree).
-	head map[string]int32
-	ints *intTable
+	head  map[string]int32
+	ints  *joinInts
+	ranks *joinRanks
 }
 
 // intTable is an open-addressing hash table from int64 keys to the first
@@ -394,14 +407,18 @@ func (t *joinTable) heads(keyCols []arrow.Array) ([]int32, error) {
 	for _, c := range keyCols {
 		nulls = nulls || c.NullN() > 0
 	}
-	if t.ints != nil {
+	if t.ints != nil || t.ranks != nil {
 		if vals, ok := intKeys(keyCols); ok {
-			for i, v := range vals {
-				out[i] = t.ints.get(v)
+			if t.ranks != nil {
+				t.ranks.probe(vals, out)
+			} else {
+				t.ints.probe(vals, out)
 			}
 			if nulls {
+				c := keyCols[0]
+				bits, off := c.NullBitmapBytes(), c.Data().Offset()
 				for i := range out {
-					if anyNull(keyCols, i) {
+					if bits == nil || !bitutil.BitIsSet(bits, off+i) {
 						out[i] = -1
 					}
 				}
@@ -481,8 +498,12 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		}
 		t.cols = append(t.cols, a)
 	}
+	// Workers read the columns at once: null counts an array computes
+	// lazily, on first use, are counted now.
+	for _, a := range t.cols {
+		countNulls(a.Data())
+	}
 	n := int(total)
-	t.next = make([]int32, n)
 	if n == 0 {
 		t.head = map[string]int32{}
 		return t, nil
@@ -495,6 +516,29 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 	for _, c := range keyCols {
 		nulls = nulls || c.NullN() > 0
 	}
+	if vals, ok := intKeys(keyCols); ok && op.leftIntKey && !op.many {
+		var null func(int) bool
+		if nulls {
+			null = keyCols[0].IsNull
+		}
+		if r, order := newJoinRanks(vals, null); r != nil {
+			// Unique keys in a narrow range: the columns go in key order,
+			// so that a probe's rank is the row to take.
+			for c, a := range t.cols {
+				k, err := takeRows(ctx, rc.Mem, a, order, false)
+				if err != nil {
+					t.release()
+					return nil, fmt.Errorf("join: right column %q: %w", schema.Field(c).Name, err)
+				}
+				a.Release()
+				countNulls(k.Data())
+				t.cols[c] = k
+			}
+			t.ranks, t.distinct = r, len(order)
+			return t, nil
+		}
+	}
+	t.next = make([]int32, n)
 	// Chains are built from the end so that each runs in right-input order.
 	dups := 0
 	link := func(i int, prev int32) {
@@ -504,14 +548,11 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		}
 	}
 	if vals, ok := intKeys(keyCols); ok && op.leftIntKey {
-		t.ints = newIntTable(n)
-		for i := n - 1; i >= 0; i-- {
-			if nulls && anyNull(keyCols, i) {
-				t.next[i] = -1
-				continue
-			}
-			link(i, t.ints.put(vals[i], int32(i)))
+		var null func(int) bool
+		if nulls {
+			null = keyCols[0].IsNull
 		}
+		t.ints, dups = newJoinInts(vals, null, t.next)
 		t.distinct = t.ints.count
 	} else {
 		keys, err := expr.GroupKeys(keyCols...)
@@ -540,6 +581,21 @@ func (op *joinOp) build(ctx context.Context, rc *RunContext) (*joinTable, error)
 		return nil, err
 	}
 	return t, nil
+}
+
+// countNulls settles the lazily counted null counts of d and its children.
+func countNulls(d arrow.ArrayData) {
+	a := array.MakeFromData(d) // an array's NullN counts them into d
+	a.NullN()
+	a.Release()
+	for _, c := range d.Children() {
+		countNulls(c)
+	}
+	if dd, ok := d.(*array.Data); ok {
+		if dict, ok := dd.Dictionary().(*array.Data); ok && dict != nil {
+			countNulls(dict)
+		}
+	}
 }
 
 // duplicateError names the first duplicated key (in right-input order),
@@ -612,17 +668,18 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 		// per left batch is bounded by the batch size: left batches are
 		// probed on the workers the budget spares (the table is only
 		// read), and emitted in input order.
-		return forEachOrdered(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
-			li, ri, err := op.match(t, rec)
+		return forEachOrderedRows(ctx, rc.Budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, expr.Selection, error) {
+			out, sel, err := op.joinBatch(ctx, rc, t, rec)
 			if err != nil {
-				return nil, inputRow(err, first)
+				return nil, sel, inputRow(err, first)
 			}
-			out, err := op.gather(ctx, rc.Mem, t, rec, li, ri)
-			if err != nil {
-				return nil, inputRow(err, first)
+			return out, sel, nil
+		}, func(out arrow.RecordBatch, sel expr.Selection) error {
+			if sel.Kept() == sel.Total() {
+				return rc.Emit(out)
 			}
-			return out, nil
-		}, rc.Emit)
+			return rc.EmitRows(out, sel)
+		})
 	}
 	// With many = true a left row may match any number of right rows: one
 	// batch at a time, its output cut into batches of --batch-size rows.
@@ -662,6 +719,121 @@ func (op *joinOp) Run(ctx context.Context, rc *RunContext) error {
 		row0 += rec.NumRows()
 	}
 	return rd.Err()
+}
+
+// joinBatch joins one left batch when each left row has at most one match
+// (many = false). It returns an output batch and the rows of it that are
+// output:
+//
+//   - inner: the matched left rows, gathered with their right rows (all
+//     of the batch's rows);
+//   - left: the left batch as it is, with the right columns taken at each
+//     row's match or null (all rows);
+//   - semi and anti: the left batch as it is and the rows with a match, or
+//     without one. The executor copies those rows straight into its
+//     stored batches (RunContext.EmitRows), so the join copies nothing;
+//     where there is no EmitRows they are gathered here.
+//
+// An inner join gathers rather than selects: the matched rows of a batch
+// are a mix of short runs, which cost more to find and copy run by run
+// than the typed gathers take to move them by index.
+func (op *joinOp) joinBatch(ctx context.Context, rc *RunContext, t *joinTable, rec arrow.RecordBatch) (arrow.RecordBatch, expr.Selection, error) {
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil, expr.Selection{}, nil
+	}
+	keyCols := make([]arrow.Array, len(op.leftKeyIdx))
+	for i, c := range op.leftKeyIdx {
+		keyCols[i] = rec.Column(c)
+	}
+	heads, err := t.heads(keyCols)
+	if err != nil {
+		return nil, expr.Selection{}, err
+	}
+	switch op.how {
+	case "semi", "anti":
+		sel := headsSelection(rc.Mem, heads, op.how == "anti")
+		if sel.Kept() == 0 {
+			return nil, sel, nil
+		}
+		out := array.NewRecordBatch(op.schema, rec.Columns(), int64(n))
+		if sel.Kept() == n || rc.EmitRows != nil {
+			return out, sel, nil
+		}
+		defer out.Release()
+		g, err := expr.GatherInto(ctx, rc.Mem, rc.Mem, op.schema, []expr.Part{{Rec: out, Sel: sel}})
+		if err != nil {
+			return nil, sel, err
+		}
+		return g, expr.SelectAll(sel.Kept()), nil
+	}
+	cols := make([]arrow.Array, 0, op.schema.NumFields())
+	defer func() { releaseArrays(cols...) }()
+	rows, m := heads, n
+	if op.how == "inner" {
+		// The matched rows and their right rows, without a branch on
+		// whether each matched.
+		li := make([]int32, n)
+		m = 0
+		for i, h := range heads {
+			li[m], rows[m] = int32(i), h
+			m += int(uint32(^h) >> 31)
+		}
+		if m == 0 {
+			return nil, expr.Selection{}, nil
+		}
+		rows = rows[:m]
+		for c, col := range rec.Columns() {
+			if m == n {
+				col.Retain()
+				cols = append(cols, col)
+				continue
+			}
+			a, err := takeRows(ctx, rc.Mem, col, li[:m], false)
+			if err != nil {
+				return nil, expr.Selection{}, fmt.Errorf("join: column %q: %w", op.schema.Field(c).Name, err)
+			}
+			cols = append(cols, a)
+		}
+	} else {
+		for _, col := range rec.Columns() {
+			col.Retain()
+			cols = append(cols, col)
+		}
+	}
+	for _, c := range op.rightOut {
+		a, err := takeRows(ctx, rc.Mem, t.cols[c], rows, op.how == "left")
+		if err != nil {
+			return nil, expr.Selection{}, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
+		}
+		cols = append(cols, a)
+	}
+	return array.NewRecordBatch(op.schema, cols, int64(m)), expr.SelectAll(m), nil
+}
+
+// headsSelection selects the rows with a match (heads[i] >= 0), or with
+// none when anti is true.
+func headsSelection(mem memory.Allocator, heads []int32, anti bool) expr.Selection {
+	n := len(heads)
+	vb := joinBuf(mem, int(bitutil.BytesForBits(int64(n))), true)
+	bits := vb.Bytes()
+	flip := int32(0)
+	if anti {
+		flip = -1
+	}
+	// The sign bit of each head, flipped for anti: 1 where the row is
+	// kept; a byte at a time.
+	for b := range bits {
+		var x byte
+		for k, h := range heads[b*8 : min(b*8+8, n)] {
+			x |= byte(uint32(^(h^flip))>>31) << k
+		}
+		bits[b] = x
+	}
+	mask := array.NewBoolean(n, vb, nil, 0)
+	vb.Release()
+	defer mask.Release()
+	return expr.SelectMask(mask)
 }
 
 // match probes the table with one left batch's keys and returns the index
@@ -716,28 +888,21 @@ func (op *joinOp) gather(ctx context.Context, mem memory.Allocator, t *joinTable
 	if len(op.rightOut) == 0 && int64(len(li)) == rec.NumRows() {
 		return array.NewRecordBatch(op.schema, rec.Columns(), rec.NumRows()), nil
 	}
-	ctx = compute.WithAllocator(ctx, mem)
 	cols := make([]arrow.Array, 0, op.schema.NumFields())
 	defer func() { releaseArrays(cols...) }()
-	lidx := indexArray(mem, li)
-	defer lidx.Release()
 	for c := 0; c < int(rec.NumCols()); c++ {
-		a, err := compute.TakeArray(ctx, rec.Column(c), lidx)
+		a, err := takeRows(ctx, mem, rec.Column(c), li, true)
 		if err != nil {
 			return nil, fmt.Errorf("join: column %q: %w", rec.Schema().Field(c).Name, err)
 		}
 		cols = append(cols, a)
 	}
-	if len(op.rightOut) > 0 {
-		ridx := indexArray(mem, ri)
-		defer ridx.Release()
-		for _, c := range op.rightOut {
-			a, err := compute.TakeArray(ctx, t.cols[c], ridx)
-			if err != nil {
-				return nil, fmt.Errorf("join: right column %d: %w", c, err)
-			}
-			cols = append(cols, a)
+	for _, c := range op.rightOut {
+		a, err := takeRows(ctx, mem, t.cols[c], ri, true)
+		if err != nil {
+			return nil, fmt.Errorf("join: right column %q: %w", op.schema.Field(len(cols)).Name, err)
 		}
+		cols = append(cols, a)
 	}
 	return array.NewRecordBatch(op.schema, cols, int64(len(li))), nil
 }

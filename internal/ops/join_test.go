@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dsbuild/dsbuild/internal/expr"
 	"github.com/dsbuild/dsbuild/internal/recipe"
 )
 
@@ -298,7 +299,11 @@ func TestJoinHonoursContext(t *testing.T) {
 }
 
 // BenchmarkJoinInt64 joins 2M × 200k rows on a unique int64 key (about
-// 80% of the left rows match), in batches of 64Ki rows.
+// 80% of the left rows match), in batches of 64Ki rows: dense keys
+// (0..200k-1: the rank index) and sparse ones (the same times a large
+// odd number: the hash index); the output goes to Emit (the op gathers
+// the matched rows) or to EmitRows (as in the executor, whose artifact
+// writer gathers them; here nothing does).
 func BenchmarkJoinInt64(b *testing.B) {
 	const nl, nr, batch = 2_000_000, 200_000, 1 << 16
 	mem := memory.NewGoAllocator()
@@ -316,8 +321,6 @@ func BenchmarkJoinInt64(b *testing.B) {
 		}
 		return recs
 	}
-	left := mk(nl, func(i int) int64 { return int64(uint64(i)*0x9e3779b97f4a7c15>>40) % (nr + nr/4) }, "a")
-	right := mk(nr, func(i int) int64 { return int64(i) }, "b")
 	in := func(recs []arrow.RecordBatch) Input {
 		return Input{Schema: recs[0].Schema(), Open: func() (array.RecordReader, error) { return array.NewRecordReader(recs[0].Schema(), recs) }}
 	}
@@ -329,22 +332,44 @@ func BenchmarkJoinInt64(b *testing.B) {
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
-	op, diags := joinSpec.New(r.Node("join.j"), &Env{})
-	if diags.HasErrors() {
-		b.Fatal(diags)
-	}
-	if _, diags := op.Prepare([]*arrow.Schema{left[0].Schema(), right[0].Schema()}); diags.HasErrors() {
-		b.Fatal(diags)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		rows := int64(0)
-		err := op.Run(context.Background(), &RunContext{Mem: mem, Inputs: []Input{in(left), in(right)}, BatchSize: batch, Emit: func(rec arrow.RecordBatch) error {
-			rows += rec.NumRows()
-			return nil
-		}})
-		if err != nil {
-			b.Fatal(err)
+	for _, keys := range []string{"dense", "sparse"} {
+		spread := func(k int64) int64 { return k }
+		if keys == "sparse" {
+			spread = func(k int64) int64 { return k * 0x5851f42d4c957f2d }
+		}
+		left := mk(nl, func(i int) int64 { return spread(int64(uint64(i)*0x9e3779b97f4a7c15>>40) % (nr + nr/4)) }, "a")
+		right := mk(nr, func(i int) int64 { return spread(int64(i)) }, "b")
+		op, diags := joinSpec.New(r.Node("join.j"), &Env{})
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		if _, diags := op.Prepare([]*arrow.Schema{left[0].Schema(), right[0].Schema()}); diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		for _, emit := range []string{"batch", "rows"} {
+			b.Run(keys+"/"+emit, func(b *testing.B) {
+				for b.Loop() {
+					rows := int64(0)
+					rc := &RunContext{Mem: mem, Inputs: []Input{in(left), in(right)}, BatchSize: batch, Emit: func(rec arrow.RecordBatch) error {
+						rows += rec.NumRows()
+						return nil
+					}}
+					if emit == "rows" {
+						rc.EmitRows = func(rec arrow.RecordBatch, sel expr.Selection) error {
+							rows += int64(sel.Kept())
+							return nil
+						}
+					}
+					if err := op.Run(context.Background(), rc); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		for _, recs := range [][]arrow.RecordBatch{left, right} {
+			for _, rec := range recs {
+				rec.Release()
+			}
 		}
 	}
 }

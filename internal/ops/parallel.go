@@ -14,6 +14,8 @@ import (
 	"github.com/sourcegraph/conc/stream"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/dsbuild/dsbuild/internal/expr"
 )
 
 // forEachOrdered applies fn to every batch of rd on one worker plus as
@@ -24,6 +26,20 @@ import (
 // the batch's first row, for error messages that must not depend on where
 // batches happen to start.
 func forEachOrdered(ctx context.Context, budget *Budget, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error), emit func(arrow.RecordBatch) error) error {
+	return forEachOrderedRows(ctx, budget, rd, func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, expr.Selection, error) {
+		out, err := fn(rec, first)
+		var sel expr.Selection
+		if out != nil {
+			sel = expr.SelectAll(int(out.NumRows()))
+		}
+		return out, sel, err
+	}, func(out arrow.RecordBatch, _ expr.Selection) error { return emit(out) })
+}
+
+// forEachOrderedRows is forEachOrdered for an fn that keeps some rows of
+// the batch it returns (sel), which emit gets with the batch (for
+// RunContext.EmitRows).
+func forEachOrderedRows(ctx context.Context, budget *Budget, rd array.RecordReader, fn func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, expr.Selection, error), emit func(arrow.RecordBatch, expr.Selection) error) error {
 	// Twice the cores: the in-order consumer (the artifact writer) is often
 	// the slowest stage, and finished batches waiting for it must not idle
 	// the cores.
@@ -57,7 +73,7 @@ func forEachOrdered(ctx context.Context, budget *Budget, rd array.RecordReader, 
 		first := row
 		row += rec.NumRows()
 		s.Go(func() stream.Callback {
-			out, err := fn(rec, first)
+			out, sel, err := fn(rec, first)
 			rec.Release()
 			return func() {
 				if out != nil {
@@ -70,8 +86,8 @@ func forEachOrdered(ctx context.Context, budget *Budget, rd array.RecordReader, 
 					fail(err)
 					return
 				}
-				if out.NumRows() > 0 {
-					if err := emit(out); err != nil {
+				if sel.Kept() > 0 {
+					if err := emit(out, sel); err != nil {
 						fail(err)
 					}
 				}

@@ -4,8 +4,11 @@
 //	left.parquet:  ROWS rows   (id int64, a int64)   id uniform in [0, 1.25·RIGHT)
 //	right.parquet: RIGHT rows  (id int64, b float64) ids 0..RIGHT-1, shuffled, unique
 //
-// so about 80% of the left rows have exactly one match. It prints one JSON
-// line with the expected inner-join row count.
+// so about 80% of the left rows have exactly one match. With -spread every
+// id is multiplied by a large odd constant (wrapping), so the same keys
+// are scattered over the whole int64 range (as hashed or random ids are)
+// instead of being dense. It prints one JSON line with the expected
+// inner-join row count.
 package main
 
 import (
@@ -31,8 +34,9 @@ func main() {
 	rows := flag.Int64("rows", 10_000_000, "left rows")
 	right := flag.Int64("right", 1_000_000, "right rows")
 	out := flag.String("out", "", "output directory")
+	spread := flag.Bool("spread", false, "scatter the ids over the int64 range")
 	flag.Parse()
-	if err := run(*rows, *right, *out); err != nil {
+	if err := run(*rows, *right, *out, *spread); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -69,7 +73,13 @@ func write(path string, schema *arrow.Schema, n int64, fill func(b *array.Record
 	return f.Close()
 }
 
-func run(rows, right int64, out string) error {
+func run(rows, right int64, out string, spread bool) error {
+	id := func(k int64) int64 {
+		if spread {
+			return int64(uint64(k) * 0x5851f42d4c957f2d)
+		}
+		return k
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -78,7 +88,7 @@ func run(rows, right int64, out string) error {
 	rs := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "b", Type: arrow.PrimitiveTypes.Float64}}, nil)
 	err := write(filepath.Join(out, "right.parquet"), rs, right, func(b *array.RecordBuilder, s, e int64) {
 		for i := s; i < e; i++ {
-			b.Field(0).(*array.Int64Builder).Append(int64(perm[i]))
+			b.Field(0).(*array.Int64Builder).Append(id(int64(perm[i])))
 			b.Field(1).(*array.Float64Builder).Append(rng.Float64())
 		}
 	})
@@ -90,11 +100,11 @@ func run(rows, right int64, out string) error {
 	var matches int64
 	err = write(filepath.Join(out, "left.parquet"), ls, rows, func(b *array.RecordBuilder, s, e int64) {
 		for i := s; i < e; i++ {
-			id := rng.Int64N(span)
-			if id < right {
+			k := rng.Int64N(span)
+			if k < right {
 				matches++
 			}
-			b.Field(0).(*array.Int64Builder).Append(id)
+			b.Field(0).(*array.Int64Builder).Append(id(k))
 			b.Field(1).(*array.Int64Builder).Append(i)
 		}
 	})
