@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,15 +37,38 @@ func BenchmarkAggregate(b *testing.B) {
 		b.Fatal(d)
 	}
 	in := Input{Schema: schema, Open: func() (array.RecordReader, error) { return array.NewRecordReader(schema, recs) }}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var out int64
-		rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
-		if err := op.Run(context.Background(), &rc); err != nil {
-			b.Fatal(err)
-		}
-		if out != groups {
-			b.Fatalf("%d groups", out)
-		}
+	// general: the one-core path every shape can take; flat/wN: the flat
+	// path on N workers.
+	for _, c := range []struct {
+		name    string
+		noFlat  bool
+		workers int
+	}{{"general", true, 1}, {"flat/w1", false, 1}, {"flat/w2", false, 2}} {
+		b.Run(c.name, func(b *testing.B) {
+			agg := op.(*aggregateOp)
+			agg.noFlat, agg.workers = c.noFlat, c.workers
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				var out int64
+				rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
+				if err := op.Run(context.Background(), &rc); err != nil {
+					b.Fatal(err)
+				}
+				if out != groups {
+					b.Fatalf("%d groups", out)
+				}
+			}
+			// CPU time is steadier than wall time on a shared machine.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
 	}
+}
+
+// cpuTime is the process's user + system CPU time in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
