@@ -2,6 +2,8 @@ package ops
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -13,7 +15,10 @@ import (
 // BenchmarkAggregate groups 2M rows into 200K groups (bench/aggregate runs
 // the 10M-row version against DuckDB).
 func BenchmarkAggregate(b *testing.B) {
-	const rows, groups, batch = 2_000_000, 200_000, 1 << 16
+	// AGG_ROWS and AGG_GROUPS change the size (e.g. 10000000 and 1000000,
+	// the bench/aggregate size).
+	rows, groups := envInt64("AGG_ROWS", 2_000_000), envInt64("AGG_GROUPS", 200_000)
+	const batch = 1 << 16
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
@@ -71,4 +76,11 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -133,8 +134,8 @@ func (op *aggregateOp) flatPlan() *flatPlan {
 		}
 		p.aggs = append(p.aggs, a)
 	}
-	// Up to eight words, a group's states share one cache line (the
-	// slab's base is page-aligned at the sizes where it matters).
+	// Up to eight words, a group's states share one cache line (a page's
+	// base is page-aligned).
 	p.stride = max(words, 1)
 	if p.stride <= 8 {
 		p.stride = 8
@@ -275,8 +276,7 @@ type flatWorker struct {
 	first  []int64 // per group: input row of its first row
 	keys   []int64
 	nullG  int32
-	slab   []uint64
-	zero   []uint64
+	pages  [][]uint64 // group g's states: pages[g>>flatPageShift], from word (g&flatPageMask)*stride
 	sel    []int32
 	gids   []int32
 	hs     []uint64
@@ -288,9 +288,15 @@ type flatWorker struct {
 
 const flatChunk = 2048
 
+// States live in pages of 4096 groups, so that growing never copies them.
+const (
+	flatPageShift = 12
+	flatPageMask  = 1<<flatPageShift - 1
+)
+
 func newFlatWorker(w, nw int, plan *flatPlan, specs []aggSpec, failed *atomic.Bool) *flatWorker {
 	return &flatWorker{w: w, nw: nw, plan: plan, specs: specs, slots: make([]flatSlot, 1024), mask: 1023,
-		nullG: -1, zero: make([]uint64, plan.stride), gids: make([]int32, flatChunk), hs: make([]uint64, flatChunk), failed: failed}
+		nullG: -1, gids: make([]int32, flatChunk), hs: make([]uint64, flatChunk), failed: failed}
 }
 
 // flatPart is the worker that owns key k.
@@ -311,11 +317,12 @@ func (wk *flatWorker) newGroup(k int64, row int64) int32 {
 		n := max(2*cap(wk.first), 256)
 		wk.first = slices.Grow(wk.first, n-len(wk.first))
 		wk.keys = slices.Grow(wk.keys, n-len(wk.keys))
-		wk.slab = slices.Grow(wk.slab, n*len(wk.zero)-len(wk.slab))
+	}
+	if g&flatPageMask == 0 {
+		wk.pages = append(wk.pages, make([]uint64, (flatPageMask+1)*wk.plan.stride))
 	}
 	wk.first = append(wk.first, row)
 	wk.keys = append(wk.keys, k)
-	wk.slab = append(wk.slab, wk.zero...)
 	return g
 }
 
@@ -431,20 +438,21 @@ func (wk *flatWorker) group(b *flatBatch, chunk, gids []int32) {
 func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 	a := wk.plan.aggs[ai]
 	S := wk.plan.stride
-	slab := wk.slab
+	pages := wk.pages
 	c := b.cols[ai]
 	valid := c.valid
 	switch a.fn {
 	case flatCount:
 		if !a.valid || valid == nil {
 			for _, g := range gids {
-				slab[int(g)*S+a.off]++
+				pages[g>>flatPageShift][int(g&flatPageMask)*S+a.off]++
 			}
 			return
 		}
 		for j, r := range chunk {
 			if valid[r] {
-				slab[int(gids[j])*S+a.off]++
+				g := gids[j]
+				pages[g>>flatPageShift][int(g&flatPageMask)*S+a.off]++
 			}
 		}
 	case flatSumI:
@@ -453,15 +461,17 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 			if valid != nil && !valid[r] {
 				continue
 			}
-			p := int(gids[j])*S + a.off
-			s, over := addInt64(int64(slab[p]), vals[r])
+			g := gids[j]
+			pg := pages[g>>flatPageShift]
+			p := int(g&flatPageMask)*S + a.off
+			s, over := addInt64(int64(pg[p]), vals[r])
 			if over {
 				row := b.first + int64(r)
 				wk.fail(&flatEvent{batch: b.idx, phase: 2*ai + 1, row: row, first: b.first,
 					err: fmt.Errorf("%s: sum overflows int64 at input row %d", wk.specs[ai].name, row)})
 			}
-			slab[p] = uint64(s)
-			slab[p+1]++
+			pg[p] = uint64(s)
+			pg[p+1]++
 		}
 	case flatSumF, flatMean:
 		if c.f != nil {
@@ -470,9 +480,11 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 				if valid != nil && !valid[r] {
 					continue
 				}
-				p := int(gids[j])*S + a.off
-				slab[p] = math.Float64bits(math.Float64frombits(slab[p]) + vals[r])
-				slab[p+1]++
+				g := gids[j]
+				pg := pages[g>>flatPageShift]
+				p := int(g&flatPageMask)*S + a.off
+				pg[p] = math.Float64bits(math.Float64frombits(pg[p]) + vals[r])
+				pg[p+1]++
 			}
 			return
 		}
@@ -481,9 +493,11 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 			if valid != nil && !valid[r] {
 				continue
 			}
-			p := int(gids[j])*S + a.off
-			slab[p] = math.Float64bits(math.Float64frombits(slab[p]) + float64(vals[r]))
-			slab[p+1]++
+			g := gids[j]
+			pg := pages[g>>flatPageShift]
+			p := int(g&flatPageMask)*S + a.off
+			pg[p] = math.Float64bits(math.Float64frombits(pg[p]) + float64(vals[r]))
+			pg[p+1]++
 		}
 	case flatMinI, flatMaxI:
 		vals := c.i
@@ -492,11 +506,13 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 			if valid != nil && !valid[r] {
 				continue
 			}
-			p := int(gids[j])*S + a.off
+			g := gids[j]
+			pg := pages[g>>flatPageShift]
+			p := int(g&flatPageMask)*S + a.off
 			x := vals[r]
-			cur := int64(slab[p])
-			if slab[p+1] == 0 || (isMax && x > cur) || (!isMax && x < cur) {
-				slab[p], slab[p+1] = uint64(x), 1
+			cur := int64(pg[p])
+			if pg[p+1] == 0 || (isMax && x > cur) || (!isMax && x < cur) {
+				pg[p], pg[p+1] = uint64(x), 1
 			}
 		}
 	case flatMinF, flatMaxF:
@@ -508,11 +524,13 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 			if valid != nil && !valid[r] {
 				continue
 			}
-			p := int(gids[j])*S + a.off
+			g := gids[j]
+			pg := pages[g>>flatPageShift]
+			p := int(g&flatPageMask)*S + a.off
 			x := vals[r]
-			take := slab[p+1] == 0
+			take := pg[p+1] == 0
 			if !take {
-				cur := math.Float64frombits(slab[p])
+				cur := math.Float64frombits(pg[p])
 				xn, cn := math.IsNaN(x), math.IsNaN(cur)
 				if isMax {
 					take = !cn && (xn || x > cur)
@@ -521,7 +539,7 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 				}
 			}
 			if take {
-				slab[p], slab[p+1] = math.Float64bits(x), 1
+				pg[p], pg[p+1] = math.Float64bits(x), 1
 			}
 		}
 	case flatAny, flatAll:
@@ -531,15 +549,17 @@ func (wk *flatWorker) add(b *flatBatch, ai int, chunk, gids []int32) {
 			if valid != nil && !valid[r] {
 				continue
 			}
-			p := int(gids[j])*S + a.off
+			g := gids[j]
+			pg := pages[g>>flatPageShift]
+			p := int(g&flatPageMask)*S + a.off
 			x := uint64(vals[r])
 			switch {
-			case slab[p+1] == 0:
-				slab[p], slab[p+1] = x, 1
+			case pg[p+1] == 0:
+				pg[p], pg[p+1] = x, 1
 			case isAny:
-				slab[p] |= x
+				pg[p] |= x
 			default:
-				slab[p] &= x
+				pg[p] &= x
 			}
 		}
 	}
@@ -744,63 +764,85 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 		return nil, err
 	}
 	cols = append(cols, kc)
+	// The aggregation columns are independent: the workers build them.
 	plan := workers[0].plan
-	S := plan.stride
-	// Each column is built with the builder calls the general path's
-	// finishAgg makes, so that even the buffers' sizes are the same.
-	for ai, a := range plan.aggs {
-		state := func(i int) []uint64 {
-			r := order[i]
-			return workers[r.w].slab[int(r.g)*S+a.off:]
-		}
-		out := op.aggs[ai].out
-		b := array.NewBuilder(mem, out)
-		switch b := b.(type) {
-		case *array.Int64Builder:
-			if a.fn == flatCount {
-				ints := make([]int64, total)
-				for i := range ints {
-					ints[i] = int64(state(i)[0])
-				}
-				b.AppendValues(ints, nil)
-				break
+	aggCols := make([]arrow.Array, len(plan.aggs))
+	errs := make([]error, len(plan.aggs))
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range min(len(workers), len(plan.aggs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ai := int(next.Add(1)) - 1; ai < len(plan.aggs); ai = int(next.Add(1)) - 1 {
+				aggCols[ai], errs[ai] = op.flatColumn(mem, workers, order, ai)
 			}
-			for i := range total {
-				if st := state(i); st[1] != 0 {
-					b.Append(int64(st[0]))
-				} else {
-					b.AppendNull()
-				}
-			}
-		case *array.Float64Builder:
-			for i := range total {
-				st := state(i)
-				switch {
-				case st[1] == 0:
-					b.AppendNull()
-				case a.fn == flatMean:
-					b.Append(math.Float64frombits(st[0]) / float64(st[1]))
-				default:
-					b.Append(math.Float64frombits(st[0]))
-				}
-			}
-		case *array.BooleanBuilder:
-			for i := range total {
-				if st := state(i); st[1] != 0 {
-					b.Append(st[0] == 1)
-				} else {
-					b.AppendNull()
-				}
-			}
-		default:
-			b.Release()
-			return nil, fmt.Errorf("aggregate: flat output type %s", out)
-		}
-		cols = append(cols, b.NewArray())
-		b.Release()
+		}()
+	}
+	wg.Wait()
+	cols = append(cols, aggCols...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	rec := array.NewRecordBatch(op.schema, cols, int64(total))
 	return rec, nil
+}
+
+// flatColumn builds aggregation ai's column with the builder calls the
+// general path's finishAgg makes, so that even the buffers' sizes are the
+// same.
+func (op *aggregateOp) flatColumn(mem memory.Allocator, workers []*flatWorker, order []flatRef, ai int) (arrow.Array, error) {
+	a := workers[0].plan.aggs[ai]
+	S := workers[0].plan.stride
+	total := len(order)
+	state := func(i int) []uint64 {
+		r := order[i]
+		return workers[r.w].pages[r.g>>flatPageShift][int(r.g&flatPageMask)*S+a.off:]
+	}
+	out := op.aggs[ai].out
+	b := array.NewBuilder(mem, out)
+	defer b.Release()
+	switch b := b.(type) {
+	case *array.Int64Builder:
+		if a.fn == flatCount {
+			ints := make([]int64, total)
+			for i := range ints {
+				ints[i] = int64(state(i)[0])
+			}
+			b.AppendValues(ints, nil)
+			break
+		}
+		for i := range total {
+			if st := state(i); st[1] != 0 {
+				b.Append(int64(st[0]))
+			} else {
+				b.AppendNull()
+			}
+		}
+	case *array.Float64Builder:
+		for i := range total {
+			st := state(i)
+			switch {
+			case st[1] == 0:
+				b.AppendNull()
+			case a.fn == flatMean:
+				b.Append(math.Float64frombits(st[0]) / float64(st[1]))
+			default:
+				b.Append(math.Float64frombits(st[0]))
+			}
+		}
+	case *array.BooleanBuilder:
+		for i := range total {
+			if st := state(i); st[1] != 0 {
+				b.Append(st[0] == 1)
+			} else {
+				b.AppendNull()
+			}
+		}
+	default:
+		return nil, fmt.Errorf("aggregate: flat output type %s", out)
+	}
+	return b.NewArray(), nil
 }
 
 func b2i(b bool) int {
