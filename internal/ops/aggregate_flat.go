@@ -273,8 +273,9 @@ type flatWorker struct {
 	specs  []aggSpec
 	slots  []flatSlot
 	mask   uint64
-	first  []int64 // per group: input row of its first row
-	keys   []int64
+	n      int32     // groups
+	firsts [][]int64 // per group, in pages as the states: input row of its first row
+	keys   [][]int64 // per group: its key
 	nullG  int32
 	pages  [][]uint64 // group g's states: pages[g>>flatPageShift], from word (g&flatPageMask)*stride
 	sel    []int32
@@ -310,21 +311,20 @@ func flatHash(k int64) uint64 {
 }
 
 func (wk *flatWorker) newGroup(k int64, row int64) int32 {
-	g := int32(len(wk.first))
-	if len(wk.first) == cap(wk.first) {
-		// Doubling (append grows large slices by a quarter): each word is
-		// copied about once in all.
-		n := max(2*cap(wk.first), 256)
-		wk.first = slices.Grow(wk.first, n-len(wk.first))
-		wk.keys = slices.Grow(wk.keys, n-len(wk.keys))
-	}
+	g := wk.n
 	if g&flatPageMask == 0 {
 		wk.pages = append(wk.pages, make([]uint64, (flatPageMask+1)*wk.plan.stride))
+		wk.firsts = append(wk.firsts, make([]int64, flatPageMask+1))
+		wk.keys = append(wk.keys, make([]int64, flatPageMask+1))
 	}
-	wk.first = append(wk.first, row)
-	wk.keys = append(wk.keys, k)
+	wk.firsts[g>>flatPageShift][g&flatPageMask] = row
+	wk.keys[g>>flatPageShift][g&flatPageMask] = k
+	wk.n++
 	return g
 }
+
+func (wk *flatWorker) key(g int32) int64   { return wk.keys[g>>flatPageShift][g&flatPageMask] }
+func (wk *flatWorker) first(g int32) int64 { return wk.firsts[g>>flatPageShift][g&flatPageMask] }
 
 // grow doubles the table.
 func (wk *flatWorker) grow() {
@@ -416,7 +416,7 @@ func (wk *flatWorker) group(b *flatBatch, chunk, gids []int32) {
 			if s.gid == 0 {
 				g := wk.newGroup(k, b.first+int64(r))
 				*s = flatSlot{key: k, gid: g + 1}
-				if 2*len(wk.first) > len(wk.slots) {
+				if 2*int(wk.n) > len(wk.slots) {
 					wk.grow()
 					for jj := j + 1; jj < len(chunk); jj++ {
 						hs[jj] = flatHash(keys[chunk[jj]]) & wk.mask
@@ -707,7 +707,7 @@ type flatRef struct {
 func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, workers []*flatWorker) (arrow.RecordBatch, error) {
 	total := 0
 	for _, wk := range workers {
-		total += len(wk.first)
+		total += int(wk.n)
 	}
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("aggregate: more than 2^31 groups")
@@ -716,7 +716,7 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 	if op.sorted {
 		// Keys are distinct; the null key sorts first.
 		for w, wk := range workers {
-			for g := range wk.first {
+			for g := range wk.n {
 				order = append(order, flatRef{int32(w), int32(g)})
 			}
 		}
@@ -725,7 +725,7 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 			if xn || yn {
 				return cmp.Compare(b2i(!xn), b2i(!yn))
 			}
-			return cmp.Compare(workers[x.w].keys[x.g], workers[y.w].keys[y.g])
+			return cmp.Compare(workers[x.w].key(x.g), workers[y.w].key(y.g))
 		})
 	} else {
 		// Each worker's groups are in the order of their first rows: merge.
@@ -733,7 +733,7 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 		for range total {
 			best := -1
 			for w, wk := range workers {
-				if pos[w] < len(wk.first) && (best < 0 || wk.first[pos[w]] < workers[best].first[pos[best]]) {
+				if pos[w] < int(wk.n) && (best < 0 || wk.first(int32(pos[w])) < workers[best].first(int32(pos[best]))) {
 					best = w
 				}
 			}
@@ -757,7 +757,7 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 			kvalid[i] = false
 			continue
 		}
-		keys[i] = wk.keys[r.g]
+		keys[i] = wk.key(r.g)
 	}
 	kc, err := flatKeyColumn(ctx, mem, op.byProgs[0].Type(), keys, kvalid)
 	if err != nil {
