@@ -616,6 +616,8 @@ func (op *aggregateOp) runFlat(ctx context.Context, rc *RunContext, plan *flatPl
 		}
 		wg.Wait()
 	}
+	pool := newEvalPool(rc.Mem)
+	defer pool.release()
 	var readErr *flatEvent
 	var row, idx int64
 	for rd.Next() {
@@ -624,7 +626,7 @@ func (op *aggregateOp) runFlat(ctx context.Context, rc *RunContext, plan *flatPl
 			return err
 		}
 		rec := rd.RecordBatch()
-		b, ev := op.evalFlat(ctx, rc.Mem, rec, row, idx)
+		b, ev := op.evalFlat(ctx, pool, rec, row, idx)
 		row += rec.NumRows()
 		idx++
 		if b != nil {
@@ -894,4 +896,71 @@ func convInts[T int32 | int16 | int8 | uint32 | uint16 | uint8](vals []int64) []
 		out[i] = T(v)
 	}
 	return out
+}
+
+// evalPool is the allocator the flat path evaluates batches with: it keeps
+// the buffers of finished batches and hands them out again, cleared, for
+// the next ones, which have the same sizes. Fresh memory for every batch
+// costs page faults that reusing warm buffers does not.
+type evalPool struct {
+	mem  memory.Allocator
+	mu   sync.Mutex
+	free map[int][][]byte // by length
+	kept int
+}
+
+// evalPoolMax bounds the buffers kept: a few batches' worth.
+const evalPoolMax = 256
+
+func newEvalPool(mem memory.Allocator) *evalPool {
+	return &evalPool{mem: mem, free: map[int][][]byte{}}
+}
+
+func (p *evalPool) Allocate(size int) []byte {
+	p.mu.Lock()
+	if l := p.free[size]; len(l) > 0 {
+		b := l[len(l)-1]
+		p.free[size] = l[:len(l)-1]
+		p.kept--
+		p.mu.Unlock()
+		clear(b)
+		return b
+	}
+	p.mu.Unlock()
+	return p.mem.Allocate(size)
+}
+
+func (p *evalPool) Reallocate(size int, b []byte) []byte {
+	if size == len(b) {
+		return b
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+func (p *evalPool) Free(b []byte) {
+	p.mu.Lock()
+	if p.kept < evalPoolMax {
+		p.free[len(b)] = append(p.free[len(b)], b)
+		p.kept++
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.mem.Free(b)
+}
+
+// release gives every kept buffer back.
+func (p *evalPool) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for size, l := range p.free {
+		for _, b := range l {
+			p.mem.Free(b)
+		}
+		delete(p.free, size)
+	}
+	p.kept = 0
 }
