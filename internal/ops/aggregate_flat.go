@@ -589,7 +589,8 @@ func (op *aggregateOp) runFlat(ctx context.Context, rc *RunContext, plan *flatPl
 		return err
 	}
 	defer rd.Release()
-	nw, release := op.flatWorkers(rc.Budget)
+	nw, giveBack := op.flatWorkers(rc.Budget)
+	release := sync.OnceFunc(giveBack)
 	defer release()
 	var failed atomic.Bool
 	workers := make([]*flatWorker, nw)
@@ -659,6 +660,9 @@ func (op *aggregateOp) runFlat(ctx context.Context, rc *RunContext, plan *flatPl
 		return err
 	}
 	out, err := op.finishFlat(ctx, rc.Mem, workers)
+	// The workers' shares go back before the output does: writing it is
+	// the executor's work.
+	release()
 	if err != nil {
 		return err
 	}
