@@ -718,34 +718,18 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("aggregate: more than 2^31 groups")
 	}
+	// Each worker's groups are in the order of their first rows: merge.
 	order := make([]flatRef, 0, total)
-	if op.sorted {
-		// Keys are distinct; the null key sorts first.
+	pos := make([]int, len(workers))
+	for range total {
+		best := -1
 		for w, wk := range workers {
-			for g := range wk.n {
-				order = append(order, flatRef{int32(w), int32(g)})
+			if pos[w] < int(wk.n) && (best < 0 || wk.first(int32(pos[w])) < workers[best].first(int32(pos[best]))) {
+				best = w
 			}
 		}
-		slices.SortFunc(order, func(x, y flatRef) int {
-			xn, yn := workers[x.w].nullG == x.g, workers[y.w].nullG == y.g
-			if xn || yn {
-				return cmp.Compare(b2i(!xn), b2i(!yn))
-			}
-			return cmp.Compare(workers[x.w].key(x.g), workers[y.w].key(y.g))
-		})
-	} else {
-		// Each worker's groups are in the order of their first rows: merge.
-		pos := make([]int, len(workers))
-		for range total {
-			best := -1
-			for w, wk := range workers {
-				if pos[w] < int(wk.n) && (best < 0 || wk.first(int32(pos[w])) < workers[best].first(int32(pos[best]))) {
-					best = w
-				}
-			}
-			order = append(order, flatRef{int32(best), int32(pos[best])})
-			pos[best]++
-		}
+		order = append(order, flatRef{int32(best), int32(pos[best])})
+		pos[best]++
 	}
 	cols := make([]arrow.Array, 0, len(op.schema.Fields()))
 	defer func() { releaseArrs(cols) }()
@@ -790,61 +774,85 @@ func (op *aggregateOp) finishFlat(ctx context.Context, mem memory.Allocator, wor
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	rec := array.NewRecordBatch(op.schema, cols, int64(total))
-	return rec, nil
+	if !op.sorted {
+		return array.NewRecordBatch(op.schema, cols, int64(total)), nil
+	}
+	// As the general path sorts: its columns taken in key order (keys are
+	// distinct; the null key first).
+	perm := make([]int32, total)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(x, y int32) int {
+		xn, yn := kvalid != nil && !kvalid[x], kvalid != nil && !kvalid[y]
+		if xn || yn {
+			return cmp.Compare(b2i(!xn), b2i(!yn))
+		}
+		return cmp.Compare(keys[x], keys[y])
+	})
+	ib := array.NewInt32Builder(mem)
+	defer ib.Release()
+	ib.AppendValues(perm, nil)
+	ia := ib.NewArray()
+	defer ia.Release()
+	sorted := make([]arrow.Array, len(cols))
+	defer func() { releaseArrs(sorted) }()
+	for i, c := range cols {
+		t, err := compute.TakeArray(compute.WithAllocator(ctx, mem), c, ia)
+		if err != nil {
+			return nil, err
+		}
+		sorted[i] = t
+	}
+	return array.NewRecordBatch(op.schema, sorted, int64(total)), nil
 }
 
-// flatColumn builds aggregation ai's column with the builder calls the
-// general path's finishAgg makes, so that even the buffers' sizes are the
-// same.
+// flatColumn builds aggregation ai's column. Its buffers are at least as
+// long as the general path's builders make them, so that the stored bytes
+// (buffers are cut to their padded length) are the same.
 func (op *aggregateOp) flatColumn(mem memory.Allocator, workers []*flatWorker, order []flatRef, ai int) (arrow.Array, error) {
 	a := workers[0].plan.aggs[ai]
 	S := workers[0].plan.stride
 	total := len(order)
-	state := func(i int) []uint64 {
-		r := order[i]
-		return workers[r.w].pages[r.g>>flatPageShift][int(r.g&flatPageMask)*S+a.off:]
+	ints := make([]int64, total)
+	var valid []bool
+	if a.fn != flatCount {
+		valid = make([]bool, total)
+	}
+	for i, r := range order {
+		st := workers[r.w].pages[r.g>>flatPageShift][int(r.g&flatPageMask)*S+a.off:]
+		if a.fn == flatCount {
+			ints[i] = int64(st[0])
+			continue
+		}
+		if st[1] == 0 {
+			continue
+		}
+		valid[i] = true
+		if a.fn == flatMean {
+			ints[i] = int64(math.Float64bits(math.Float64frombits(st[0]) / float64(st[1])))
+		} else {
+			ints[i] = int64(st[0])
+		}
 	}
 	out := op.aggs[ai].out
 	b := array.NewBuilder(mem, out)
 	defer b.Release()
 	switch b := b.(type) {
 	case *array.Int64Builder:
-		if a.fn == flatCount {
-			ints := make([]int64, total)
-			for i := range ints {
-				ints[i] = int64(state(i)[0])
-			}
-			b.AppendValues(ints, nil)
-			break
-		}
-		for i := range total {
-			if st := state(i); st[1] != 0 {
-				b.Append(int64(st[0]))
-			} else {
-				b.AppendNull()
-			}
-		}
+		b.AppendValues(ints, valid)
 	case *array.Float64Builder:
-		for i := range total {
-			st := state(i)
-			switch {
-			case st[1] == 0:
-				b.AppendNull()
-			case a.fn == flatMean:
-				b.Append(math.Float64frombits(st[0]) / float64(st[1]))
-			default:
-				b.Append(math.Float64frombits(st[0]))
-			}
+		floats := make([]float64, total)
+		for i, x := range ints {
+			floats[i] = math.Float64frombits(uint64(x))
 		}
+		b.AppendValues(floats, valid)
 	case *array.BooleanBuilder:
-		for i := range total {
-			if st := state(i); st[1] != 0 {
-				b.Append(st[0] == 1)
-			} else {
-				b.AppendNull()
-			}
+		bools := make([]bool, total)
+		for i, x := range ints {
+			bools[i] = x == 1
 		}
+		b.AppendValues(bools, valid)
 	default:
 		return nil, fmt.Errorf("aggregate: flat output type %s", out)
 	}

@@ -159,8 +159,18 @@ func runIPC(t *testing.T, mem memory.Allocator, src string, rec arrow.RecordBatc
 func TestAggregateFlatMatchesGeneral(t *testing.T) {
 	mem := checked()
 	defer mem.AssertSize(t, 0)
-	rec := flatData(mem, 6000, 3000, 1)
-	defer rec.Release()
+	big := flatData(mem, 6000, 3000, 1)
+	defer big.Release()
+	// Fewer groups than an output batch: each column is stored whole, its
+	// buffers as long as they were built.
+	small := flatData(mem, 600, 300, 2)
+	defer small.Release()
+	for _, rec := range []arrow.RecordBatch{big, small} {
+		testFlatMatchesGeneral(t, mem, rec)
+	}
+}
+
+func testFlatMatchesGeneral(t *testing.T, mem memory.Allocator, rec arrow.RecordBatch) {
 	for _, body := range []string{
 		"by = [k]\n  " + flatAggs,
 		"by = [k]\n  sort = true\n  " + flatAggs,
