@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -134,11 +135,11 @@ func (op *aggregateOp) flatPlan() *flatPlan {
 		}
 		p.aggs = append(p.aggs, a)
 	}
-	// Up to eight words, a group's states share one cache line (a page's
-	// base is page-aligned).
+	// Up to eight words, a group's states share one cache line: the
+	// stride is a power of two (and a page's base is page-aligned).
 	p.stride = max(words, 1)
 	if p.stride <= 8 {
-		p.stride = 8
+		p.stride = 1 << bits.Len(uint(p.stride-1))
 	}
 	return p
 }
