@@ -32,17 +32,18 @@ import (
 //     in input order, so sums and means add in the same order as on one
 //     core, whatever W and the batch size.
 //   - Each worker keeps its groups in an open-addressing table (key →
-//     group id) and their states in one flat []uint64, a fixed number of
-//     words per group (one cache line for up to eight words), grown
-//     geometrically. Rows are handled in chunks: first the chunk's group
-//     ids, then one tight loop per aggregation over the chunk.
+//     group id, doubled when half full) and their states in flat []uint64
+//     pages, a fixed number of words per group (1, 2, 4 or 8 share one
+//     cache line), which growing never copies. Rows are handled in chunks:
+//     first the chunk's group ids, then one tight loop per aggregation
+//     over the chunk.
 //   - At the end the workers' groups, each worker's in the order of their
-//     first row, are merged by first row into first-appearance order (or
-//     sorted by key with sort = true), and the output columns are built
-//     from the states.
+//     first row, are merged by first row into first-appearance order, the
+//     output columns are built from the states (on the workers), and with
+//     sort = true taken in key order, as the general path does.
 //
-// Memory: per group its key, its first row, one table slot (16 bytes, the
-// table at most half full) and 8 bytes per state word; the input is
+// Memory: per group its key, its first row, one or two table slots (16
+// bytes each) and 8 bytes per state word; the input is
 // streamed, with at most a few batches in flight.
 
 // flatFn is an aggregation of the flat path.
