@@ -49,8 +49,12 @@ var aggregateSpec = &Spec{
 // last, min and max hold one value per group; count_distinct one key per
 // distinct (group, value) pair). The one exception is list, which holds every
 // value it collects (and, with order_by, each row's order values) until the
-// end. The input is read once, in order, on one core; sums and means add in
-// input order, so the output does not depend on batch boundaries.
+// end. The input is read once, in order; sums and means add each group's
+// values in input order, so the output does not depend on batch boundaries
+// or on the number of workers. One integer key with only count, sum, mean,
+// min, max, any and all (no order_by) takes the flat path
+// (aggregate_flat.go), which groups on as many workers as the budget
+// spares; every other shape runs on one core.
 type aggregateOp struct {
 	n      *recipe.Node
 	by     []namedExpr
@@ -62,6 +66,10 @@ type aggregateOp struct {
 	// holds before compacting (tests set it to 0 to compact every batch).
 	slack  int64
 	params []Param
+	// noFlat forces the general path; workers > 0 fixes the flat path's
+	// worker count (tests compare both).
+	noFlat  bool
+	workers int
 
 	// prepared
 	byProgs  []*expr.Program
@@ -397,6 +405,9 @@ func normOrd(dt arrow.DataType) arrow.DataType {
 }
 
 func (op *aggregateOp) Run(ctx context.Context, rc *RunContext) error {
+	if plan := op.flatPlan(); plan != nil {
+		return op.runFlat(ctx, rc, plan)
+	}
 	rd, err := rc.Inputs[0].Open()
 	if err != nil {
 		return err
@@ -425,6 +436,11 @@ func (op *aggregateOp) Run(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	defer out.Release()
+	return emitSlices(ctx, rc, out)
+}
+
+// emitSlices emits out in batches of rc.BatchSize rows.
+func emitSlices(ctx context.Context, rc *RunContext, out arrow.RecordBatch) error {
 	size := int64(max(rc.BatchSize, 1))
 	for i := int64(0); i < out.NumRows(); i += size {
 		if err := ctx.Err(); err != nil {

@@ -2,6 +2,9 @@ package ops
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,7 +15,10 @@ import (
 // BenchmarkAggregate groups 2M rows into 200K groups (bench/aggregate runs
 // the 10M-row version against DuckDB).
 func BenchmarkAggregate(b *testing.B) {
-	const rows, groups, batch = 2_000_000, 200_000, 1 << 16
+	// AGG_ROWS and AGG_GROUPS change the size (e.g. 10000000 and 1000000,
+	// the bench/aggregate size).
+	rows, groups := envInt64("AGG_ROWS", 2_000_000), envInt64("AGG_GROUPS", 200_000)
+	const batch = 1 << 16
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "v", Type: arrow.PrimitiveTypes.Int64},
@@ -36,15 +42,45 @@ func BenchmarkAggregate(b *testing.B) {
 		b.Fatal(d)
 	}
 	in := Input{Schema: schema, Open: func() (array.RecordReader, error) { return array.NewRecordReader(schema, recs) }}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var out int64
-		rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
-		if err := op.Run(context.Background(), &rc); err != nil {
-			b.Fatal(err)
-		}
-		if out != groups {
-			b.Fatalf("%d groups", out)
-		}
+	// general: the one-core path every shape can take; flat/wN: the flat
+	// path on N workers.
+	for _, c := range []struct {
+		name    string
+		noFlat  bool
+		workers int
+	}{{"general", true, 1}, {"flat/w1", false, 1}, {"flat/w2", false, 2}} {
+		b.Run(c.name, func(b *testing.B) {
+			agg := op.(*aggregateOp)
+			agg.noFlat, agg.workers = c.noFlat, c.workers
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				var out int64
+				rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
+				if err := op.Run(context.Background(), &rc); err != nil {
+					b.Fatal(err)
+				}
+				if out != groups {
+					b.Fatalf("%d groups", out)
+				}
+			}
+			// CPU time is steadier than wall time on a shared machine.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
 	}
+}
+
+// cpuTime is the process's user + system CPU time in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
