@@ -47,6 +47,10 @@ type Writer struct {
 	// releaseShares gives back the budget shares the gather took, once it
 	// has been waited for.
 	releaseShares func()
+	// budget lends the gather its extra workers when the first batch
+	// arrives: until then the node's op may use them (an aggregate emits
+	// nothing until it has read all its input).
+	budget *ops.Budget
 
 	mu  sync.Mutex
 	err error // first failure of a gather or a write; sticky
@@ -93,9 +97,7 @@ func NewWriter(ctx context.Context, s store.Store, mem memory.Allocator, schema 
 	if err != nil {
 		return nil, err
 	}
-	extra, release := budget.Extra(runtime.GOMAXPROCS(0) - 1)
-	w := &Writer{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h),
-		gather: stream.New().WithMaxGoroutines(1 + extra), releaseShares: release}
+	w := &Writer{mem: mem, values: newRecycler(mem), schema: schema, blob: bw, hash: newAsyncHasher(h), budget: budget}
 	w.ipc = ipc.NewWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	w.chunk = newRechunker(chunkRows, w.submit)
 	return w, nil
@@ -160,6 +162,10 @@ func (w *Writer) submit(parts []expr.Part) error {
 	if err := w.failed(); err != nil {
 		releaseParts(parts)
 		return err
+	}
+	if w.gather == nil {
+		extra, release := w.budget.Extra(runtime.GOMAXPROCS(0) - 1)
+		w.gather, w.releaseShares = stream.New().WithMaxGoroutines(1+extra), release
 	}
 	w.gather.Go(func() stream.Callback {
 		rec, err := gatherParts(w.mem, w.values, w.schema, parts)
@@ -316,6 +322,9 @@ func (w *Writer) Abort() {
 // for once, and Abort follows Commit.
 func (w *Writer) waitGather() {
 	w.waited.Do(func() {
+		if w.gather == nil {
+			return
+		}
 		w.gather.Wait()
 		if w.releaseShares != nil {
 			w.releaseShares()
