@@ -590,17 +590,7 @@ func retype(arr arrow.Array, dt arrow.DataType) arrow.Array {
 }
 
 func retypeData(d arrow.ArrayData, dt arrow.DataType) arrow.ArrayData {
-	var childTypes []arrow.DataType
-	switch t := dt.(type) {
-	case *arrow.StructType:
-		for _, f := range t.Fields() {
-			childTypes = append(childTypes, f.Type)
-		}
-	case *arrow.MapType:
-		childTypes = []arrow.DataType{t.Elem()}
-	case arrow.ListLikeType:
-		childTypes = []arrow.DataType{t.Elem()}
-	}
+	childTypes := childTypes(dt)
 	children := make([]arrow.ArrayData, len(d.Children()))
 	for i, c := range d.Children() {
 		if i < len(childTypes) {

@@ -136,6 +136,19 @@ func convSchema(sc *arrow.Schema) *arrow.Schema {
 
 // convBatch converts the columns of rec to the schema out (convSchema's).
 func convBatch(mem memory.Allocator, rec arrow.RecordBatch, out *arrow.Schema) (arrow.RecordBatch, error) {
+	return mapColumns(rec, out, func(i int, c arrow.Array) (arrow.Array, error) {
+		a, err := convArray(mem, c)
+		if err != nil {
+			return nil, columnError(rec.Schema().Field(i), err)
+		}
+		return a, nil
+	})
+}
+
+// mapColumns returns a batch of schema sc whose column i is fn(i, column
+// i of rec) (a new reference; rec keeps its own). On an error every
+// column made so far is released.
+func mapColumns(rec arrow.RecordBatch, sc *arrow.Schema, fn func(i int, c arrow.Array) (arrow.Array, error)) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, rec.NumCols())
 	defer func() {
 		for _, c := range cols {
@@ -146,11 +159,38 @@ func convBatch(mem memory.Allocator, rec arrow.RecordBatch, out *arrow.Schema) (
 	}()
 	for i, c := range rec.Columns() {
 		var err error
-		if cols[i], err = convArray(mem, c); err != nil {
-			return nil, columnError(rec.Schema().Field(i), err)
+		if cols[i], err = fn(i, c); err != nil {
+			return nil, err
 		}
 	}
-	return array.NewRecordBatch(out, cols, rec.NumRows()), nil
+	return array.NewRecordBatch(sc, cols, rec.NumRows()), nil
+}
+
+// dataColumn makes an array of d and releases d (an fn for mapColumns).
+func dataColumn(d arrow.ArrayData, err error) (arrow.Array, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer d.Release()
+	return array.MakeFromData(d), nil
+}
+
+// childTypes lists the types of dt's children in the order of its
+// ArrayData's children: struct fields, a map's entries, a list's element.
+func childTypes(dt arrow.DataType) []arrow.DataType {
+	switch t := dt.(type) {
+	case *arrow.StructType:
+		out := make([]arrow.DataType, 0, t.NumFields())
+		for _, f := range t.Fields() {
+			out = append(out, f.Type)
+		}
+		return out
+	case *arrow.MapType:
+		return []arrow.DataType{t.Elem()}
+	case arrow.ListLikeType:
+		return []arrow.DataType{t.Elem()}
+	}
+	return nil
 }
 
 // convArray returns arr converted (a new reference).

@@ -505,17 +505,7 @@ func (c *pqCompat) buildFix(sf *pqarrow.SchemaField, dt arrow.DataType) *compatF
 		}
 		return nil
 	}
-	var childTypes []arrow.DataType
-	switch t := dt.(type) {
-	case *arrow.StructType:
-		for _, f := range t.Fields() {
-			childTypes = append(childTypes, f.Type)
-		}
-	case *arrow.MapType:
-		childTypes = []arrow.DataType{t.Elem()}
-	case arrow.ListLikeType:
-		childTypes = []arrow.DataType{t.Elem()}
-	}
+	childTypes := childTypes(dt)
 	if len(childTypes) != len(sf.Children) {
 		return nil
 	}
@@ -603,28 +593,13 @@ func (e *compatError) dataError(path string, rows int64) *DataError {
 
 // convert returns rec (not released) with the plan's columns converted.
 func (p *compatPlan) convert(mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for i, c := range rec.Columns() {
+	return mapColumns(rec, p.schema, func(i int, c arrow.Array) (arrow.Array, error) {
 		if p.fixes[i] == nil {
 			c.Retain()
-			cols[i] = c
-			continue
+			return c, nil
 		}
-		d, err := compatData(mem, c.Data(), p.fixes[i], p.names[i], func(k int) int { return k })
-		if err != nil {
-			return nil, err
-		}
-		cols[i] = array.MakeFromData(d)
-		d.Release()
-	}
-	return array.NewRecordBatch(p.schema, cols, rec.NumRows()), nil
+		return dataColumn(compatData(mem, c.Data(), p.fixes[i], p.names[i], func(k int) int { return k }))
+	})
 }
 
 // compatData converts d by fx; rowOf maps an index of d to the row of the

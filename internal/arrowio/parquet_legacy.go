@@ -192,21 +192,7 @@ func fixData(d arrow.ArrayData, fx *listFix) (arrow.ArrayData, error) {
 // fixBatch rewrites the columns of rec by fixes, under schema sc (which
 // fixSchema made).
 func fixBatch(rec arrow.RecordBatch, sc *arrow.Schema, fixes []*listFix) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for i, c := range rec.Columns() {
-		d, err := fixData(c.Data(), fixes[i])
-		if err != nil {
-			return nil, err
-		}
-		cols[i] = array.MakeFromData(d)
-		d.Release()
-	}
-	return array.NewRecordBatch(sc, cols, rec.NumRows()), nil
+	return mapColumns(rec, sc, func(i int, c arrow.Array) (arrow.Array, error) {
+		return dataColumn(fixData(c.Data(), fixes[i]))
+	})
 }
