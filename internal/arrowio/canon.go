@@ -590,11 +590,11 @@ func retype(arr arrow.Array, dt arrow.DataType) arrow.Array {
 }
 
 func retypeData(d arrow.ArrayData, dt arrow.DataType) arrow.ArrayData {
-	childTypes := childTypes(dt)
+	kids := childTypes(dt)
 	children := make([]arrow.ArrayData, len(d.Children()))
 	for i, c := range d.Children() {
-		if i < len(childTypes) {
-			children[i] = retypeData(c, childTypes[i])
+		if i < len(kids) {
+			children[i] = retypeData(c, kids[i])
 		} else {
 			c.Retain()
 			children[i] = c

@@ -505,18 +505,18 @@ func (c *pqCompat) buildFix(sf *pqarrow.SchemaField, dt arrow.DataType) *compatF
 		}
 		return nil
 	}
-	childTypes := childTypes(dt)
-	if len(childTypes) != len(sf.Children) {
+	kids := childTypes(dt)
+	if len(kids) != len(sf.Children) {
 		return nil
 	}
 	fx := &compatFix{children: make([]*compatFix, len(sf.Children))}
 	some := false
 	for i := range sf.Children {
-		fx.children[i] = c.buildFix(&sf.Children[i], childTypes[i])
+		fx.children[i] = c.buildFix(&sf.Children[i], kids[i])
 		some = some || fx.children[i] != nil
 	}
 	if _, isList := dt.(*arrow.ListType); isList {
-		if st, ok := childTypes[0].(*arrow.StructType); ok && st.NumFields() == 2 && len(sf.Children[0].Children) == 2 {
+		if st, ok := kids[0].(*arrow.StructType); ok && st.NumFields() == 2 && len(sf.Children[0].Children) == 2 {
 			if k := &sf.Children[0].Children[0]; k.IsLeaf() && c.mapKeys[k.ColIndex] {
 				fx.toMap, some = true, true
 			}
