@@ -187,12 +187,12 @@ func (u *unifier) add(path string, fs []arrow.Field) error {
 	}
 	// Columns are found by name everywhere downstream: a second column of
 	// a name would be shadowed (its data silently lost). Each file's names
-	// are made unique before this (dupnames.go); this guards that.
+	// are made unique before this (dupnames.go); reaching this is a bug.
 	first := map[string]int{}
 	for i, f := range fs {
 		if j, ok := first[f.Name]; ok {
 			return &DataError{File: path, Row: -1, Offset: -1, Column: f.Name,
-				Err: fmt.Errorf("the file has two columns of this name (columns %d and %d); dsbuild needs unique column names (rename one where the file is written)", j+1, i+1)}
+				Err: fmt.Errorf("internal error: columns %d and %d share this name after renaming (please report)", j+1, i+1)}
 		}
 		first[f.Name] = i
 	}
