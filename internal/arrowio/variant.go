@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -563,6 +564,10 @@ func appendVariantJSON(dst []byte, v variant.Value) ([]byte, error) {
 		return append(dst, ']'), nil
 	case variant.Null:
 		return append(dst, "null"...), nil
+	case variant.String:
+		// Read from the bytes: arrow-go v18.8.0's Value() indexes past the
+		// end of a long-form (primitive) empty string, a valid encoding.
+		return appendVariantStringBytes(dst, variantStringBytes(v.Bytes()))
 	}
 	switch x := v.Value().(type) {
 	case bool:
@@ -585,8 +590,6 @@ func appendVariantJSON(dst []byte, v variant.Value) ([]byte, error) {
 		return appendDecimal64(dst, int64(x.Value.(decimal.Decimal64)), int32(x.Scale)), nil
 	case variant.DecimalValue[decimal.Decimal128]:
 		return append(dst, exactDecimal(x.Value.(decimal.Decimal128).BigInt(), int32(x.Scale))...), nil
-	case string:
-		return appendVariantString(dst, x)
 	case []byte:
 		return appendBase64(dst, x), nil
 	case arrow.Date32:
@@ -609,6 +612,16 @@ func appendVariantJSON(dst []byte, v variant.Value) ([]byte, error) {
 		return appendUUID(dst, v.Bytes()[1:]), nil
 	}
 	return dst, fmt.Errorf("variant of type %d has no JSON form", v.Type())
+}
+
+// variantStringBytes returns the UTF-8 bytes of the validated variant
+// string b: a short string (basic type 1, length in the header) or a
+// primitive string (type 16, a 4-byte little-endian length).
+func variantStringBytes(b []byte) []byte {
+	if b[0]&0b11 == 1 {
+		return b[1 : 1+int(b[0]>>2)]
+	}
+	return b[5 : 5+int(binary.LittleEndian.Uint32(b[1:5]))]
 }
 
 // appendTypedJSON appends slot i of a shredded typed_value primitive
@@ -734,6 +747,13 @@ func appendVariantString(dst []byte, s string) ([]byte, error) {
 		return dst, errors.New("string is not valid UTF-8")
 	}
 	return appendJSONString(dst, []byte(s)), nil
+}
+
+func appendVariantStringBytes(dst []byte, s []byte) ([]byte, error) {
+	if !utf8.Valid(s) {
+		return dst, errors.New("string is not valid UTF-8")
+	}
+	return appendJSONString(dst, s), nil
 }
 
 func appendVariantDate(dst []byte, days int32) []byte {

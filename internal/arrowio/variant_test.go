@@ -759,3 +759,35 @@ func TestVariantTimeOutsideTheDayIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// TestVariantLongFormEmptyString: a primitive (long-form) string of length
+// 0 is valid and reads as "", alone and inside an array and an object
+// (arrow-go v18.8.0's Value() panics on it; found by FuzzVariantJSON).
+func TestVariantLongFormEmptyString(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	noKeys := []byte{0x01, 0x00, 0x00}
+	oneKey := []byte{0x01, 0x01, 0x00, 0x01, 'k'}
+	empty := []byte{16 << 2, 0, 0, 0, 0}
+	hi := []byte{16 << 2, 2, 0, 0, 0, 'h', 'i'}
+	rows := [][2][]byte{
+		{noKeys, empty},
+		{noKeys, hi},
+		{noKeys, append([]byte{0x03, 0x02, 0x00, 0x05, 0x0c}, append(append([]byte{}, empty...), hi...)...)},
+		{oneKey, append([]byte{0x02, 0x01, 0x00, 0x00, 0x05}, empty...)},
+	}
+	st := unshreddedStorage(mem, rows)
+	arr := array.NewExtensionArrayWithStorage(extensions.NewDefaultVariantType(), st)
+	st.Release()
+	defer arr.Release()
+	texts, err := toJSONTexts(t, mem, arr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`""`, `"hi"`, `["","hi"]`, `{"k":""}`}
+	for i, w := range want {
+		if texts[i] != w {
+			t.Errorf("row %d: got %s, want %s", i, texts[i], w)
+		}
+	}
+}
