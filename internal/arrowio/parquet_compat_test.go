@@ -808,3 +808,23 @@ func BenchmarkCompatFooter(b *testing.B) {
 		}
 	})
 }
+
+// A footer that repeats a field id (here FileMetaData.schema, once as the
+// list and once as an i64) is left to arrow-go as it is: rewriting one
+// occurrence produced a footer that was not Thrift (found by
+// FuzzParquetFooter; testdata/fuzz/FuzzParquetFooter/5cce0d32423df95f).
+func TestCompatFooterLeavesRepeatedFieldIDs(t *testing.T) {
+	if _, err := thriftStruct([]byte{0x15, 0x02, 0x05, 0x02, 0x04, 0x00}); err == nil {
+		t.Fatal("a struct with field 1 twice parsed")
+	}
+	footer := []byte("\x150\x19\xccH\x06000000\x15\x16\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00C0l\x00\x00\x06\x040\x00")
+	if out, c := compatFooter(footer); out != nil || c != nil {
+		t.Fatalf("rewrote a footer with a repeated field id: % x", out)
+	}
+	// The same footer without the second schema field is rewritten (its
+	// last element's empty logical type is unknown to arrow-go).
+	once := append(append([]byte{}, footer[:len(footer)-4]...), 0x00)
+	if out, c := compatFooter(once); out == nil || c == nil {
+		t.Fatal("the footer with one schema field was not rewritten")
+	}
+}

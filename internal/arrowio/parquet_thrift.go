@@ -227,9 +227,15 @@ func (d *tdec) skip(typ byte, elem bool, depth int) error {
 }
 
 // thriftStruct parses the struct b encodes (all of b) into its fields.
+//
+// A field id that occurs twice is an error: Thrift readers disagree on
+// which occurrence wins (arrow-go's generated code keeps the last of the
+// expected type), so a walker that edited one of them would no longer
+// describe the footer arrow-go reads.
 func thriftStruct(b []byte) ([]tfield, error) {
 	d := &tdec{b: b}
 	var fs []tfield
+	var seen map[int16]bool // once fs is too long to scan
 	last := int16(0)
 	for {
 		id, t, err := d.fieldHeader(last)
@@ -238,6 +244,20 @@ func thriftStruct(b []byte) ([]tfield, error) {
 		}
 		if t == tcStop {
 			break
+		}
+		if seen == nil && len(fs) == 16 {
+			seen = make(map[int16]bool, 32)
+			for _, f := range fs {
+				seen[f.id] = true
+			}
+		}
+		if seen != nil {
+			if seen[id] {
+				return nil, errThrift
+			}
+			seen[id] = true
+		} else if _, dup := findField(fs, id); dup {
+			return nil, errThrift
 		}
 		start := d.p
 		if err := d.skip(t, false, 1); err != nil {
