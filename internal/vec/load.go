@@ -113,7 +113,8 @@ func ReadNPY(b []byte, names []string, def string) ([]Named, error) {
 	if k == 0 || d == 0 {
 		return nil, fmt.Errorf(".npy shape (%s) holds no vector", s[1])
 	}
-	if k*d > MaxFileSize/width || len(data) != k*d*width {
+	// Each size alone first: k*d of two sizes from the header can wrap.
+	if k > MaxFileSize/width || d > MaxFileSize/width || k*d > MaxFileSize/width || len(data) != k*d*width {
 		return nil, fmt.Errorf(".npy shape (%s) of %d-byte floats needs %d data bytes, the file has %d", s[1], width, k*d*width, len(data))
 	}
 	if len(names) > k {
@@ -212,7 +213,8 @@ func ReadSafetensors(b []byte) ([]Named, error) {
 			return nil, fmt.Errorf(".safetensors tensor %q has dtype %s; F32, F64, F16 and BF16 are read", t.name, t.DType)
 		}
 		lo, hi := t.Offsets[0], t.Offsets[1]
-		if d <= 0 || lo < 0 || hi < lo || hi > len(data) || hi-lo != d*width {
+		// d first: d*width of a size from the header can wrap.
+		if d <= 0 || d > len(data)/width || lo < 0 || hi < lo || hi > len(data) || hi-lo != d*width {
 			return nil, fmt.Errorf(".safetensors tensor %q: data_offsets %v do not hold %d %s values in %d data bytes", t.name, t.Offsets, d, t.DType, len(data))
 		}
 		v := Named{Name: t.name, Values: make([]float32, d)}
