@@ -318,6 +318,16 @@ func jsonValid(s string) error {
 }
 
 // unshreddedStorage is struct<metadata, value> with the given pairs.
+// unshreddedJSON renders unshredded variants of (metadata, value) pairs
+// as JSON text.
+func unshreddedJSON(t *testing.T, mem memory.Allocator, pairs [][2][]byte) ([]string, error) {
+	st := unshreddedStorage(mem, pairs)
+	arr := array.NewExtensionArrayWithStorage(extensions.NewDefaultVariantType(), st)
+	st.Release()
+	defer arr.Release()
+	return toJSONTexts(t, mem, arr)
+}
+
 func unshreddedStorage(mem memory.Allocator, pairs [][2][]byte) arrow.Array {
 	b := array.NewStructBuilder(mem, extensions.NewDefaultVariantType().StorageType().(*arrow.StructType))
 	defer b.Release()
@@ -567,11 +577,7 @@ func FuzzVariantJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, meta, val []byte) {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		defer mem.AssertSize(t, 0)
-		st := unshreddedStorage(mem, [][2][]byte{{meta, val}})
-		arr := array.NewExtensionArrayWithStorage(extensions.NewDefaultVariantType(), st)
-		st.Release()
-		defer arr.Release()
-		texts, err := toJSONTexts(t, mem, arr)
+		texts, err := unshreddedJSON(t, mem, [][2][]byte{{meta, val}})
 		if err != nil {
 			var re *variantRowError
 			if !errors.As(err, &re) {
@@ -776,11 +782,7 @@ func TestVariantLongFormEmptyString(t *testing.T) {
 		{noKeys, append([]byte{0x03, 0x02, 0x00, 0x05, 0x0c}, append(append([]byte{}, empty...), hi...)...)},
 		{oneKey, append([]byte{0x02, 0x01, 0x00, 0x00, 0x05}, empty...)},
 	}
-	st := unshreddedStorage(mem, rows)
-	arr := array.NewExtensionArrayWithStorage(extensions.NewDefaultVariantType(), st)
-	st.Release()
-	defer arr.Release()
-	texts, err := toJSONTexts(t, mem, arr)
+	texts, err := unshreddedJSON(t, mem, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
