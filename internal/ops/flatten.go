@@ -103,8 +103,9 @@ func (op *flattenOp) Run(ctx context.Context, rc *RunContext) error {
 
 // flatten explodes one batch. Element columns are zero-copy slices of the
 // list's child array when the list's offsets are contiguous (always, except
-// for null lists that still own elements); parent columns are gathered with
-// one take per column.
+// for null lists that still own elements); parent columns are gathered
+// row by row (takeRows: typed loops for flat columns, the take kernel for
+// nested ones).
 func (op *flattenOp) flatten(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	list := rec.Column(op.col).(*array.List)
 	n := list.Len()
@@ -170,7 +171,7 @@ func (op *flattenOp) flatten(ctx context.Context, mem memory.Allocator, rec arro
 	}
 	defer elems.Release()
 
-	tctx := compute.WithAllocator(ctx, mem)
+	pix := pidx.Int32Values()
 	cols := make([]arrow.Array, 0, op.schema.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -181,7 +182,7 @@ func (op *flattenOp) flatten(ctx context.Context, mem memory.Allocator, rec arro
 		if i == op.col {
 			continue
 		}
-		c, err := compute.TakeArray(tctx, rec.Column(i), pidx)
+		c, err := takeRows(ctx, mem, rec.Column(i), pix, false)
 		if err != nil {
 			return nil, fmt.Errorf("flatten: column %q: %w", rec.ColumnName(i), err)
 		}
