@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -32,8 +32,9 @@ var sortSpec = &Spec{
 }
 
 // sortOp is a stable in-memory sort. Memory: the whole input, concatenated
-// (one copy of every column), plus 8 bytes of permutation per row and one
-// output batch at a time; a string or list column is limited to arrow's
+// (one copy of every column), plus 8 bytes of permutation per row (32 on
+// sortByKey's path: an order key, a keyed pair and the permutation) and
+// one output batch at a time; a string or list column is limited to arrow's
 // 32-bit offsets (2 GiB of text per column) unless it is already large.
 // Ties keep input order, so the output depends only on the input's rows,
 // never on how they were batched.
@@ -41,6 +42,8 @@ type sortOp struct {
 	n    *recipe.Node
 	keys []sortKey
 	idx  []int // column of each key, set by Prepare
+
+	noKeyPath bool // tests: always sortGeneral
 }
 
 type sortKey struct {
@@ -204,28 +207,165 @@ func (op *sortOp) Run(ctx context.Context, rc *RunContext) error {
 		b.Release()
 	}
 	batches = nil
-	n := cols[0].Len()
-	cmps := make([]func(i, j int) int, len(op.keys))
-	for i, k := range op.keys {
-		cmps[i] = compareRows(cols[op.idx[i]], k)
+	var order []int
+	if keys, ok := orderKeys(cols[op.idx[0]]); ok && len(op.keys) == 1 && !op.noKeyPath {
+		order = sortByKey(cols[op.idx[0]], keys, op.keys[0])
+	} else {
+		order = sortGeneral(cols, op.idx, op.keys)
 	}
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
-	sort.SliceStable(perm, func(a, b int) bool {
-		i, j := perm[a], perm[b]
-		for _, c := range cmps {
-			if r := c(i, j); r != 0 {
-				return r < 0
-			}
-		}
-		return false
-	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return emitTaken(ctx, rc, schema, cols, perm)
+	return emitTaken(ctx, rc, schema, cols, order)
+}
+
+// sortGeneral orders rows by the keys in columns idx of cols, comparing
+// row by row. Ties broken by input position make the order total, so an
+// unstable O(n log n) sort gives exactly the stable order.
+func sortGeneral(cols []arrow.Array, idx []int, keys []sortKey) []int {
+	cmps := make([]func(i, j int) int, len(keys))
+	for i, k := range keys {
+		cmps[i] = compareRows(cols[idx[i]], k)
+	}
+	perm := make([]int, cols[0].Len())
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortFunc(perm, func(i, j int) int {
+		for _, c := range cmps {
+			if r := c(i, j); r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(i, j)
+	})
+	return perm
+}
+
+// keyed is a row's order key and its position.
+type keyed struct {
+	k uint64
+	i int
+}
+
+// sortByKey orders the rows of a, whose order keys orderKeys gave, by key k:
+// the order sortGeneral gives, from keys compared inline in one contiguous
+// slice instead of through two calls and two random reads per comparison.
+func sortByKey(a arrow.Array, keys []uint64, k sortKey) []int {
+	n := a.Len()
+	kv := make([]keyed, 0, n-a.NullN())
+	var nulls []int
+	for i := 0; i < n; i++ {
+		if a.IsNull(i) {
+			nulls = append(nulls, i)
+			continue
+		}
+		x := keys[i]
+		if k.desc {
+			x = ^x
+		}
+		kv = append(kv, keyed{x, i})
+	}
+	slices.SortFunc(kv, func(x, y keyed) int {
+		if c := cmp.Compare(x.k, y.k); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.i, y.i)
+	})
+	perm := make([]int, 0, n)
+	if k.nullsFirst {
+		perm = append(perm, nulls...)
+	}
+	for _, e := range kv {
+		perm = append(perm, e.i)
+	}
+	if !k.nullsFirst {
+		perm = append(perm, nulls...)
+	}
+	return perm
+}
+
+// orderKeys maps each value of a fixed-width column to a uint64 whose
+// unsigned order is compareRows' order of the values: signed integers with
+// the sign bit flipped; floats with -0 as +0, every NaN as one NaN above
+// +Inf (compareRows: NaNs tie and sort above every number), then the IEEE
+// bits made monotonic. Null slots get arbitrary keys. false for a column
+// of another type.
+func orderKeys(a arrow.Array) ([]uint64, bool) {
+	switch a := a.(type) {
+	case *array.Int8:
+		return signedKeys(a.Int8Values()), true
+	case *array.Int16:
+		return signedKeys(a.Int16Values()), true
+	case *array.Int32:
+		return signedKeys(a.Int32Values()), true
+	case *array.Int64:
+		return signedKeys(a.Int64Values()), true
+	case *array.Date32:
+		return signedKeys(a.Date32Values()), true
+	case *array.Date64:
+		return signedKeys(a.Date64Values()), true
+	case *array.Timestamp:
+		return signedKeys(a.TimestampValues()), true
+	case *array.Time32:
+		return signedKeys(a.Time32Values()), true
+	case *array.Time64:
+		return signedKeys(a.Time64Values()), true
+	case *array.Duration:
+		return signedKeys(a.DurationValues()), true
+	case *array.Uint8:
+		return unsignedKeys(a.Uint8Values()), true
+	case *array.Uint16:
+		return unsignedKeys(a.Uint16Values()), true
+	case *array.Uint32:
+		return unsignedKeys(a.Uint32Values()), true
+	case *array.Uint64:
+		return unsignedKeys(a.Uint64Values()), true
+	case *array.Float32:
+		keys := make([]uint64, a.Len())
+		for i, f := range a.Float32Values() {
+			keys[i] = floatKey(float64(f))
+		}
+		return keys, true
+	case *array.Float64:
+		keys := make([]uint64, a.Len())
+		for i, f := range a.Float64Values() {
+			keys[i] = floatKey(f)
+		}
+		return keys, true
+	}
+	return nil, false
+}
+
+func signedKeys[T ~int8 | ~int16 | ~int32 | ~int64](vs []T) []uint64 {
+	keys := make([]uint64, len(vs))
+	for i, v := range vs {
+		keys[i] = uint64(int64(v)) ^ 1<<63
+	}
+	return keys
+}
+
+func unsignedKeys[T ~uint8 | ~uint16 | ~uint32 | ~uint64](vs []T) []uint64 {
+	keys := make([]uint64, len(vs))
+	for i, v := range vs {
+		keys[i] = uint64(v)
+	}
+	return keys
+}
+
+// floatKey is f's order key (see orderKeys); float32 values widen exactly.
+func floatKey(f float64) uint64 {
+	switch {
+	case math.IsNaN(f):
+		return math.MaxUint64 // above +Inf's key, 0xfff0000000000000
+	case f == 0:
+		f = 0 // -0 ties with +0
+	}
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 // concatColumns concatenates each column of batches into one array.
@@ -255,29 +395,48 @@ func emitTaken(ctx context.Context, rc *RunContext, schema *arrow.Schema, cols [
 	if size <= 0 {
 		size = 1 << 16
 	}
+	// Columns of up to 2^31 rows are gathered by the join's typed gathers
+	// (takeRows, 32-bit indexes); longer ones by the take kernel.
+	small := len(cols) > 0 && cols[0].Len() <= math.MaxInt32
+	var ix []int32
+	if small {
+		ix = make([]int32, min(size, len(perm)))
+	}
 	for lo := 0; lo < len(perm); lo += size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		hi := min(lo+size, len(perm))
-		ib := array.NewInt64Builder(rc.Mem)
-		ib.Reserve(hi - lo)
-		for _, p := range perm[lo:hi] {
-			ib.UnsafeAppend(int64(p))
-		}
-		idx := ib.NewArray()
-		ib.Release()
 		out := make([]arrow.Array, 0, len(cols))
 		var err error
-		for _, c := range cols {
-			var t arrow.Array
-			t, err = compute.TakeArray(compute.WithAllocator(ctx, rc.Mem), c, idx)
-			if err != nil {
-				break
+		if small {
+			for k, p := range perm[lo:hi] {
+				ix[k] = int32(p)
 			}
-			out = append(out, t)
+			for _, c := range cols {
+				var t arrow.Array
+				if t, err = takeRows(ctx, rc.Mem, c, ix[:hi-lo], false); err != nil {
+					break
+				}
+				out = append(out, t)
+			}
+		} else {
+			ib := array.NewInt64Builder(rc.Mem)
+			ib.Reserve(hi - lo)
+			for _, p := range perm[lo:hi] {
+				ib.UnsafeAppend(int64(p))
+			}
+			idx := ib.NewArray()
+			ib.Release()
+			for _, c := range cols {
+				var t arrow.Array
+				if t, err = compute.TakeArray(compute.WithAllocator(ctx, rc.Mem), c, idx); err != nil {
+					break
+				}
+				out = append(out, t)
+			}
+			idx.Release()
 		}
-		idx.Release()
 		if err == nil {
 			rec := array.NewRecordBatch(schema, out, int64(hi-lo))
 			err = rc.Emit(rec)
