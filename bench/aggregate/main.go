@@ -15,6 +15,11 @@
 //	    read_parquet(...) GROUP BY k) TO ... (FORMAT parquet), timed in Go
 //	    around the statement (in-memory database, default threads).
 //
+// With -op sort (run.sh: OP=sort, one key per row), the same harness
+// times an in-memory sort by k: fetch → select (derive v = v + SAMPLE) →
+// sort → output against COPY (SELECT k, v + SAMPLE AS v, x FROM
+// read_parquet(...) ORDER BY k) TO ... (FORMAT parquet).
+//
 // Subcommands: gen (write the data), duck (one DuckDB sample), and the
 // driver (default).
 package main
@@ -60,16 +65,21 @@ func main() {
 		in := fs.String("in", "", "Parquet input")
 		out := fs.String("out", "", "Parquet output")
 		sample := fs.Int("sample", 0, "sample number")
+		op := fs.String("op", "aggregate", "aggregate or sort")
 		fs.Parse(os.Args[2:])
-		check(duck(*in, *out, *sample))
+		check(duck(*op, *in, *out, *sample))
 		return
 	}
 	data := flag.String("data", "", "data directory (gen's -out)")
 	work := flag.String("work", "", "scratch directory")
 	bin := flag.String("dsbuild", "", "dsbuild binary")
 	runs := flag.Int("runs", 3, "samples per engine")
+	op := flag.String("op", "aggregate", "aggregate or sort")
 	flag.Parse()
-	check(drive(*data, *work, *bin, *runs))
+	if *op != "aggregate" && *op != "sort" {
+		check(fmt.Errorf("-op %q: aggregate or sort", *op))
+	}
+	check(drive(*op, *data, *work, *bin, *runs))
 }
 
 func check(err error) {
@@ -141,13 +151,16 @@ func gen(rows, groups int64, dir string) error {
 	return os.WriteFile(filepath.Join(dir, "meta.json"), []byte(fmt.Sprintf(`{"rows": %d, "groups": %d}`+"\n", rows, groups)), 0o644)
 }
 
-func duck(in, out string, sample int) error {
+func duck(op, in, out string, sample int) error {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	q := fmt.Sprintf(`COPY (SELECT k, count(*) AS n, sum(v) AS s, avg(x) AS m, max(v + %d) AS hi FROM read_parquet('%s') GROUP BY k) TO '%s' (FORMAT parquet)`, sample, in, out)
+	if op == "sort" {
+		q = fmt.Sprintf(`COPY (SELECT k, v + %d AS v, x FROM read_parquet('%s') ORDER BY k) TO '%s' (FORMAT parquet)`, sample, in, out)
+	}
 	t0 := time.Now()
 	var rows int64
 	if err := db.QueryRow(q).Scan(&rows); err != nil {
@@ -159,7 +172,9 @@ func duck(in, out string, sample int) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"seconds": el, "rows": rows})
 }
 
-const recipe = `fetch "d" {
+var recipes = map[string]string{"aggregate": aggRecipe, "sort": sortRecipe}
+
+const aggRecipe = `fetch "d" {
   url = "../data/data.arrow"
 }
 
@@ -180,13 +195,33 @@ output "a" {
 }
 `
 
+// sortRecipe: the select makes each sample's sort a new node (its input
+// changes); it passes the other columns through without copying them.
+const sortRecipe = `fetch "d" {
+  url = "../data/data.arrow"
+}
+
+select "s" {
+  input  = fetch.d
+  derive = { v = v + %d }
+}
+
+sort "a" {
+  input = select.s
+  by    = ["k"]
+}
+
+output "a" {
+  input = sort.a
+  path  = "out/a.parquet"
+}
+`
+
 type sample struct {
 	wall, inner, cpu float64
 	rss              int64
 }
 
-// aggTime finds the aggregate node's own time in the build's report line.
-var aggTime = regexp.MustCompile(`ran\s+aggregate\.a\s.*\s([0-9.]+)s\s*$`)
 
 func timed(cmd *exec.Cmd) (sample, []byte, error) {
 	var stdout, stderr strings.Builder
@@ -207,7 +242,9 @@ func timed(cmd *exec.Cmd) (sample, []byte, error) {
 	return s, []byte(stdout.String()), nil
 }
 
-func drive(data, work, bin string, runs int) error {
+func drive(op, data, work, bin string, runs int) error {
+	// nodeTime finds the op node's own time in the build's report line.
+	nodeTime := regexp.MustCompile(`ran\s+` + op + `\.a\s.*\s([0-9.]+)s\s*$`)
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -224,7 +261,7 @@ func drive(data, work, bin string, runs int) error {
 	rp := filepath.Join(proj, "recipes", "agg.hcl")
 	cache := filepath.Join(work, "cache")
 	build := func(n int) (sample, error) {
-		if err := os.WriteFile(rp, []byte(fmt.Sprintf(recipe, n)), 0o644); err != nil {
+		if err := os.WriteFile(rp, []byte(fmt.Sprintf(recipes[op], n)), 0o644); err != nil {
 			return sample{}, err
 		}
 		cmd := exec.CommandContext(context.Background(), bin, "build", rp, "--cache", cache)
@@ -235,7 +272,7 @@ func drive(data, work, bin string, runs int) error {
 			return s, fmt.Errorf("%v\n%s", err, stderr.String())
 		}
 		for _, line := range bytes.Split(stderr.Bytes(), []byte("\n")) {
-			if m := aggTime.FindSubmatch(line); m != nil {
+			if m := nodeTime.FindSubmatch(line); m != nil {
 				s.inner, _ = strconv.ParseFloat(string(m[1]), 64)
 			}
 		}
@@ -252,7 +289,7 @@ func drive(data, work, bin string, runs int) error {
 			return err
 		}
 		ds = append(ds, s)
-		s, out, err := timed(exec.Command(self, "duck", "-in", filepath.Join(data, "data.parquet"), "-out", filepath.Join(work, "duck.parquet"), "-sample", fmt.Sprint(i)))
+		s, out, err := timed(exec.Command(self, "duck", "-in", filepath.Join(data, "data.parquet"), "-out", filepath.Join(work, "duck.parquet"), "-sample", fmt.Sprint(i), "-op", op))
 		if err != nil {
 			return err
 		}
@@ -262,7 +299,7 @@ func drive(data, work, bin string, runs int) error {
 		}
 		s.inner = r.Seconds
 		dk = append(dk, s)
-		fmt.Fprintf(os.Stderr, "   sample %d: dsbuild %.2fs (aggregate node %.2fs, %d MiB), duckdb %.2fs statement / %.2fs process (%d MiB)\n", i, ds[i].wall, ds[i].inner, ds[i].rss>>20, s.inner, s.wall, s.rss>>20)
+		fmt.Fprintf(os.Stderr, "   sample %d: dsbuild %.2fs ("+op+" node %.2fs, %d MiB), duckdb %.2fs statement / %.2fs process (%d MiB)\n", i, ds[i].wall, ds[i].inner, ds[i].rss>>20, s.inner, s.wall, s.rss>>20)
 	}
 	best := func(ss []sample, inner bool) sample {
 		b := ss[0]
@@ -279,7 +316,7 @@ func drive(data, work, bin string, runs int) error {
 	}
 	d, k := best(ds, false), best(dk, true)
 	fmt.Printf("engine   best time   cpu      peak RSS\n")
-	fmt.Printf("dsbuild  %7.2fs   %6.2fs  %5d MiB   (whole build process: store read, aggregate, Parquet output, lock; aggregate node %.2fs)\n", d.wall, d.cpu, d.rss>>20, d.inner)
+	fmt.Printf("dsbuild  %7.2fs   %6.2fs  %5d MiB   (whole build process: store read, "+op+", Parquet output, lock; "+op+" node %.2fs)\n", d.wall, d.cpu, d.rss>>20, d.inner)
 	fmt.Printf("duckdb   %7.2fs   %6.2fs  %5d MiB   (COPY statement; process %.2fs)\n", k.inner, k.cpu, k.rss>>20, k.wall)
 	fmt.Printf("ratio dsbuild/duckdb: %.2f\n", d.wall/k.inner)
 	return nil

@@ -4,11 +4,13 @@
 #   bench/aggregate/run.sh                      # 10M rows, 1M groups, 3 samples
 #   ROWS=1000000 NGROUPS=100000 RUNS=2 bench/aggregate/run.sh
 #   KEEP=1 bench/aggregate/run.sh               # keep the generated data
+#   OP=sort bench/aggregate/run.sh              # sort 10M rows by a unique scattered key instead
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/bench/aggregate
 ROWS=${ROWS:-10000000}
-NGROUPS=${NGROUPS:-1000000}
+OP=${OP:-aggregate}
+if [[ "$OP" == sort ]]; then NGROUPS=${NGROUPS:-$ROWS}; else NGROUPS=${NGROUPS:-1000000}; fi
 RUNS=${RUNS:-3}
 WORK=$ROOT/bench/work/aggregate
 DATA=$WORK/data-$ROWS-$NGROUPS
@@ -28,4 +30,4 @@ if [[ ! -f "$DATA/meta.json" ]]; then
 	echo "== generating $ROWS rows in $NGROUPS groups" >&2
 	"$BIN/aggregate" gen -rows "$ROWS" -groups "$NGROUPS" -out "$DATA"
 fi
-"$BIN/aggregate" -data "$DATA" -work "$RUN" -dsbuild "$BIN/dsbuild" -runs "$RUNS"
+"$BIN/aggregate" -data "$DATA" -work "$RUN" -dsbuild "$BIN/dsbuild" -runs "$RUNS" -op "$OP"
