@@ -3,6 +3,7 @@ package ops
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -208,10 +209,10 @@ func (op *sortOp) Run(ctx context.Context, rc *RunContext) error {
 	}
 	batches = nil
 	var order []int
-	if keys, ok := orderKeys(cols[op.idx[0]]); ok && len(op.keys) == 1 && !op.noKeyPath {
-		order = sortByKey(cols[op.idx[0]], keys, op.keys[0])
-	} else {
+	if op.noKeyPath {
 		order = sortGeneral(cols, op.idx, op.keys)
+	} else {
+		order = sortByKey(cols, op.idx, op.keys)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -248,10 +249,36 @@ type keyed struct {
 	i int
 }
 
-// sortByKey orders the rows of a, whose order keys orderKeys gave, by key k:
-// the order sortGeneral gives, from keys compared inline in one contiguous
-// slice instead of through two calls and two random reads per comparison.
-func sortByKey(a arrow.Array, keys []uint64, k sortKey) []int {
+// sortByKey gives sortGeneral's order faster: every row's first key is
+// turned into a uint64 order key (orderKeys), and rows are sorted as one
+// contiguous slice of (order key, position) compared inline; only rows
+// whose order keys tie (equal values, strings sharing their first 8
+// bytes) are compared through the columns, by the first key in full when
+// its order key is a prefix, then by the other keys. Rows whose first key
+// is null are placed first or last, among themselves in the order of the
+// other keys.
+func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
+	a, k := cols[idx[0]], keys[0]
+	okeys, exact, ok := orderKeys(a)
+	if !ok {
+		return sortGeneral(cols, idx, keys)
+	}
+	var first func(i, j int) int // the full first key, where okeys is a prefix
+	if !exact {
+		first = compareRows(a, k)
+	}
+	rest := make([]func(i, j int) int, len(keys)-1)
+	for n, rk := range keys[1:] {
+		rest[n] = compareRows(cols[idx[n+1]], rk)
+	}
+	tie := func(i, j int) int {
+		for _, c := range rest {
+			if r := c(i, j); r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(i, j)
+	}
 	n := a.Len()
 	kv := make([]keyed, 0, n-a.NullN())
 	var nulls []int
@@ -260,7 +287,7 @@ func sortByKey(a arrow.Array, keys []uint64, k sortKey) []int {
 			nulls = append(nulls, i)
 			continue
 		}
-		x := keys[i]
+		x := okeys[i]
 		if k.desc {
 			x = ^x
 		}
@@ -270,8 +297,16 @@ func sortByKey(a arrow.Array, keys []uint64, k sortKey) []int {
 		if c := cmp.Compare(x.k, y.k); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.i, y.i)
+		if first != nil {
+			if r := first(x.i, y.i); r != 0 {
+				return r
+			}
+		}
+		return tie(x.i, y.i)
 	})
+	if len(rest) > 0 {
+		slices.SortFunc(nulls, tie)
+	}
 	perm := make([]int, 0, n)
 	if k.nullsFirst {
 		perm = append(perm, nulls...)
@@ -289,52 +324,71 @@ func sortByKey(a arrow.Array, keys []uint64, k sortKey) []int {
 // unsigned order is compareRows' order of the values: signed integers with
 // the sign bit flipped; floats with -0 as +0, every NaN as one NaN above
 // +Inf (compareRows: NaNs tie and sort above every number), then the IEEE
-// bits made monotonic. Null slots get arbitrary keys. false for a column
-// of another type.
-func orderKeys(a arrow.Array) ([]uint64, bool) {
+// bits made monotonic; booleans false < true. Equal keys mean equal values
+// (exact) for all of these. Strings and binary get their first 8 bytes,
+// big-endian, zero-padded: a prefix order (not exact), since bytes beyond
+// the 8th can differ under equal keys. Null slots get arbitrary keys. ok is
+// false for a column of another type.
+func orderKeys(a arrow.Array) (keys []uint64, exact, ok bool) {
 	switch a := a.(type) {
 	case *array.Int8:
-		return signedKeys(a.Int8Values()), true
+		return signedKeys(a.Int8Values()), true, true
 	case *array.Int16:
-		return signedKeys(a.Int16Values()), true
+		return signedKeys(a.Int16Values()), true, true
 	case *array.Int32:
-		return signedKeys(a.Int32Values()), true
+		return signedKeys(a.Int32Values()), true, true
 	case *array.Int64:
-		return signedKeys(a.Int64Values()), true
+		return signedKeys(a.Int64Values()), true, true
 	case *array.Date32:
-		return signedKeys(a.Date32Values()), true
+		return signedKeys(a.Date32Values()), true, true
 	case *array.Date64:
-		return signedKeys(a.Date64Values()), true
+		return signedKeys(a.Date64Values()), true, true
 	case *array.Timestamp:
-		return signedKeys(a.TimestampValues()), true
+		return signedKeys(a.TimestampValues()), true, true
 	case *array.Time32:
-		return signedKeys(a.Time32Values()), true
+		return signedKeys(a.Time32Values()), true, true
 	case *array.Time64:
-		return signedKeys(a.Time64Values()), true
+		return signedKeys(a.Time64Values()), true, true
 	case *array.Duration:
-		return signedKeys(a.DurationValues()), true
+		return signedKeys(a.DurationValues()), true, true
 	case *array.Uint8:
-		return unsignedKeys(a.Uint8Values()), true
+		return unsignedKeys(a.Uint8Values()), true, true
 	case *array.Uint16:
-		return unsignedKeys(a.Uint16Values()), true
+		return unsignedKeys(a.Uint16Values()), true, true
 	case *array.Uint32:
-		return unsignedKeys(a.Uint32Values()), true
+		return unsignedKeys(a.Uint32Values()), true, true
 	case *array.Uint64:
-		return unsignedKeys(a.Uint64Values()), true
+		return unsignedKeys(a.Uint64Values()), true, true
 	case *array.Float32:
 		keys := make([]uint64, a.Len())
 		for i, f := range a.Float32Values() {
 			keys[i] = floatKey(float64(f))
 		}
-		return keys, true
+		return keys, true, true
 	case *array.Float64:
 		keys := make([]uint64, a.Len())
 		for i, f := range a.Float64Values() {
 			keys[i] = floatKey(f)
 		}
-		return keys, true
+		return keys, true, true
+	case *array.Boolean:
+		keys := make([]uint64, a.Len())
+		for i := range keys {
+			if a.Value(i) {
+				keys[i] = 1
+			}
+		}
+		return keys, true, true
+	case *array.String:
+		return prefixKeys(a), false, true
+	case *array.LargeString:
+		return prefixKeys(a), false, true
+	case *array.Binary:
+		return prefixKeys(a), false, true
+	case *array.LargeBinary:
+		return prefixKeys(a), false, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
 func signedKeys[T ~int8 | ~int16 | ~int32 | ~int64](vs []T) []uint64 {
@@ -349,6 +403,34 @@ func unsignedKeys[T ~uint8 | ~uint16 | ~uint32 | ~uint64](vs []T) []uint64 {
 	keys := make([]uint64, len(vs))
 	for i, v := range vs {
 		keys[i] = uint64(v)
+	}
+	return keys
+}
+
+// prefixKeys is the first 8 bytes of each value, big-endian, zero-padded.
+func prefixKeys(a interface {
+	arrow.Array
+	ValueBytes() []byte
+	ValueOffset64(int) int64
+	ValueLen(int) int
+}) []uint64 {
+	keys := make([]uint64, a.Len())
+	if len(keys) == 0 {
+		return keys
+	}
+	data := a.ValueBytes()
+	base := a.ValueOffset64(0)
+	var buf [8]byte
+	for i := range keys {
+		s := a.ValueOffset64(i) - base
+		e := s + int64(a.ValueLen(i))
+		if e-s >= 8 {
+			keys[i] = binary.BigEndian.Uint64(data[s:])
+			continue
+		}
+		buf = [8]byte{}
+		copy(buf[:], data[s:e])
+		keys[i] = binary.BigEndian.Uint64(buf[:])
 	}
 	return keys
 }

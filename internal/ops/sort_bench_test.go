@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkSort sorts 1M rows (an int64 key in scattered order, a string
-// and a nullable float64 carried along) by the key; MB/s reads as M rows/s.
+// "row <i>" and a nullable float64) by k, by s, and by both; MB/s reads as
+// M rows/s.
 func BenchmarkSort(b *testing.B) {
 	const rows, batch = 1 << 20, 1 << 16
 	schema := arrow.NewSchema([]arrow.Field{
@@ -37,22 +38,32 @@ func BenchmarkSort(b *testing.B) {
 		sb.Release()
 		xb.Release()
 	}
-	t := &testing.T{}
-	op := mustOp(t, "sort \"t\" {\n  input = fetch.in\n  by = [\"k\"]\n}\n", "sort.t")
-	if _, d := op.Prepare([]*arrow.Schema{schema}); d.HasErrors() {
-		b.Fatal(d)
-	}
 	in := Input{Schema: schema, Open: func() (array.RecordReader, error) { return array.NewRecordReader(schema, recs) }}
-	b.SetBytes(rows)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var out int64
-		rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
-		if err := op.Run(context.Background(), &rc); err != nil {
-			b.Fatal(err)
-		}
-		if out != rows {
-			b.Fatalf("%d rows out", out)
-		}
+	// by k or s; general: the row-by-row comparator path every key list
+	// could take (sortGeneral), for comparison.
+	for _, c := range []struct {
+		name, by string
+		general  bool
+	}{{"int64", "k", false}, {"int64/general", "k", true}, {"string", "s", false}, {"string/general", "s", true}, {"int64,string", "k\", \"s", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			t := &testing.T{}
+			op := mustOp(t, "sort \"t\" {\n  input = fetch.in\n  by = [\""+c.by+"\"]\n}\n", "sort.t")
+			if _, d := op.Prepare([]*arrow.Schema{schema}); d.HasErrors() {
+				b.Fatal(d)
+			}
+			op.(*sortOp).noKeyPath = c.general
+			b.SetBytes(rows)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var out int64
+				rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
+				if err := op.Run(context.Background(), &rc); err != nil {
+					b.Fatal(err)
+				}
+				if out != rows {
+					b.Fatalf("%d rows out", out)
+				}
+			}
+		})
 	}
 }

@@ -79,34 +79,78 @@ func TestSortByKeyMatchesGeneral(t *testing.T) {
 		}
 		return b.NewArray()
 	}
+	strs := []string{"", "a", "a\x00", "ab", "abcdefgh", "abcdefgh", "abcdefghi", "abcdefghj", "abcdefgh\x00", "b", "\xff\xff", "zz"}
+	buildStr := func(dt arrow.DataType) arrow.Array {
+		b := array.NewBuilder(mem, dt)
+		defer b.Release()
+		for i := 0; i < n; i++ {
+			if r.IntN(7) == 0 {
+				b.AppendNull()
+				continue
+			}
+			v := strs[r.IntN(len(strs))]
+			switch b := b.(type) {
+			case *array.StringBuilder:
+				b.Append(v)
+			case *array.LargeStringBuilder:
+				b.Append(v)
+			case *array.BinaryBuilder:
+				b.Append([]byte(v))
+			case *array.BooleanBuilder:
+				b.Append(len(v)%2 == 0)
+			}
+		}
+		return b.NewArray()
+	}
 	types := []arrow.DataType{
 		arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int64,
 		arrow.PrimitiveTypes.Uint8, arrow.PrimitiveTypes.Uint16, arrow.PrimitiveTypes.Uint32, arrow.PrimitiveTypes.Uint64,
 		arrow.PrimitiveTypes.Float32, arrow.PrimitiveTypes.Float64, arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Date64,
 		arrow.FixedWidthTypes.Timestamp_us, arrow.FixedWidthTypes.Time32s, arrow.FixedWidthTypes.Time64ns, arrow.FixedWidthTypes.Duration_ms,
+		arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString, arrow.BinaryTypes.Binary, arrow.FixedWidthTypes.Boolean,
 	}
+	second := build(arrow.PrimitiveTypes.Int8) // a second key, with ties and nulls
+	defer second.Release()
+	third := buildStr(arrow.BinaryTypes.String)
+	defer third.Release()
+	dirs := []sortKey{{col: "c"}, {col: "c", desc: true}, {col: "c", nullsFirst: true}, {col: "c", desc: true, nullsFirst: true}}
 	for _, dt := range types {
-		a := build(dt)
-		keys, ok := orderKeys(a)
-		if !ok {
+		var a arrow.Array
+		switch dt.ID() {
+		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.BOOL:
+			a = buildStr(dt)
+		default:
+			a = build(dt)
+		}
+		if _, _, ok := orderKeys(a); !ok {
 			t.Fatalf("%s: no order keys", dt)
 		}
-		for _, k := range []sortKey{{col: "c"}, {col: "c", desc: true}, {col: "c", nullsFirst: true}, {col: "c", desc: true, nullsFirst: true}} {
-			got := sortByKey(a, keys, k)
-			want := sortGeneral([]arrow.Array{a}, []int{0}, []sortKey{k})
-			if !slices.Equal(got, want) {
-				i := 0
-				for i < len(got) && got[i] == want[i] {
-					i++
+		sliced := array.NewSlice(a, 17, int64(n-5)) // offsets that do not start at 0
+		for _, col := range []arrow.Array{a, sliced} {
+			cols := []arrow.Array{col, array.NewSlice(second, 0, int64(col.Len())), array.NewSlice(third, 0, int64(col.Len()))}
+			for _, k := range dirs {
+				for _, keys := range [][]sortKey{{k}, {k, dirs[1]}, {k, dirs[2], dirs[3]}} {
+					idx := []int{0, 1, 2}[:len(keys)]
+					got := sortByKey(cols, idx, keys)
+					want := sortGeneral(cols, idx, keys)
+					if !slices.Equal(got, want) {
+						i := 0
+						for i < len(got) && got[i] == want[i] {
+							i++
+						}
+						t.Errorf("%s (%d keys, offset %d) %s: position %d: row %d (%s), want row %d (%s)", dt, len(keys), col.Data().Offset(), k.canonical(), i, got[i], col.ValueStr(got[i]), want[i], col.ValueStr(want[i]))
+					}
 				}
-				t.Errorf("%s %s: position %d: row %d (%s), want row %d (%s)", dt, k.canonical(), i, got[i], a.ValueStr(got[i]), want[i], a.ValueStr(want[i]))
 			}
+			cols[1].Release()
+			cols[2].Release()
 		}
+		sliced.Release()
 		a.Release()
 	}
-	str := array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, 1)
-	defer str.Release()
-	if _, ok := orderKeys(str); ok {
-		t.Error("order keys for a string column")
+	list := array.MakeArrayOfNull(mem, arrow.ListOf(arrow.PrimitiveTypes.Int8), 1)
+	defer list.Release()
+	if _, _, ok := orderKeys(list); ok {
+		t.Error("order keys for a list column")
 	}
 }
