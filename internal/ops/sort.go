@@ -1,12 +1,12 @@
 package ops
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -222,7 +222,7 @@ func (op *sortOp) Run(ctx context.Context, rc *RunContext) error {
 
 // sortGeneral orders rows by the keys in columns idx of cols, comparing
 // row by row. Ties broken by input position make the order total, so an
-// unstable O(n log n) sort gives exactly the stable order.
+// unstable O(n log n) sort (sortTotal) gives exactly the stable order.
 func sortGeneral(cols []arrow.Array, idx []int, keys []sortKey) []int {
 	cmps := make([]func(i, j int) int, len(keys))
 	for i, k := range keys {
@@ -232,7 +232,7 @@ func sortGeneral(cols []arrow.Array, idx []int, keys []sortKey) []int {
 	for i := range perm {
 		perm[i] = i
 	}
-	slices.SortFunc(perm, func(i, j int) int {
+	sortTotal(perm, func(i, j int) int {
 		for _, c := range cmps {
 			if r := c(i, j); r != 0 {
 				return r
@@ -265,7 +265,11 @@ func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
 	}
 	var first func(i, j int) int // the full first key, where okeys is a prefix
 	if !exact {
-		first = compareRows(a, k)
+		first = prefixTie(a)
+		if k.desc {
+			asc := first
+			first = func(i, j int) int { return -asc(i, j) }
+		}
 	}
 	rest := make([]func(i, j int) int, len(keys)-1)
 	for n, rk := range keys[1:] {
@@ -293,7 +297,7 @@ func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
 		}
 		kv = append(kv, keyed{x, i})
 	}
-	slices.SortFunc(kv, func(x, y keyed) int {
+	sortTotal(kv, func(x, y keyed) int {
 		if c := cmp.Compare(x.k, y.k); c != 0 {
 			return c
 		}
@@ -305,7 +309,7 @@ func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
 		return tie(x.i, y.i)
 	})
 	if len(rest) > 0 {
-		slices.SortFunc(nulls, tie)
+		sortTotal(nulls, tie)
 	}
 	perm := make([]int, 0, n)
 	if k.nullsFirst {
@@ -405,6 +409,36 @@ func unsignedKeys[T ~uint8 | ~uint16 | ~uint32 | ~uint64](vs []T) []uint64 {
 		keys[i] = uint64(v)
 	}
 	return keys
+}
+
+// prefixTie compares values i and j (not null) of a string or binary
+// column whose prefix keys are equal: byte-wise, like compareRows, reading
+// the buffers directly; past the 8 bytes the keys hold when both values
+// are that long (a shorter value's key is zero-padded, so it is compared
+// in full).
+func prefixTie(a arrow.Array) func(i, j int) int {
+	switch a := a.(type) {
+	case *array.String:
+		return tailCompare(a.ValueOffsets(), a.ValueBytes())
+	case *array.LargeString:
+		return tailCompare(a.ValueOffsets(), a.ValueBytes())
+	case *array.Binary:
+		return tailCompare(a.ValueOffsets(), a.ValueBytes())
+	case *array.LargeBinary:
+		return tailCompare(a.ValueOffsets(), a.ValueBytes())
+	}
+	panic(fmt.Sprintf("sort: prefix keys for %s", a.DataType()))
+}
+
+func tailCompare[O int32 | int64](offs []O, data []byte) func(i, j int) int {
+	base := offs[0]
+	return func(i, j int) int {
+		x, y := data[offs[i]-base:offs[i+1]-base], data[offs[j]-base:offs[j+1]-base]
+		if len(x) >= 8 && len(y) >= 8 {
+			x, y = x[8:], y[8:]
+		}
+		return bytes.Compare(x, y)
+	}
 }
 
 // prefixKeys is the first 8 bytes of each value, big-endian, zero-padded.
