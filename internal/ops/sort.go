@@ -297,7 +297,7 @@ func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
 		}
 		kv = append(kv, keyed{x, i})
 	}
-	sortTotal(kv, func(x, y keyed) int {
+	sortKeyed(kv, func(x, y keyed) int {
 		if c := cmp.Compare(x.k, y.k); c != 0 {
 			return c
 		}
@@ -307,7 +307,7 @@ func sortByKey(cols []arrow.Array, idx []int, keys []sortKey) []int {
 			}
 		}
 		return tie(x.i, y.i)
-	})
+	}, first != nil || len(rest) > 0)
 	if len(rest) > 0 {
 		sortTotal(nulls, tie)
 	}

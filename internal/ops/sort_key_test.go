@@ -131,14 +131,18 @@ func TestSortByKeyMatchesGeneral(t *testing.T) {
 			for _, k := range dirs {
 				for _, keys := range [][]sortKey{{k}, {k, dirs[1]}, {k, dirs[2], dirs[3]}} {
 					idx := []int{0, 1, 2}[:len(keys)]
-					got := sortByKey(cols, idx, keys)
 					want := sortGeneral(cols, idx, keys)
-					if !slices.Equal(got, want) {
-						i := 0
-						for i < len(got) && got[i] == want[i] {
-							i++
+					for _, rmin := range []int{0, 1 << 30} { // radix sort, pdqsort
+						radixMin = rmin
+						got := sortByKey(cols, idx, keys)
+						radixMin = 1 << 10
+						if !slices.Equal(got, want) {
+							i := 0
+							for i < len(got) && got[i] == want[i] {
+								i++
+							}
+							t.Errorf("%s (%d keys, offset %d, radixMin %d) %s: position %d: row %d (%s), want row %d (%s)", dt, len(keys), col.Data().Offset(), rmin, k.canonical(), i, got[i], col.ValueStr(got[i]), want[i], col.ValueStr(want[i]))
 						}
-						t.Errorf("%s (%d keys, offset %d) %s: position %d: row %d (%s), want row %d (%s)", dt, len(keys), col.Data().Offset(), k.canonical(), i, got[i], col.ValueStr(got[i]), want[i], col.ValueStr(want[i]))
 					}
 				}
 			}

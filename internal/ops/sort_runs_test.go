@@ -38,3 +38,28 @@ func TestSortTotal(t *testing.T) {
 		}
 	}
 }
+
+// TestRadixSort: radixSort is a stable sort by k, with keys that differ in
+// any byte, share all but the low bytes, or are all equal.
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, gen := range []func(i int) uint64{
+		func(int) uint64 { return r.Uint64() },
+		func(int) uint64 { return 1<<63 | uint64(r.IntN(300)) },
+		func(int) uint64 { return 42 },
+		func(i int) uint64 { return uint64(r.IntN(4)) << (8 * (i % 8)) },
+	} {
+		for _, n := range []int{1, 2, 100, 5000} {
+			xs := make([]keyed, n)
+			for i := range xs {
+				xs[i] = keyed{gen(i), i}
+			}
+			want := slices.Clone(xs)
+			slices.SortStableFunc(want, func(a, b keyed) int { return cmp.Compare(a.k, b.k) })
+			radixSort(xs)
+			if !slices.Equal(xs, want) {
+				t.Fatalf("n=%d: radix order differs from a stable sort by k", n)
+			}
+		}
+	}
+}
