@@ -222,7 +222,6 @@ type sample struct {
 	rss              int64
 }
 
-
 func timed(cmd *exec.Cmd) (sample, []byte, error) {
 	var stdout, stderr strings.Builder
 	cmd.Stdout = &stdout
