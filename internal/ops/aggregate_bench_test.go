@@ -54,18 +54,23 @@ func BenchmarkAggregate(b *testing.B) {
 			agg.noFlat, agg.workers = c.noFlat, c.workers
 			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				var out int64
-				rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
-				if err := op.Run(context.Background(), &rc); err != nil {
-					b.Fatal(err)
-				}
-				if out != groups {
-					b.Fatalf("%d groups", out)
-				}
+				runCounting(b, op, mem, in, batch, groups)
 			}
 			// CPU time is steadier than wall time on a shared machine.
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// runCounting runs op once over in and checks it emits want rows.
+func runCounting(b *testing.B, op Op, mem memory.Allocator, in Input, batch int, want int64) {
+	var out int64
+	rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
+	if err := op.Run(context.Background(), &rc); err != nil {
+		b.Fatal(err)
+	}
+	if out != want {
+		b.Fatalf("%d rows out, want %d", out, want)
 	}
 }
 

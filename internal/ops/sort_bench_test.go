@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"context"
 	"strconv"
 	"testing"
 
@@ -58,14 +57,7 @@ func BenchmarkSort(b *testing.B) {
 			b.SetBytes(rows)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				var out int64
-				rc := RunContext{Mem: mem, Inputs: []Input{in}, BatchSize: batch, Emit: func(r arrow.RecordBatch) error { out += r.NumRows(); return nil }}
-				if err := op.Run(context.Background(), &rc); err != nil {
-					b.Fatal(err)
-				}
-				if out != rows {
-					b.Fatalf("%d rows out", out)
-				}
+				runCounting(b, op, mem, in, batch, rows)
 			}
 		})
 	}
