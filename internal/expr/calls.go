@@ -225,8 +225,11 @@ func (c *compiler) in(e *hclsyntax.FunctionCallExpr, src source) cexpr {
 		m.k, m.strs = kString, map[string]struct{}{}
 	case isNum(x.k):
 		m.k = kInt
+		if x.k == kFloat { // even for an empty list (in(f, []) compared f as int64)
+			m.k = kFloat
+		}
 		for _, it := range items {
-			if it.k == kFloat || x.k == kFloat {
+			if it.k == kFloat {
 				m.k = kFloat
 			}
 		}

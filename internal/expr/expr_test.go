@@ -127,6 +127,9 @@ func TestEval(t *testing.T) {
 		{`in(i, [0, 5])`, `[true,null,false,true]`},
 		{`in(i, [0, null])`, `[null,null,null,true]`},
 		{`in(f, [1.5, 2])`, `[true,null,false,true]`},
+		{`in(f, [])`, `[false,null,false,false]`}, // an empty list: no match (FuzzCompile: compared f as int64)
+		{`in(i, [])`, `[false,null,false,false]`},
+		{`in(s, [])`, `[false,null,false,false]`},
 		{`"${s}-${i}"`, `["3-5",null,"abc--7","ÄÖü straße-0"]`},
 		{`"${i}"`, `[5,null,-7,0]`},
 		{`tonumber(st.x) < 3`, `[null,null,null,null]`},
